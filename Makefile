@@ -1,0 +1,35 @@
+# rnnstep: `make run` builds and opens the REPL; `make test` runs every test.
+SWIFT ?= swift
+RELEASE := .build/release
+
+.PHONY: all deps build run test lint bench fixtures clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(SWIFT) build -c release --product rnnstep
+
+run: build
+	$(RELEASE)/rnnstep
+
+test: deps lint
+	$(SWIFT) test
+
+lint:
+	$(SWIFT) format lint --strict -r Sources Tests Package.swift
+
+# rnnstep against the NumPy reference on the same work, measured in the same run.
+bench: deps
+	$(SWIFT) build -c release --product rnnstep-bench
+	python3 benchmarks/numpy_reference.py 3 > .build/numpy-reference.json
+	$(RELEASE)/rnnstep-bench --reference .build/numpy-reference.json
+
+# Rewrites the NumPy reference data the tests compare with.
+fixtures:
+	python3 Tests/RNNCoreTests/Fixtures/make_fixtures.py
+
+clean:
+	rm -rf .build

@@ -1,0 +1,135 @@
+import Foundation
+
+/// A change of one intermediate value inside the forward pass, for checking dh and dh_raw
+/// numerically: the rest of the pass runs on from the changed value.
+public struct Perturbation: Equatable, Sendable {
+  /// Which quantity is changed.
+  public enum Quantity: Equatable, Sendable {
+    /// h_t, changed after tanh; t = 0 is h0. Checks dh_t (and dh_next of step t+1).
+    case h(t: Int)
+    /// a_t, changed before tanh; t in 1...T. Checks dh_raw_t.
+    case a(t: Int)
+    /// h_{t−1} as step t reads it to form a_t, and nowhere else (y_{t−1} keeps the unchanged
+    /// h_{t−1}); t in 1...T. Checks dh_next of step t, the part of dL/dh_{t−1} that flows back
+    /// through Whh.
+    case hIntoStep(t: Int)
+  }
+
+  public var quantity: Quantity
+  /// The element of the vector that is changed.
+  public var index: Int
+  /// The amount added to it.
+  public var delta: Double
+
+  public init(_ quantity: Quantity, index: Int, delta: Double) {
+    self.quantity = quantity
+    self.index = index
+    self.delta = delta
+  }
+}
+
+/// Runs forward passes and BPTT over preallocated buffers.
+///
+/// One engine serves many passes of the same shapes without allocating; it grows its buffers
+/// when a longer sequence or a larger model arrives. An engine is not thread-safe: give each
+/// thread its own.
+public final class BPTTEngine {
+  private var workspace: Workspace?
+  private let helper: HelperThread?
+
+  /// An engine for one thread.
+  /// - Parameter useSecondCore: run part of each forward and backward pass on a helper thread
+  ///   (see ``computeGradients(of:on:loss:variant:into:)``); leave it off where other work
+  ///   already keeps every core busy, such as the workers of a parallel gradient check.
+  public init(useSecondCore: Bool = false) {
+    helper = useSecondCore ? HelperThread() : nil
+  }
+
+  deinit {
+    helper?.stop()
+  }
+
+  /// The total loss Σ_t L_t of a forward pass, optionally with one value changed inside it.
+  /// - Throws: ``RNNError`` when the data do not fit the model or the perturbation is out of range.
+  public func loss(
+    of model: RNN, on data: SequenceData, loss kind: LossKind, perturbing perturbation: Perturbation? = nil
+  ) throws -> Double {
+    try data.validate(for: model, loss: kind)
+    if let perturbation { try validate(perturbation, model: model, steps: data.count) }
+    let ws = prepare(model, data)
+    return ws.forward(model, data, kind, perturbation, helper: nil, backwardInput: false)
+  }
+
+  /// The loss and the gradients `dWxh dWhh dWhy dbh dby` of one forward and backward pass.
+  /// - Throws: ``RNNError`` when the data do not fit the model.
+  public func gradients(
+    of model: RNN, on data: SequenceData, loss kind: LossKind, variant: BPTTVariant = .correct
+  ) throws -> (loss: Double, gradients: ParameterSet) {
+    try data.validate(for: model, loss: kind)
+    var gradients = ParameterSet(inputSize: model.inputSize, hiddenSize: model.hiddenSize, outputSize: model.outputSize)
+    let loss = try computeGradients(of: model, on: data, loss: kind, variant: variant, into: &gradients)
+    return (loss, gradients)
+  }
+
+  /// The loss of one forward and backward pass, its gradients written into `gradients`, whose
+  /// storage is reused when it has the model's shapes: the training loop's path, with no allocation.
+  /// - Throws: ``RNNError`` when the data do not fit the model.
+  public func computeGradients(
+    of model: RNN, on data: SequenceData, loss kind: LossKind, variant: BPTTVariant = .correct,
+    into gradients: inout ParameterSet
+  ) throws -> Double {
+    try data.validate(for: model, loss: kind)
+    let ws = prepare(model, data)
+    let loss = ws.forward(model, data, kind, nil, helper: helper, backwardInput: true)
+    if gradients.wxh.rows != ws.shape.hidden || gradients.wxh.cols != ws.shape.input
+      || gradients.why.rows != ws.shape.output
+    {
+      gradients = ParameterSet(inputSize: ws.shape.input, hiddenSize: ws.shape.hidden, outputSize: ws.shape.output)
+    }
+    gradients.withGradientPointers { ws.backward(model, data, variant, helper: helper, into: $0) }
+    return loss
+  }
+
+  /// A full record of one forward and backward pass: every quantity at every step.
+  /// - Parameter keepRunningTotals: also keep each gradient's running total after every step
+  ///   (T copies of the parameters), unless that would exceed ``Trace/maximumRunningTotalElements``.
+  /// - Throws: ``RNNError`` when the data do not fit the model.
+  public func record(
+    model: RNN, data: SequenceData, loss kind: LossKind, variant: BPTTVariant = .correct,
+    keepRunningTotals: Bool = true
+  ) throws -> Trace {
+    try data.validate(for: model, loss: kind)
+    let ws = prepare(model, data)
+    let loss = ws.forward(model, data, kind, nil, helper: nil, backwardInput: true)
+    ws.backward(model, data, variant, helper: nil, into: nil)
+    let keep =
+      keepRunningTotals && data.count * model.parameters.elementCount <= Trace.maximumRunningTotalElements
+    return Trace(
+      model: model, data: data, lossKind: kind, variant: variant, loss: loss, workspace: ws,
+      keepRunningTotals: keep)
+  }
+
+  private func validate(_ p: Perturbation, model: RNN, steps: Int) throws {
+    guard p.index >= 0 && p.index < model.hiddenSize else {
+      throw RNNError.outOfRange("element \(p.index) is outside 0..<\(model.hiddenSize) (H)")
+    }
+    switch p.quantity {
+    case .h(let t) where t < 0 || t > steps:
+      throw RNNError.outOfRange("h[\(t)] does not exist: t runs over 0...\(steps) (0 is h0)")
+    case .a(let t) where t < 1 || t > steps:
+      throw RNNError.outOfRange("a[\(t)] does not exist: t runs over 1...\(steps)")
+    case .hIntoStep(let t) where t < 1 || t > steps:
+      throw RNNError.outOfRange("step \(t) does not exist: t runs over 1...\(steps)")
+    default: break
+    }
+  }
+
+  private func prepare(_ model: RNN, _ data: SequenceData) -> Workspace {
+    let shape = Workspace.Shape(
+      steps: data.count, hidden: model.hiddenSize, input: model.inputSize, output: model.outputSize)
+    if let ws = workspace, ws.shape == shape { return ws }
+    let ws = Workspace(shape: shape)
+    workspace = ws
+    return ws
+  }
+}

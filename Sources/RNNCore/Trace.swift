@@ -1,0 +1,108 @@
+/// The record of one forward pass and one BPTT pass: every quantity of every step.
+///
+/// Quantities over time are matrices with one row per step: row t−1 holds step t (t = 1…T), as in
+/// the `.npz` export; `hs` has T+1 rows, row 0 being h0. Stepping backward in time is reading
+/// another row, never recomputing.
+public struct Trace: Equatable, Sendable {
+  /// Running totals are kept only while T × (number of parameters) stays below this (64 MB).
+  public static let maximumRunningTotalElements = 8_000_000
+
+  public let model: RNN
+  public let data: SequenceData
+  public let lossKind: LossKind
+  public let variant: BPTTVariant
+  /// T.
+  public let steps: Int
+
+  // Forward
+  /// x_t (T×Vin; one-hot rows for characters).
+  public let xs: Matrix
+  /// a_t = Wxh x_t + Whh h_{t−1} + bh (T×H).
+  public let a: Matrix
+  /// h_0 … h_T ((T+1)×H).
+  public let hs: Matrix
+  /// y_t (T×V).
+  public let ys: Matrix
+  /// p_t = softmax(y_t) (T×V); nil under squared error, which has no p.
+  public let ps: Matrix?
+  /// L_t, one per step.
+  public let losses: [Double]
+  /// Σ_t L_t.
+  public let loss: Double
+
+  // Backward (row t−1 is step t, although BPTT visits T first)
+  /// dy_t = dL_t/dy_t (T×V).
+  public let dy: Matrix
+  /// dh_t = Why^T dy_t + dh_next (T×H): dL/dh_t.
+  public let dh: Matrix
+  /// dh_raw_t = (1 − h_t²) ⊙ dh_t (T×H): dL/da_t.
+  public let dhRaw: Matrix
+  /// dh_next computed at step t: Whh^T dh_raw_t = dL/dh_{t−1} (T×H).
+  public let dhNext: Matrix
+  /// dWxh dWhh dWhy dbh dby summed over every step.
+  public let gradients: ParameterSet
+  /// Element t−1: the running totals once steps T, T−1, …, t have been added; nil when too large.
+  public let runningTotals: [ParameterSet]?
+
+  init(
+    model: RNN, data: SequenceData, lossKind: LossKind, variant: BPTTVariant, loss: Double,
+    workspace ws: Workspace, keepRunningTotals: Bool
+  ) {
+    let s = ws.shape
+    func matrix(_ p: UnsafeMutablePointer<Double>, _ rows: Int, _ cols: Int) -> Matrix {
+      Matrix(rows: rows, cols: cols, Array(UnsafeBufferPointer(start: p, count: rows * cols)))
+    }
+    self.model = model
+    self.data = data
+    self.lossKind = lossKind
+    self.variant = variant
+    self.loss = loss
+    steps = s.steps
+    xs = Matrix(rowVectors: (1...s.steps).map { data.input(at: $0, size: s.input) })
+    a = matrix(ws.preactivations, s.steps, s.hidden)
+    hs = matrix(ws.hs, s.steps + 1, s.hidden)
+    ys = matrix(ws.ys, s.steps, s.output)
+    ps = lossKind == .softmax ? matrix(ws.ps, s.steps, s.output) : nil
+    losses = Array(UnsafeBufferPointer(start: ws.losses, count: s.steps))
+    dy = matrix(ws.dys, s.steps, s.output)
+    dh = matrix(ws.dhs, s.steps, s.hidden)
+    dhRaw = matrix(ws.dhRaws, s.steps, s.hidden)
+    dhNext = matrix(ws.dhNexts, s.steps, s.hidden)
+    var gradients = ParameterSet(inputSize: s.input, hiddenSize: s.hidden, outputSize: s.output)
+    gradients.withGradientPointers { ws.sumGradients(data, variant, fromStep: 1, into: $0) }
+    self.gradients = gradients
+    // Running totals: the same sums over steps t…T, for every t.
+    runningTotals =
+      keepRunningTotals
+      ? (1...s.steps).map { t in
+        var total = gradients
+        total.withGradientPointers { ws.sumGradients(data, variant, fromStep: t, into: $0) }
+        return total
+      } : nil
+  }
+
+  /// h_t as a column (t = 0 is h0).
+  public func h(_ t: Int) -> Matrix { Matrix(column: hs.row(t)) }
+
+  /// The h_t that BPTT step t used: h_t itself, or h_T under the seed variant.
+  public func hUsed(atStep t: Int) -> Matrix { h(variant == .correct ? t : steps) }
+
+  /// The h_{t−1} that BPTT step t used: h_{t−1} itself, or h_0 under the seed variant.
+  public func hPreviousUsed(atStep t: Int) -> Matrix { h(variant == .correct ? t - 1 : 0) }
+
+  /// What step t added to the gradient of `parameter`:
+  /// dWhy_t = dy_t h_t^T, dby_t = dy_t, dWxh_t = dh_raw_t x_t^T, dWhh_t = dh_raw_t h_{t−1}^T, dbh_t = dh_raw_t.
+  public func contribution(to parameter: Parameter, atStep t: Int) -> Matrix {
+    let r = t - 1
+    func outer(_ u: [Double], _ v: Matrix) -> Matrix {
+      Matrix(rows: u.count, cols: v.count, u.flatMap { ui in v.storage.map { ui * $0 } })
+    }
+    switch parameter {
+    case .why: return outer(dy.row(r), hUsed(atStep: t))
+    case .by: return Matrix(column: dy.row(r))
+    case .wxh: return outer(dhRaw.row(r), Matrix(column: xs.row(r)))
+    case .whh: return outer(dhRaw.row(r), hPreviousUsed(atStep: t))
+    case .bh: return Matrix(column: dhRaw.row(r))
+    }
+  }
+}

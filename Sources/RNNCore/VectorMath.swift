@@ -1,0 +1,101 @@
+// exp and tanh four lanes at a time, from arithmetic alone.
+//
+// The forward pass calls tanh H·T times and exp V·T times; libm's scalar calls cost more than all
+// of the pass's multiply-adds together at min-char-rnn size. These agree with libm within a few
+// ulp (Tests/RNNCoreTests/VectorMathTests.swift measures it) and give the same bits on every
+// machine with IEEE-754 doubles and fused multiply-add.
+
+typealias Double4 = SIMD4<Double>
+
+/// ln 2 in two parts (fdlibm's): n·ln2High is exact for |n| < 2^20.
+private let ln2High = 6.931_471_803_691_238_164_90e-01
+private let ln2Low = 1.908_214_929_270_587_700_02e-10
+private let log2e = 1.442_695_040_888_963_387_00
+
+/// x = n·ln2 + r with n an integer and |r| ≤ ln2/2, and e^r − 1 by its Taylor series.
+@inline(__always)
+private func reduce(_ x: Double4) -> (n: Double4, expm1r: Double4) {
+  let n = (x * log2e).rounded(.toNearestOrEven)
+  var r = x
+  r.addProduct(-n, Double4(repeating: ln2High))
+  r.addProduct(-n, Double4(repeating: ln2Low))
+  // e^r − 1 = r + r²·(1/2! + r·(1/3! + r·(… + r/13!))): Taylor terms to r¹³, since |r| ≤ ln2/2
+  // leaves r¹⁴/14! below 2⁻⁵⁴.
+  var p = Double4(repeating: 1.6059043836821613e-10)  // 1/13!
+  p = p * r + 2.08767569878681e-09  // 1/12!
+  p = p * r + 2.505210838544172e-08  // 1/11!
+  p = p * r + 2.755731922398589e-07  // 1/10!
+  p = p * r + 2.7557319223985893e-06  // 1/9!
+  p = p * r + 2.48015873015873e-05  // 1/8!
+  p = p * r + 0.0001984126984126984  // 1/7!
+  p = p * r + 0.001388888888888889  // 1/6!
+  p = p * r + 0.008333333333333333  // 1/5!
+  p = p * r + 0.041666666666666664  // 1/4!
+  p = p * r + 0.16666666666666666  // 1/3!
+  p = p * r + 0.5  // 1/2!
+  var result = r
+  result.addProduct(r * r, p)
+  return (n, result)
+}
+
+/// 2^n for integer-valued n in −1022…1023, built from the exponent bits.
+@inline(__always)
+private func powerOfTwo(_ n: Double4) -> Double4 {
+  // Adding 1.5·2⁵² puts n in the low bits of the significand (the usual round-to-integer trick).
+  let shifted = n + 6_755_399_441_055_744.0
+  let bits = unsafeBitCast(shifted, to: SIMD4<UInt64>.self) &- 6_755_399_441_055_744.0.bitPattern
+  return unsafeBitCast((bits &+ 1023) &<< 52, to: Double4.self)
+}
+
+/// e^x in each lane; NaN stays NaN, e^x underflows to 0 below about −745 and overflows to ∞ above 709.8.
+@inline(__always)
+func exp(_ x: Double4) -> Double4 {
+  // Keep n within the exponent range; the clamped values still under- or overflow correctly.
+  let clamped = x.replacing(with: -1080, where: x .< -1080).replacing(with: 1080, where: x .> 1080)
+  let (n, expm1r) = reduce(clamped)
+  // 2^n as two factors, each a normal number, so that n up to ±1080 scales correctly.
+  let half = (n * 0.5).rounded(.towardZero)
+  return (expm1r + 1) * powerOfTwo(half) * powerOfTwo(n - half)
+}
+
+/// tanh(x) in each lane: sign(x) · u / (u + 2) with u = e^{2|x|} − 1, accurate near 0 as well.
+@inline(__always)
+func tanh(_ x: Double4) -> Double4 {
+  let signMask = SIMD4<UInt64>(repeating: 1 << 63)
+  let xBits = unsafeBitCast(x, to: SIMD4<UInt64>.self)
+  var z = unsafeBitCast(xBits & ~signMask, to: Double4.self) * 2
+  // tanh(x) rounds to ±1 for |x| > 19.1; capping 2|x| at 40 keeps 2^n small. NaN stays NaN.
+  z = z.replacing(with: 40, where: z .> 40)
+  let (n, expm1r) = reduce(z)
+  // e^z − 1 = 2^n (e^r − 1) + (2^n − 1), both terms exact enough for n in 0…58
+  let scale = powerOfTwo(n)
+  let u = scale * expm1r + (scale - 1)
+  let t = u / (u + 2)
+  return unsafeBitCast(unsafeBitCast(t, to: SIMD4<UInt64>.self) | (xBits & signMask), to: Double4.self)
+}
+
+/// out[i] = f(x[i]) for i in 0..<n, four at a time; the last few go through a padded vector so
+/// every element gets the same arithmetic.
+@inline(__always)
+func applyLanewise(
+  _ f: (Double4) -> Double4, _ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int
+) {
+  var i = 0
+  while i &+ 4 <= n {
+    let v = UnsafeRawPointer(x + i).loadUnaligned(as: Double4.self)
+    UnsafeMutableRawPointer(out + i).storeBytes(of: f(v), as: Double4.self)
+    i &+= 4
+  }
+  if i < n {
+    var v = Double4()
+    for k in 0..<(n &- i) { v[k] = x[i &+ k] }
+    let r = f(v)
+    for k in 0..<(n &- i) { out[i &+ k] = r[k] }
+  }
+}
+
+/// e^x and tanh(x) of one number, through the same four-lane code as the vectors.
+public enum LaneMath {
+  public static func exp(_ x: Double) -> Double { RNNCore.exp(Double4(repeating: x))[0] }
+  public static func tanh(_ x: Double) -> Double { RNNCore.tanh(Double4(repeating: x))[0] }
+}

@@ -1,0 +1,380 @@
+import Foundation
+import Synchronization
+
+/// The buffers of one pass and the kernels of forward and BPTT that fill them.
+///
+/// Quantities over time have one row per step: row t−1 holds step t (t = 1…T); `hs` has T+1
+/// rows, row 0 being h0. Nothing is allocated per pass.
+///
+/// With a ``HelperThread`` a pass uses two cores: while this thread runs the recurrences (which
+/// must take the steps in order), the helper computes what each finished step allows: y_t, p_t,
+/// L_t, dy_t and Why^T dy_t in the forward pass, dWhy and dby during the backward recurrence,
+/// and half the rows of dWhh, dbh and dWxh after it. Both threads run the same functions on
+/// disjoint rows, so the results are bit for bit those of one thread.
+final class Workspace: @unchecked Sendable {
+  struct Shape: Equatable {
+    var steps: Int
+    var hidden: Int
+    var input: Int
+    var output: Int
+  }
+
+  let shape: Shape
+  /// x_t (T×Vin) for vector inputs.
+  let xs: UnsafeMutablePointer<Double>
+  /// a_t (T×H).
+  let preactivations: UnsafeMutablePointer<Double>
+  /// h_0 … h_T ((T+1)×H).
+  let hs: UnsafeMutablePointer<Double>
+  /// y_t, p_t (zero under squared error), dy_t (T×V).
+  let ys: UnsafeMutablePointer<Double>
+  let ps: UnsafeMutablePointer<Double>
+  let dys: UnsafeMutablePointer<Double>
+  /// dh_t, dh_raw_t, and dh_next computed at step t (= dL/dh_{t−1}) (T×H).
+  let dhs: UnsafeMutablePointer<Double>
+  let dhRaws: UnsafeMutablePointer<Double>
+  let dhNexts: UnsafeMutablePointer<Double>
+  /// L_t (T).
+  let losses: UnsafeMutablePointer<Double>
+  /// Whh^T (H×H) and Why^T (H×V), refreshed by each forward pass.
+  private let whhT: UnsafeMutablePointer<Double>
+  private let whyT: UnsafeMutablePointer<Double>
+  /// A single 1: a bias gradient is a weighted sum of it, like a row of a weight gradient.
+  private let ones: UnsafeMutablePointer<Double>
+  private let buffers: [UnsafeMutablePointer<Double>]
+  /// How many steps of the forward recurrence are finished, for the helper to follow.
+  private let finishedSteps = Atomic<Int>(0)
+
+  init(shape: Shape) {
+    self.shape = shape
+    let (t, h, vIn, v) = (shape.steps, shape.hidden, shape.input, shape.output)
+    var all: [UnsafeMutablePointer<Double>] = []
+    func buffer(_ count: Int) -> UnsafeMutablePointer<Double> {
+      let p = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(count, 1))
+      p.initialize(repeating: 0, count: Swift.max(count, 1))
+      all.append(p)
+      return p
+    }
+    xs = buffer(t * vIn)
+    preactivations = buffer(t * h)
+    hs = buffer((t + 1) * h)
+    ys = buffer(t * v)
+    ps = buffer(t * v)
+    dys = buffer(t * v)
+    dhs = buffer(t * h)
+    dhRaws = buffer(t * h)
+    dhNexts = buffer(t * h)
+    losses = buffer(t)
+    whhT = buffer(h * h)
+    whyT = buffer(h * v)
+    ones = buffer(1)
+    ones[0] = 1
+    buffers = all
+  }
+
+  deinit {
+    for b in buffers { b.deallocate() }
+  }
+
+  // MARK: Forward
+
+  /// Runs the forward pass, filling a, h, y, p, dy and L for every step; returns Σ_t L_t.
+  /// - Parameter backwardInput: also compute Why^T dy_t into `dhs`, which BPTT starts from.
+  func forward(
+    _ model: RNN, _ data: SequenceData, _ kind: LossKind, _ perturbation: Perturbation?, helper: HelperThread?,
+    backwardInput: Bool
+  ) -> Double {
+    let (steps, nh, nIn) = (shape.steps, shape.hidden, shape.input)
+    model.h0.withUnsafeBufferPointer { hs.update(from: $0.baseAddress!, count: nh) }
+    if let perturbation, case .h(0) = perturbation.quantity { hs[perturbation.index] += perturbation.delta }
+    if case .vectors(let m) = data.inputs {
+      m.storage.withUnsafeBufferPointer { xs.update(from: $0.baseAddress!, count: steps * nIn) }
+    }
+    return withPointers(model.parameters) { p in
+      // Whh^T and Why^T, so that the products below are sums of rows (see weightedRowSum).
+      transpose(p.whh, rows: nh, cols: nh, into: whhT)
+      transpose(p.why, rows: shape.output, cols: nh, into: whyT)
+      // The input part of every a_t first: Wxh x_t + bh (one-hot x_t picks column x_t of Wxh).
+      switch data.inputs {
+      case .indices(let indices):
+        for i in 0..<nh {
+          for (r, column) in indices.enumerated() { preactivations[r &* nh &+ i] = p.wxh[i &* nIn &+ column] + p.bh[i] }
+        }
+      case .vectors:
+        for r in 0..<steps {
+          for i in 0..<nh { preactivations[r &* nh &+ i] = dot(p.wxh + i &* nIn, xs + r &* nIn, nIn) + p.bh[i] }
+        }
+      }
+      finishedSteps.store(0, ordering: .relaxed)
+      helper?.run { [self] in
+        for r in 0..<steps {
+          while finishedSteps.load(ordering: .acquiring) <= r {}
+          output(step: r, p, data, kind, backwardInput: backwardInput)
+        }
+      }
+      for t in 1...steps {
+        let r = t &- 1
+        let a = preactivations + r &* nh
+        let h = hs + t &* nh
+        // a_t = Wxh x_t + Whh h_{t-1} + bh   (H×Vin · Vin + H×H · H + H)
+        //   adding Whh h_{t-1} = Σ_j h_{t-1}[j] Whh^T[j,:]
+        var unperturbed: Double?
+        if let perturbation, case .hIntoStep(t) = perturbation.quantity {
+          unperturbed = hs[r &* nh &+ perturbation.index]
+          hs[r &* nh &+ perturbation.index] += perturbation.delta
+        }
+        weightedRowSum(
+          into: a, nh, terms: nh, coefficients: hs + r &* nh, 1, rows: whhT, nh, accumulate: true, reversed: t & 1 == 0)
+        if let unperturbed, let perturbation { hs[r &* nh &+ perturbation.index] = unperturbed }
+        if let perturbation, case .a(t) = perturbation.quantity { a[perturbation.index] += perturbation.delta }
+        // h_t = tanh(a_t)
+        applyLanewise(tanh, a, h, nh)
+        if let perturbation, case .h(t) = perturbation.quantity { h[perturbation.index] += perturbation.delta }
+        finishedSteps.store(t, ordering: .releasing)
+      }
+      if let helper {
+        helper.wait()
+      } else {
+        for r in 0..<steps { output(step: r, p, data, kind, backwardInput: backwardInput) }
+      }
+      var total = 0.0
+      for r in 0..<steps { total += losses[r] }
+      return total
+    }
+  }
+
+  /// Everything of the step in row `r` that follows from h_t: y_t, p_t, L_t, dy_t, and with
+  /// `backwardInput` Why^T dy_t (into row r of `dhs`).
+  private func output(step r: Int, _ p: ParameterPointers, _ data: SequenceData, _ kind: LossKind, backwardInput: Bool)
+  {
+    let (nh, nOut) = (shape.hidden, shape.output)
+    let y = ys + r &* nOut
+    // y_t = Why h_t + by = by + Σ_j h_t[j] Why^T[j,:]   (V×H · H + V)
+    y.update(from: p.by, count: nOut)
+    weightedRowSum(
+      into: y, nOut, terms: nh, coefficients: hs + (r &+ 1) &* nh, 1, rows: whyT, nOut, accumulate: true,
+      reversed: r & 1 == 1)
+    losses[r] = lossAndGradientInput(kind, data, step: r)
+    if backwardInput {
+      // Why^T dy_t = Σ_k dy_t[k] Why[k,:]: the part of dh_t that does not wait for dh_next.
+      weightedRowSum(
+        into: dhs + r &* nh, nh, terms: nOut, coefficients: dys + r &* nOut, 1, rows: p.why, nh, reversed: r & 1 == 1)
+    }
+  }
+
+  /// L_t for the step in row `r`, with p_t and dy_t beside it: a loss's value and its derivative
+  /// in one place.
+  private func lossAndGradientInput(_ kind: LossKind, _ data: SequenceData, step r: Int) -> Double {
+    let nOut = shape.output
+    let y = ys + r &* nOut
+    let p = ps + r &* nOut
+    let dy = dys + r &* nOut
+    switch kind {
+    case .softmax:
+      guard case .indices(let targets) = data.targets else {
+        preconditionFailure("validated: softmax has index targets")
+      }
+      // p_t = softmax(y_t) = exp(y − max y) / Σ exp(y − max y), stable for any y.
+      var m = -Double.infinity
+      for k in 0..<nOut { m = Swift.max(m, y[k]) }
+      for k in 0..<nOut { p[k] = y[k] - m }
+      applyLanewise(exp, p, p, nOut)
+      var sum = 0.0
+      for k in 0..<nOut { sum += p[k] }
+      let inverse = 1 / sum
+      for k in 0..<nOut {
+        p[k] *= inverse
+        dy[k] = p[k]
+      }
+      // L_t = −log p_t[target] = log Σ exp(y − m) + m − y[target]   (exact even when p is tiny)
+      // dy_t = p_t − onehot(target)
+      let target = targets[r]
+      dy[target] -= 1
+      return log(sum) + m - y[target]
+    case .squared:
+      // L_t = ½‖y_t − target_t‖²,  dy_t = y_t − target_t
+      switch data.targets {
+      case .indices(let targets):
+        for k in 0..<nOut { dy[k] = y[k] - (k == targets[r] ? 1 : 0) }
+      case .vectors(let m):
+        m.storage.withUnsafeBufferPointer { target in
+          for k in 0..<nOut { dy[k] = y[k] - target[r &* nOut &+ k] }
+        }
+      }
+      var stepLoss = 0.0
+      for k in 0..<nOut {
+        p[k] = 0
+        stepLoss += dy[k] * dy[k]
+      }
+      return 0.5 * stepLoss
+    }
+  }
+
+  // MARK: Backward
+
+  /// BPTT after ``forward(_:_:_:_:helper:backwardInput:)`` (with `backwardInput`): dh, dh_raw
+  /// and dh_next for t = T down to 1, and, when `gradients` is given, the five gradients.
+  func backward(
+    _ model: RNN, _ data: SequenceData, _ variant: BPTTVariant, helper: HelperThread?, into gradients: GradientPointers?
+  ) {
+    if let gradients, let helper {
+      helper.run { [self] in sumOutputGradients(rows: 0..<shape.output, variant, fromStep: 1, into: gradients) }
+      recurrence(model, variant)
+      helper.wait()
+      let half = shape.hidden / 2
+      helper.run { [self] in sumHiddenGradients(rows: half..<shape.hidden, data, variant, fromStep: 1, into: gradients)
+      }
+      sumHiddenGradients(rows: 0..<half, data, variant, fromStep: 1, into: gradients)
+      helper.wait()
+    } else {
+      recurrence(model, variant)
+      if let gradients { sumGradients(data, variant, fromStep: 1, into: gradients) }
+    }
+  }
+
+  /// The part of BPTT that must take the steps in order, t = T down to 1.
+  private func recurrence(_ model: RNN, _ variant: BPTTVariant) {
+    let (steps, nh) = (shape.steps, shape.hidden)
+    let (hRows, hStride) = usedStates(variant).h
+    model.parameters.whh.storage.withUnsafeBufferPointer { whhBuffer in
+      let whh = whhBuffer.baseAddress!
+      for t in stride(from: steps, through: 1, by: -1) {
+        let r = t &- 1
+        let h = hRows + r &* hStride
+        let dh = dhs + r &* nh
+        let dhRaw = dhRaws + r &* nh
+        // dh_t = Why^T dy_t + dh_next   (Why^T dy_t from the forward pass; dh_next from step t+1, zero at t = T)
+        if t < steps { axpy(1, dhNexts + t &* nh, dh, nh) }
+        // dh_raw_t = (1 − h_t ⊙ h_t) ⊙ dh_t   (tanh'(a) = 1 − tanh(a)²)
+        for i in 0..<nh { dhRaw[i] = (1 - h[i] * h[i]) * dh[i] }
+        // dh_next = Whh^T dh_raw_t = Σ_i dh_raw_t[i] Whh[i,:]   (dL/dh_{t-1}, passed to step t-1)
+        weightedRowSum(
+          into: dhNexts + r &* nh, nh, terms: nh, coefficients: dhRaw, 1, rows: whh, nh, reversed: t & 1 == 0)
+      }
+    }
+  }
+
+  /// The h_t and h_{t−1} that BPTT step t uses, as (first row, row stride) in `hs`: each step's
+  /// own (correct), or the seed tutorial's h_T and h_0 for every step (stride 0 repeats a row).
+  private func usedStates(_ variant: BPTTVariant) -> (
+    h: (UnsafePointer<Double>, Int), hPrevious: (UnsafePointer<Double>, Int)
+  ) {
+    let nh = shape.hidden
+    switch variant {
+    case .correct: return ((UnsafePointer(hs + nh), nh), (UnsafePointer(hs), nh))
+    case .seed: return ((UnsafePointer(hs + shape.steps &* nh), 0), (UnsafePointer(hs), 0))
+    }
+  }
+
+  /// Writes the five gradients summed over steps `first`…T, after the recurrence: with
+  /// `first` = 1 the gradients of the pass, with a larger `first` the running totals BPTT holds
+  /// once it has visited steps T down to `first`.
+  func sumGradients(_ data: SequenceData, _ variant: BPTTVariant, fromStep first: Int, into g: GradientPointers) {
+    sumOutputGradients(rows: 0..<shape.output, variant, fromStep: first, into: g)
+    sumHiddenGradients(rows: 0..<shape.hidden, data, variant, fromStep: first, into: g)
+  }
+
+  /// Rows `rows` of dWhy = Σ_t dy_t h_t^T and of dby = Σ_t dy_t, over steps `first`…T.
+  ///
+  /// Each row is summed over the steps in registers (``weightedRowSum``), and written once.
+  private func sumOutputGradients(
+    rows: Range<Int>, _ variant: BPTTVariant, fromStep first: Int, into g: GradientPointers
+  ) {
+    let (nh, nOut) = (shape.hidden, shape.output)
+    let skip = first &- 1
+    let terms = shape.steps &- skip
+    let (hRows, hStride) = usedStates(variant).h
+    for k in rows {
+      let coefficients = UnsafePointer(dys + (skip &* nOut &+ k))
+      weightedRowSum(
+        into: g.dWhy + k &* nh, nh, terms: terms, coefficients: coefficients, nOut, rows: hRows + skip &* hStride,
+        hStride)
+      weightedRowSum(into: g.dby + k, 1, terms: terms, coefficients: coefficients, nOut, rows: ones, 0)
+    }
+  }
+
+  /// Rows `rows` of dWhh = Σ_t dh_raw_t h_{t−1}^T, dbh = Σ_t dh_raw_t and dWxh = Σ_t dh_raw_t x_t^T,
+  /// over steps `first`…T.
+  private func sumHiddenGradients(
+    rows: Range<Int>, _ data: SequenceData, _ variant: BPTTVariant, fromStep first: Int, into g: GradientPointers
+  ) {
+    let (nh, nIn) = (shape.hidden, shape.input)
+    let skip = first &- 1
+    let terms = shape.steps &- skip
+    let (hPreviousRows, hPreviousStride) = usedStates(variant).hPrevious
+    for i in rows {
+      let coefficients = UnsafePointer(dhRaws + (skip &* nh &+ i))
+      weightedRowSum(
+        into: g.dWhh + i &* nh, nh, terms: terms, coefficients: coefficients, nh,
+        rows: hPreviousRows + skip &* hPreviousStride, hPreviousStride)
+      weightedRowSum(into: g.dbh + i, 1, terms: terms, coefficients: coefficients, nh, rows: ones, 0)
+      switch data.inputs {
+      case .indices(let indices):
+        // One-hot x_t: dh_raw_t[i] lands in column x_t of row i.
+        let row = g.dWxh + i &* nIn
+        row.update(repeating: 0, count: nIn)
+        for r in stride(from: shape.steps &- 1, through: skip, by: -1) { row[indices[r]] += dhRaws[r &* nh &+ i] }
+      case .vectors:
+        weightedRowSum(
+          into: g.dWxh + i &* nIn, nIn, terms: terms, coefficients: coefficients, nh, rows: xs + skip &* nIn, nIn)
+      }
+    }
+  }
+}
+
+/// The storage of five gradient matrices being written, shared with the helper thread, which
+/// writes rows the owning thread does not.
+struct GradientPointers: @unchecked Sendable {
+  let dWxh: UnsafeMutablePointer<Double>
+  let dWhh: UnsafeMutablePointer<Double>
+  let dWhy: UnsafeMutablePointer<Double>
+  let dbh: UnsafeMutablePointer<Double>
+  let dby: UnsafeMutablePointer<Double>
+}
+
+/// The storage of the five parameter matrices, read by both threads during a pass.
+struct ParameterPointers: @unchecked Sendable {
+  let wxh: UnsafePointer<Double>
+  let whh: UnsafePointer<Double>
+  let why: UnsafePointer<Double>
+  let bh: UnsafePointer<Double>
+  let by: UnsafePointer<Double>
+}
+
+extension ParameterSet {
+  /// Calls `body` with pointers to the five matrices' storage, to be written in place.
+  mutating func withGradientPointers<R>(_ body: (GradientPointers) -> R) -> R {
+    wxh.storage.withUnsafeMutableBufferPointer { wxh in
+      whh.storage.withUnsafeMutableBufferPointer { whh in
+        why.storage.withUnsafeMutableBufferPointer { why in
+          bh.storage.withUnsafeMutableBufferPointer { bh in
+            by.storage.withUnsafeMutableBufferPointer { by in
+              body(
+                GradientPointers(
+                  dWxh: wxh.baseAddress!, dWhh: whh.baseAddress!, dWhy: why.baseAddress!, dbh: bh.baseAddress!,
+                  dby: by.baseAddress!))
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Calls `body` with pointers to the five parameter matrices' storage.
+private func withPointers<R>(_ p: ParameterSet, _ body: (ParameterPointers) -> R) -> R {
+  p.wxh.storage.withUnsafeBufferPointer { wxh in
+    p.whh.storage.withUnsafeBufferPointer { whh in
+      p.why.storage.withUnsafeBufferPointer { why in
+        p.bh.storage.withUnsafeBufferPointer { bh in
+          p.by.storage.withUnsafeBufferPointer { by in
+            body(
+              ParameterPointers(
+                wxh: wxh.baseAddress!, whh: whh.baseAddress!, why: why.baseAddress!, bh: bh.baseAddress!,
+                by: by.baseAddress!))
+          }
+        }
+      }
+    }
+  }
+}

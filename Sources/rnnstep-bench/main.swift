@@ -1,0 +1,113 @@
+// rnnstep-bench: rnnstep's numerics against the NumPy reference (benchmarks/numpy_reference.py),
+// on the same work, in the same run. `make bench` runs both; see benchmarks/README.md.
+import Foundation
+import RNNCore
+
+let hidden = 100
+let vocabulary = 65
+let steps = 25
+
+struct Reference: Decodable {
+  let iterations: Int
+  let numpy: String
+  let python: String
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  let seconds_per_iteration: Double
+}
+
+func readReference() -> Reference? {
+  let arguments = CommandLine.arguments
+  guard let i = arguments.firstIndex(of: "--reference"), i + 1 < arguments.count else { return nil }
+  guard let data = FileManager.default.contents(atPath: arguments[i + 1]) else {
+    FileHandle.standardError.write(Data("rnnstep-bench: cannot read \(arguments[i + 1])\n".utf8))
+    exit(2)
+  }
+  return try? JSONDecoder().decode(Reference.self, from: data)
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+func machine() -> String {
+  let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+  let model =
+    cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+    .map { $0.split(separator: ":", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+  let memory = Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824
+  return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(String(format: "%.0f", memory)) GiB"
+}
+
+/// Floating-point operations of one forward + BPTT pass as rnnstep computes it (one-hot inputs):
+/// per step, forward 2H² (Whh h) + 2VH (Why h), backward 4VH (dWhy, dh) + 4H² (dWhh, dh_next),
+/// plus O(H + V) for biases, tanh', softmax and the one-hot column of Wxh.
+func flopsPerPass(h: Int, v: Int, t: Int) -> Double {
+  Double(t) * (6 * Double(h * h) + 6 * Double(v * h) + 8 * Double(h) + 5 * Double(v))
+}
+
+let seconds = Double(ProcessInfo.processInfo.environment["BENCH_SECONDS"] ?? "") ?? 2
+let model = try RNN(inputSize: vocabulary, hiddenSize: hidden, outputSize: vocabulary, seed: 1)
+var rng = SeededGenerator(seed: 2)
+let data = try SequenceData(
+  inputs: .indices((0..<steps).map { _ in rng.nextIndex(below: vocabulary) }),
+  targets: .indices((0..<steps).map { _ in rng.nextIndex(below: vocabulary) }))
+
+print("machine: \(machine())")
+print("work: forward + BPTT, softmax, H=\(hidden) V=\(vocabulary) T=\(steps), Double")
+
+/// The fastest of `rounds` timings of `body` repeated for about `seconds / rounds` each, in seconds
+/// per call: the minimum is the estimate least disturbed by other work on the machine.
+func bestTime(rounds: Int = 7, _ body: () throws -> Void) rethrows -> (seconds: Double, calls: Int) {
+  var best = Double.infinity
+  var calls = 0
+  for _ in 0..<rounds {
+    var n = 0
+    let start = now()
+    while now() - start < seconds / Double(rounds) {
+      for _ in 0..<50 { try body() }
+      n += 50
+    }
+    best = min(best, (now() - start) / Double(n))
+    calls += n
+  }
+  return (best, calls)
+}
+
+// Forward + BPTT.
+let engine = BPTTEngine(useSecondCore: ProcessInfo.processInfo.environment["BENCH_ONE_CORE"] == nil)
+var gradients = try engine.gradients(of: model, on: data, loss: .softmax).gradients
+var sink = 0.0
+let (perIteration, iterations) = try bestTime {
+  sink += try engine.computeGradients(of: model, on: data, loss: .softmax, into: &gradients)
+}
+let gflops = flopsPerPass(h: hidden, v: vocabulary, t: steps) / perIteration / 1e9
+print(
+  String(
+    format: "rnnstep forward+BPTT: %.1f µs/iteration (best of 7 rounds, %d iterations), %.2f GFLOP/s",
+    perIteration * 1e6, iterations, gflops))
+if let reference = readReference() {
+  print(
+    String(
+      format: "NumPy %@ forward+BPTT: %.1f µs/iteration (%d iterations)", reference.numpy,
+      reference.seconds_per_iteration * 1e6, reference.iterations))
+  print(
+    String(
+      format: "ratio forward+BPTT: rnnstep is %.1f× faster than NumPy (floor 8×)",
+      reference.seconds_per_iteration / perIteration))
+}
+
+// Forward alone: what each finite-difference evaluation costs.
+let (perForward, _) = try bestTime { sink += try engine.loss(of: model, on: data, loss: .softmax) }
+print(String(format: "rnnstep forward alone: %.1f µs/iteration", perForward * 1e6))
+
+// A full check of every parameter (BENCH_SKIP_CHECK=1 leaves it out, for profiling the pass).
+if ProcessInfo.processInfo.environment["BENCH_SKIP_CHECK"] != nil { exit(0) }
+let checkStart = now()
+let checker = try GradientChecker(model: model, data: data, lossKind: .softmax)
+let reports = try checker.checkAll()
+let checkSeconds = now() - checkStart
+let evaluations = 2 * reports.reduce(0) { $0 + $1.checked }
+print(
+  String(
+    format: "full gradient check: %d elements, %.2f s, %.0f finite-difference evaluations/s, %@",
+    evaluations / 2, checkSeconds, Double(evaluations) / checkSeconds,
+    reports.allSatisfy(\.passed) ? "all PASS" : "FAIL"))
+if sink.isNaN { print("unreachable") }

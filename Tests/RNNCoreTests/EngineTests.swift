@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+@testable import RNNCore
+
+@Suite("Forward and BPTT engine")
+struct EngineTests {
+  @Test("the record satisfies every BPTT equation, step by step")
+  func equationsHold() throws {
+    let (model, data) = try randomProblem(
+      seed: 31, hidden: 5, input: 4, output: 4, steps: 6, loss: .softmax, vectorInputs: false)
+    let trace = try BPTTEngine().record(model: model, data: data, loss: .softmax)
+    let p = model.parameters
+    for t in 1...6 {
+      let r = t - 1
+      let x = Matrix(column: trace.xs.row(r))
+      let a = try p.wxh.matmul(x).elementwise(p.whh.matmul(trace.h(t - 1)), +).elementwise(p.bh, +)
+      #expect(largestRelativeDifference(trace.a.row(r), a.storage) < 1e-14)
+      #expect(largestRelativeDifference(trace.h(t).storage, a.storage.map { Foundation.tanh($0) }) < 1e-14)
+      let y = try p.why.matmul(trace.h(t)).elementwise(p.by, +)
+      #expect(largestRelativeDifference(trace.ys.row(r), y.storage) < 1e-14)
+      let dhNext = t < 6 ? trace.dhNext.row(r + 1) : Array(repeating: 0, count: 5)
+      let dh = try p.why.transposed().matmul(Matrix(column: trace.dy.row(r))).elementwise(Matrix(column: dhNext), +)
+      #expect(largestRelativeDifference(trace.dh.row(r), dh.storage) < 1e-14)
+      let dhRaw = zip(trace.h(t).storage, trace.dh.row(r)).map { (1 - $0 * $0) * $1 }
+      #expect(largestRelativeDifference(trace.dhRaw.row(r), dhRaw) < 1e-14)
+      let next = try p.whh.transposed().matmul(Matrix(column: trace.dhRaw.row(r)))
+      #expect(largestRelativeDifference(trace.dhNext.row(r), next.storage) < 1e-14)
+    }
+    // p_t sums to 1 and dy_t = p_t − onehot(target_t).
+    guard case .indices(let targets) = data.targets else { return }
+    for r in 0..<6 {
+      #expect(abs(trace.ps!.row(r).reduce(0, +) - 1) < 1e-15)
+      var dy = trace.ps!.row(r)
+      dy[targets[r]] -= 1
+      #expect(trace.dy.row(r) == dy)
+    }
+  }
+
+  @Test("running totals: the step's contribution added to the total after the step above")
+  func runningTotals() throws {
+    for variant in BPTTVariant.allCases {
+      let (model, data) = try randomProblem(
+        seed: 32, hidden: 4, input: 3, output: 3, steps: 5, loss: .squared, vectorInputs: true)
+      let trace = try BPTTEngine().record(model: model, data: data, loss: .squared, variant: variant)
+      let totals = try #require(trace.runningTotals)
+      #expect(totals.count == 5)
+      #expect(totals[0] == trace.gradients, "after t = 1 the totals are the gradients")
+      for t in 1...5 {
+        for parameter in Parameter.allCases {
+          let above =
+            t < 5 ? totals[t][parameter] : Matrix(rows: totals[0][parameter].rows, cols: totals[0][parameter].cols)
+          let expected = try above.elementwise(trace.contribution(to: parameter, atStep: t), +)
+          #expect(
+            largestRelativeDifference(totals[t - 1][parameter].storage, expected.storage) < 1e-14,
+            "\(variant) \(parameter) t=\(t)")
+        }
+      }
+    }
+  }
+
+  @Test("a loss-only pass gives the loss of the full pass")
+  func lossOnly() throws {
+    let (model, data) = try randomProblem(
+      seed: 33, hidden: 6, input: 5, output: 5, steps: 7, loss: .softmax, vectorInputs: false)
+    let engine = BPTTEngine()
+    let full = try engine.gradients(of: model, on: data, loss: .softmax)
+    #expect(try engine.loss(of: model, on: data, loss: .softmax) == full.loss)
+  }
+
+  @Test("the softmax loss stays finite and exact for extreme outputs")
+  func stableSoftmax() throws {
+    var model = try RNN(inputSize: 2, hiddenSize: 1, outputSize: 3, seed: 1)
+    model.parameters.why = Matrix(rows: 3, cols: 1, [0, 0, 0])
+    model.parameters.by = Matrix(column: [800, 0, -800])
+    let data = try SequenceData(inputs: .indices([0]), targets: .indices([1]))
+    let loss = try BPTTEngine().loss(of: model, on: data, loss: .softmax)
+    // L = log(e^800 + e^0 + e^-800) − 0 = 800 + log(1 + e^-800 + e^-1600) = 800 exactly in Double.
+    #expect(loss == 800)
+  }
+
+  @Test("one engine serves passes of different shapes")
+  func reshaping() throws {
+    let engine = BPTTEngine(useSecondCore: true)
+    var gradients = ParameterSet(inputSize: 1, hiddenSize: 1, outputSize: 1)
+    for (seed, h, t) in [(1, 3, 4), (2, 7, 9), (3, 3, 2)] as [(UInt64, Int, Int)] {
+      let (model, data) = try randomProblem(
+        seed: seed, hidden: h, input: 4, output: 4, steps: t, loss: .softmax, vectorInputs: false)
+      _ = try engine.computeGradients(of: model, on: data, loss: .softmax, into: &gradients)
+      #expect(gradients == (try BPTTEngine().gradients(of: model, on: data, loss: .softmax)).gradients)
+    }
+  }
+
+  @Test("a perturbation outside the pass is refused with where it is")
+  func perturbationRange() throws {
+    let (model, data) = try randomProblem(
+      seed: 34, hidden: 3, input: 3, output: 3, steps: 4, loss: .softmax, vectorInputs: false)
+    let engine = BPTTEngine()
+    #expect(throws: RNNError.outOfRange("h[5] does not exist: t runs over 0...4 (0 is h0)")) {
+      try engine.loss(of: model, on: data, loss: .softmax, perturbing: Perturbation(.h(t: 5), index: 0, delta: 1))
+    }
+    #expect(throws: RNNError.outOfRange("element 3 is outside 0..<3 (H)")) {
+      try engine.loss(of: model, on: data, loss: .softmax, perturbing: Perturbation(.a(t: 1), index: 3, delta: 1))
+    }
+  }
+}

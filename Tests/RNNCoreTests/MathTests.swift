@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+
+@testable import RNNCore
+
+@Suite("Matrix")
+struct MatrixTests {
+  @Test("product, transpose, norm")
+  func basics() throws {
+    let a = Matrix(rows: 2, cols: 3, [1, 2, 3, 4, 5, 6])
+    let b = Matrix(rows: 3, cols: 2, [7, 8, 9, 10, 11, 12])
+    #expect(try a.matmul(b) == Matrix(rows: 2, cols: 2, [58, 64, 139, 154]))
+    #expect(a.transposed() == Matrix(rows: 3, cols: 2, [1, 4, 2, 5, 3, 6]))
+    #expect(Matrix(column: [3, 4]).norm == 5)
+    #expect(abs(Matrix(column: [3e200, 4e200]).norm - 5e200) <= 5e200.ulp)
+    #expect(a[1, 2] == 6)
+    #expect(a.column(1) == [2, 5])
+  }
+
+  @Test("a shape mismatch names both shapes")
+  func shapeErrors() {
+    let a = Matrix(rows: 2, cols: 3)
+    #expect(throws: ShapeError.self) { try a.matmul(a) }
+    do {
+      _ = try a.matmul(a)
+    } catch {
+      #expect("\(error)" == "cannot multiply 2×3 and 2×3: inner sizes 3 and 2 differ")
+    }
+    do {
+      _ = try a.elementwise(Matrix(rows: 3, cols: 2), operation: "add", +)
+    } catch {
+      #expect("\(error)" == "cannot add 2×3 and 3×2: shapes differ")
+    }
+  }
+
+  @Test("the vector transpose agrees with the plain one for every small shape")
+  func kernelTranspose() {
+    for rows in 1...9 {
+      for cols in 1...9 {
+        let m = Matrix(rows: rows, cols: cols, (0..<rows * cols).map(Double.init))
+        var out = [Double](repeating: -1, count: rows * cols)
+        m.storage.withUnsafeBufferPointer { src in
+          out.withUnsafeMutableBufferPointer {
+            transpose(src.baseAddress!, rows: rows, cols: cols, into: $0.baseAddress!)
+          }
+        }
+        #expect(out == m.transposed().storage, "\(rows)×\(cols)")
+      }
+    }
+  }
+
+  @Test("weightedRowSum against a plain double loop, in both block orders")
+  func kernelRowSum() {
+    var rng = SeededGenerator(seed: 5)
+    for n in [1, 3, 4, 5, 31, 32, 33, 36, 64, 65, 100, 130] {
+      for terms in [1, 2, 3, 4, 7, 25] {
+        let v = (0..<terms * n).map { _ in rng.nextGaussian() }
+        let c = (0..<terms).map { _ in rng.nextGaussian() }
+        let start = (0..<n).map { _ in rng.nextGaussian() }
+        var outs: [[Double]] = []
+        for (accumulate, reversed) in [(false, false), (false, true), (true, false), (true, true)] {
+          var out = accumulate ? start : [Double](repeating: .nan, count: n)
+          v.withUnsafeBufferPointer { vp in
+            c.withUnsafeBufferPointer { cp in
+              out.withUnsafeMutableBufferPointer {
+                weightedRowSum(
+                  into: $0.baseAddress!, n, terms: terms, coefficients: cp.baseAddress!, 1, rows: vp.baseAddress!, n,
+                  accumulate: accumulate, reversed: reversed)
+              }
+            }
+          }
+          let expected = (0..<n).map { j in (0..<terms).reduce(accumulate ? start[j] : 0) { $0 + c[$1] * v[$1 * n + j] }
+          }
+          #expect(largestRelativeDifference(out, expected) < 1e-13, "n=\(n) terms=\(terms)")
+          outs.append(out)
+        }
+        #expect(outs[0] == outs[1], "block order changes no bits (n=\(n))")
+        #expect(outs[2] == outs[3])
+      }
+    }
+  }
+}
+
+@Suite("Elementary functions")
+struct ElementaryFunctionTests {
+  /// Distance in units in the last place.
+  func ulps(_ a: Double, _ b: Double) -> Double {
+    if a == b { return 0 }
+    return abs(a - b) / b.ulp
+  }
+
+  @Test("four-lane exp and tanh agree with libm within 4 ulp")
+  func againstLibm() {
+    var rng = SeededGenerator(seed: 77)
+    var worstExp = 0.0
+    var worstTanh = 0.0
+    var points: [Double] = [
+      0, -0.0, 1e-300, -1e-300, 1e-17, 0.5, -0.5, 0.3465, 0.3466, 1, 20, 19.06, 30, -30, 700, -700,
+    ]
+    for _ in 0..<20_000 { points.append((rng.nextUniform() * 2 - 1) * pow(10, rng.nextUniform() * 6 - 4)) }
+    for x in points {
+      worstTanh = max(worstTanh, ulps(LaneMath.tanh(x), Foundation.tanh(x)))
+      if x > -700 && x < 700 { worstExp = max(worstExp, ulps(LaneMath.exp(x), Foundation.exp(x))) }
+    }
+    #expect(worstExp <= 4, "exp: \(worstExp) ulp")
+    #expect(worstTanh <= 4, "tanh: \(worstTanh) ulp")
+  }
+
+  @Test("edges: signs, limits, NaN")
+  func edges() {
+    #expect(LaneMath.tanh(-0.0).sign == .minus)
+    #expect(LaneMath.tanh(50) == 1)
+    #expect(LaneMath.tanh(-50) == -1)
+    #expect(LaneMath.tanh(.infinity) == 1)
+    #expect(LaneMath.tanh(.nan).isNaN)
+    #expect(LaneMath.exp(0) == 1)
+    #expect(LaneMath.exp(-800) == 0)
+    #expect(LaneMath.exp(800) == .infinity)
+    #expect(LaneMath.exp(.nan).isNaN)
+  }
+
+  @Test("PortableMath.log agrees with libm within 4 ulp")
+  func portableLog() {
+    var rng = SeededGenerator(seed: 78)
+    var worst = 0.0
+    for _ in 0..<20_000 {
+      let x = rng.nextUniform() + 1e-12
+      worst = max(worst, ulps(PortableMath.log(x), Foundation.log(x)))
+    }
+    for x in [1.0, 2, 0.5, 1e-300, 1e300, 1.4142135623730951, 1.4142135623730954] {
+      worst = max(worst, ulps(PortableMath.log(x), Foundation.log(x)))
+    }
+    #expect(worst <= 4, "\(worst) ulp")
+  }
+}
+
+@Suite("Seeded randomness")
+struct RandomnessTests {
+  @Test("the same seed gives the same model; another seed another")
+  func reproducible() throws {
+    let a = try RNN(inputSize: 4, hiddenSize: 3, outputSize: 4, seed: 42)
+    let b = try RNN(inputSize: 4, hiddenSize: 3, outputSize: 4, seed: 42)
+    let c = try RNN(inputSize: 4, hiddenSize: 3, outputSize: 4, seed: 43)
+    #expect(a == b)
+    #expect(a != c)
+    #expect(a.parameters.bh.storage == [0, 0, 0])
+    #expect(a.h0 == [0, 0, 0])
+  }
+
+  @Test("weights are randn × 0.01 in the order Wxh, Whh, Why")
+  func initialisation() throws {
+    let model = try RNN(inputSize: 2, hiddenSize: 2, outputSize: 3, seed: 7)
+    var rng = SeededGenerator(seed: 7)
+    let draws = (0..<(4 + 4 + 6)).map { _ in rng.nextGaussian() * 0.01 }
+    #expect(model.parameters.wxh.storage == Array(draws[0..<4]))
+    #expect(model.parameters.whh.storage == Array(draws[4..<8]))
+    #expect(model.parameters.why.storage == Array(draws[8..<14]))
+  }
+
+  @Test("Gaussian draws have mean 0 and variance 1")
+  func moments() {
+    var rng = SeededGenerator(seed: 3)
+    let n = 200_000
+    let draws = (0..<n).map { _ in rng.nextGaussian() }
+    let mean = draws.reduce(0, +) / Double(n)
+    let variance = draws.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)
+    // Five standard errors: 5/sqrt(n) for the mean, 5·sqrt(2/n) for the variance.
+    #expect(abs(mean) < 5 / Double(n).squareRoot())
+    #expect(abs(variance - 1) < 5 * (2 / Double(n)).squareRoot())
+  }
+
+  @Test("indices are uniform and within the bound")
+  func indices() {
+    var rng = SeededGenerator(seed: 4)
+    var counts = [Int](repeating: 0, count: 7)
+    for _ in 0..<70_000 { counts[rng.nextIndex(below: 7)] += 1 }
+    #expect(counts.allSatisfy { abs($0 - 10_000) < 500 }, "\(counts)")
+  }
+}
