@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE := .build/release
 
-.PHONY: all deps build run test lint bench fixtures clean
+.PHONY: all deps build run test lint bench docs fixtures clean
 
 all: build
 
@@ -26,6 +26,11 @@ bench: deps
 	$(SWIFT) build -c release --product rnnstep-bench
 	python3 benchmarks/numpy_reference.py 3 > .build/numpy-reference.json
 	$(RELEASE)/rnnstep-bench --reference .build/numpy-reference.json
+
+# Regenerates docs/commands.md from the command table (a test fails when it is out of date).
+docs:
+	$(SWIFT) build --product rnnstep
+	.build/debug/rnnstep --commands-markdown > docs/commands.md
 
 # Rewrites the NumPy reference data the tests compare with.
 fixtures:

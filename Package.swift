@@ -18,8 +18,19 @@ let package = Package(
   targets: [
     // The numerics: matrices, the model, forward, BPTT, gradient checks, optimisers. No text.
     .target(name: "RNNCore", swiftSettings: vectorSettings),
-    .executableTarget(name: "rnnstep", dependencies: ["RNNCore"]),
+    // A cursor over a recorded pass, breakpoints. No text.
+    .target(name: "Stepper", dependencies: ["RNNCore"]),
+    // Model files.
+    .target(name: "Interop", dependencies: ["RNNCore"]),
+    // Commands, expressions, rendering: everything a learner reads.
+    .target(name: "Interpreter", dependencies: ["RNNCore", "Stepper", "Interop"]),
+    // libedit, through a system library whose shim makes its variadic C calls callable.
+    .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+    .target(name: "LineEditing", dependencies: ["CLibEdit"]),
+    .executableTarget(name: "rnnstep", dependencies: ["Interpreter", "LineEditing"]),
     .executableTarget(name: "rnnstep-bench", dependencies: ["RNNCore"], path: "Sources/rnnstep-bench"),
     .testTarget(name: "RNNCoreTests", dependencies: ["RNNCore"], exclude: ["Fixtures"]),
+    .testTarget(name: "StepperTests", dependencies: ["Stepper"]),
+    .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Interop", "RNNCore"], exclude: ["Fixtures"]),
   ]
 )

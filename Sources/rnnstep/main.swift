@@ -1,10 +1,130 @@
-// rnnstep: the program. It stays thin: flags and wiring; the work is in the libraries.
+// rnnstep: flags and wiring. The interpreter does the work; this file connects it to a terminal,
+// a script or a pipe, and turns what happened into an exit status.
+import Foundation
+import Interpreter
+import LineEditing
 import RNNCore
 
-let version = "0.1.0"
-let arguments = Array(CommandLine.arguments.dropFirst())
+let version = "0.2.0"
+
+let usage = """
+  usage: rnnstep [FILE] [-c 'COMMAND; COMMAND'] [--help] [--version]
+
+    rnnstep            open the REPL on the built-in model (a 4-character "hello" model, H = 3)
+    rnnstep FILE       run the commands in FILE; stop at the first error
+    rnnstep -c 'CMDS'  run commands separated by ;
+    command | rnnstep  read commands from standard input (no prompt, no line editing)
+
+  A script exits with status 1 at its first error, and with status 1 at the end when a check
+  failed (a gradcheck FAIL). Inside rnnstep, type help.
+  """
+
+/// Ctrl-C: stop the running command (its cancellation flag) or drop the line being typed.
+let interruption = CancellationFlag()
+
+func installInterruptHandler() {
+  var action = sigaction()
+  action.__sigaction_handler.sa_handler = { _ in interruption.cancel() }
+  sigemptyset(&action.sa_mask)
+  action.sa_flags = 0  // no SA_RESTART: a read in progress returns EINTR
+  sigaction(SIGINT, &action, nil)
+}
+
+func writeError(_ text: String) {
+  FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Runs lines from a script or a pipe; returns the exit status.
+func runScript(_ lines: [String], name: String, interpreter: Interpreter) -> Int32 {
+  var failedCheck = false
+  for (n, line) in lines.enumerated() {
+    let outcome = interpreter.execute(line)
+    for output in outcome.lines where output != outcome.lines.last || outcome.error == nil { print(output) }
+    if let error = outcome.error {
+      writeError("\(name):\(n + 1): error: \(error)")
+      return 1
+    }
+    failedCheck = failedCheck || outcome.failedCheck
+    if outcome.quit { break }
+  }
+  return failedCheck ? 1 : 0
+}
+
+func historyPath() -> String {
+  let environment = ProcessInfo.processInfo.environment
+  if let path = environment["RNNSTEP_HISTORY"], !path.isEmpty { return path }
+  if let state = environment["XDG_STATE_HOME"], !state.isEmpty { return state + "/rnnstep/history" }
+  return NSHomeDirectory() + "/.rnnstep_history"
+}
+
+func runInteractive(_ interpreter: Interpreter) -> Int32 {
+  let editor = LineEditor(program: "rnnstep", historyPath: historyPath()) { interpreter.completions(for: $0) }
+  interpreter.historyProvider = { editor.history }
+  for line in interpreter.banner(version: version) { print(line) }
+  defer { editor.close() }
+  while true {
+    interruption.reset()
+    let line: String?
+    do {
+      line = try editor.readLine(prompt: "(rnnstep) ")
+    } catch {
+      print("^C")
+      continue
+    }
+    guard let line else {
+      print("")  // Ctrl-D leaves the cursor after ^D
+      return 0
+    }
+    editor.addToHistory(line)
+    interruption.reset()
+    let outcome = interpreter.execute(line)
+    for output in outcome.lines { print(output) }
+    if outcome.quit { return 0 }
+  }
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+let environment = ProcessInfo.processInfo.environment
+let colour = isatty(STDOUT_FILENO) != 0 && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
+let interpreter = Interpreter(style: Style(color: colour), cancellation: interruption)
+installInterruptHandler()
+
+if arguments.contains("--help") || arguments.contains("-h") {
+  print(usage)
+  exit(0)
+}
 if arguments.contains("--version") {
   print("rnnstep \(version)")
-} else {
-  print("rnnstep \(version): step through an RNN's forward pass and BPTT (usage: rnnstep [--version])")
+  exit(0)
 }
+if arguments.first == "--commands-markdown" {
+  print(Interpreter.commandsMarkdown(), terminator: "")
+  exit(0)
+}
+if let c = arguments.firstIndex(of: "-c") {
+  guard c + 1 < arguments.count else {
+    writeError("rnnstep: -c needs commands, e.g. rnnstep -c 'step; print h'")
+    exit(2)
+  }
+  exit(runScript([arguments[c + 1]], name: "-c", interpreter: interpreter))
+}
+if let path = arguments.first {
+  if path.hasPrefix("-") {
+    writeError("rnnstep: unknown option \(path)\n\(usage)")
+    exit(2)
+  }
+  guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+    writeError("rnnstep: cannot read \(path)")
+    exit(2)
+  }
+  var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+  if lines.last == "" { lines.removeLast() }
+  exit(runScript(lines, name: path, interpreter: interpreter))
+}
+if isatty(STDIN_FILENO) == 0 {
+  let reader = PlainLineReader()
+  var lines: [String] = []
+  while let line = try? reader.readLine(prompt: "") { lines.append(line) }
+  exit(runScript(lines, name: "stdin", interpreter: interpreter))
+}
+exit(runInteractive(interpreter))

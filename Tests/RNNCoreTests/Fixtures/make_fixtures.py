@@ -197,6 +197,20 @@ def random_reference():
     return out
 
 
+def builtin_model():
+    """The REPL's built-in model: vocabulary h e l o, H = 3, seed 7, weights randn x 0.5 drawn in
+    the order Wxh, Whh, Why (row-major), data "hello"."""
+    g = Generator(7)
+    draw = lambda rows, cols: np.array([[g.gaussian() * 0.5 for _ in range(cols)] for _ in range(rows)])
+    case = {"name": "builtin hello", "loss": "softmax", "input_kind": "indices", "target_kind": "indices",
+            "Wxh": draw(3, 4).tolist(), "Whh": draw(3, 3).tolist(), "Why": draw(4, 3).tolist(),
+            "bh": [0.0] * 3, "by": [0.0] * 4, "h0": [0.0] * 3, "inputs": [0, 1, 2, 2], "targets": [1, 2, 2, 3]}
+    params, xs, hs, ys, ps, losses = forward(case)
+    rows, grads = backward(case, params, xs, hs, ys, ps, "correct")
+    return {"model": case, "losses": losses, "hs": [hs[t].ravel().tolist() for t in range(-1, 4)],
+            "ps": [ps[t].ravel().tolist() for t in range(4)], "dh_raw": rows["dh_raw"], "dWhh": grads["dWhh"]}
+
+
 def main():
     rng = np.random.default_rng(20261124)
     cases = [
@@ -214,6 +228,9 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     with open(os.path.join(here, "reference.json"), "w") as f:
         json.dump({"numpy": np.__version__, "cases": cases, "random": random_reference()}, f)
+        f.write("\n")
+    with open(os.path.join(here, "..", "..", "InterpreterTests", "Fixtures", "builtin.json"), "w") as f:
+        json.dump(builtin_model(), f, indent=1)
         f.write("\n")
 
 

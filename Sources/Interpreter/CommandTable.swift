@@ -1,0 +1,106 @@
+/// The groups `help` lists commands under, in order.
+enum CommandGroup: String, CaseIterable, Sendable {
+  case stepping = "Stepping through the pass"
+  case breakpoints = "Breakpoints, watches, displays"
+  case inspecting = "Inspecting values"
+  case checking = "Checking gradients"
+  case model = "Model and data"
+  case session = "Session"
+}
+
+/// What Tab completes for a command's arguments.
+enum Completion: Equatable, Sendable {
+  case none
+  /// Names of quantities, parameters, gradients and functions.
+  case expression
+  /// File paths.
+  case file
+  /// Fixed words only.
+  case words([String])
+  /// Fixed words, and names of quantities and parameters.
+  case wordsAndNames([String])
+  /// Command names.
+  case commands
+}
+
+/// One command: the single source of its name, aliases, usage, help text, completion and the
+/// entry in docs/commands.md.
+struct CommandSpec: Sendable {
+  let name: String
+  let aliases: [String]
+  let group: CommandGroup
+  /// The argument synopsis, e.g. `step [N]`.
+  let usage: String
+  /// One line for `help`.
+  let summary: String
+  /// What it does, in full.
+  let details: String
+  let examples: [String]
+  let completion: Completion
+  let run: @Sendable (Interpreter, Arguments) throws -> Void
+}
+
+/// A command's arguments: the text after the command name.
+struct Arguments {
+  let raw: String
+  let command: String
+
+  /// The words, split at whitespace.
+  var words: [String] { raw.split(whereSeparator: { $0.isWhitespace }).map(String.init) }
+
+  /// The value of `--name VALUE` (or `--name=VALUE`), and the words without it.
+  func option(_ name: String) throws -> (value: String?, rest: [String]) {
+    var rest: [String] = []
+    var value: String?
+    var iterator = words.makeIterator()
+    while let word = iterator.next() {
+      if word == "--\(name)" {
+        guard let next = iterator.next() else { throw CommandError("--\(name) needs a value") }
+        value = next
+      } else if word.hasPrefix("--\(name)=") {
+        value = String(word.dropFirst(name.count + 3))
+      } else {
+        rest.append(word)
+      }
+    }
+    return (value, rest)
+  }
+
+  /// Fails unless there are no arguments.
+  func none() throws {
+    guard raw.isEmpty else { throw CommandError("\(command) takes no arguments (got '\(raw)')") }
+  }
+
+  /// An optional count (`step 3`), 1 when absent.
+  func count() throws -> Int {
+    let w = words
+    guard w.count <= 1 else { throw CommandError("usage: \(CommandTable.find(command)!.usage)") }
+    guard let first = w.first else { return 1 }
+    guard let n = Int(first), n >= 1, n <= 1_000_000 else {
+      throw CommandError("'\(first)' is not a count: give a whole number from 1")
+    }
+    return n
+  }
+}
+
+/// All commands, in the order `help` shows them.
+enum CommandTable {
+  static let all: [CommandSpec] =
+    steppingCommands + breakpointCommands + inspectingCommands + checkingCommands
+    + modelCommands + sessionCommands
+
+  static let allNames: [String] = all.flatMap { [$0.name] + $0.aliases }
+
+  private static let byName: [String: CommandSpec] = {
+    var table: [String: CommandSpec] = [:]
+    for spec in all {
+      for name in [spec.name] + spec.aliases {
+        precondition(table[name] == nil, "two commands are called \(name)")
+        table[name] = spec
+      }
+    }
+    return table
+  }()
+
+  static func find(_ name: String) -> CommandSpec? { byName[name] }
+}

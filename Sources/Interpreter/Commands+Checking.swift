@@ -1,0 +1,232 @@
+import Foundation
+import RNNCore
+import Stepper
+
+extension CommandTable {
+  static let checkingCommands: [CommandSpec] = [
+    CommandSpec(
+      name: "gradcheck", aliases: ["gc"], group: .checking,
+      usage:
+        "gradcheck [PARAM | ELEMENT | sample K [seed S] | direction [seed S] | dh|dh_raw|dh_next [t] | sweep ELEMENT] [--eps X] [--tol X]",
+      summary: "compare BPTT's gradients with centered finite differences",
+      details: """
+        Without arguments, every element of every parameter (on all cores; Ctrl-C stops it). \
+        gradcheck Whh checks every element of Whh; gradcheck Whh[0,1] one element, showing \
+        L(θ+ε), L(θ−ε), the numeric and analytic derivatives and their relative error; sample K \
+        checks K seeded elements of each parameter (min-char-rnn's gradCheck); direction checks \
+        ∇L·v against (L(θ+εv) − L(θ−εv))/2ε along a seeded unit vector v; dh, dh_raw and dh_next \
+        check that intermediate quantity of step t (the cursor's step by default, or dh_raw[3]) \
+        by perturbing the forward pass from inside; sweep ELEMENT checks one element at ε = 1e-1 \
+        … 1e-10. Relative error is |a−n| / max(|a|+|n|, tiny); an element passes at relative \
+        error ≤ 1e-6 (--tol) or |a−n| ≤ 1e-8 (set floor), with ε = 1e-5 (--eps). A FAIL makes a \
+        script exit non-zero.
+        """,
+      examples: [
+        "gradcheck", "gradcheck Whh[0,1]", "gradcheck sample 5 seed 1", "gradcheck dh_raw[2]",
+        "gradcheck sweep Wxh[0,0]",
+      ],
+      completion: .wordsAndNames(["sample", "direction", "sweep", "seed", "--eps", "--tol"]),
+      run: { i, args in try i.gradcheck(args) }),
+    CommandSpec(
+      name: "bptt", aliases: [], group: .checking, usage: "bptt seed|correct",
+      summary: "switch between correct BPTT and the seed tutorial's mistaken backward",
+      details: """
+        bptt seed reproduces the tutorial's backward: the last hidden state h[T] stands for every \
+        step's h[t] (in dWhy and in tanh's derivative) and the initial h[0] for every h[t-1] (in \
+        dWhh). gradcheck then fails on Wxh, Whh, Why and bh; dby, which needs only dy, passes. \
+        docs/seed-bptt.md explains each mistake. bptt correct switches back. Either way the pass \
+        is recorded again.
+        """,
+      examples: ["bptt seed", "gradcheck", "bptt correct"], completion: .words(["seed", "correct"]),
+      run: { i, args in
+        guard args.words.count == 1, let v = BPTTVariant(rawValue: args.words[0]) else {
+          throw CommandError("usage: bptt seed|correct")
+        }
+        i.variant = v
+        i.say(
+          v == .seed
+            ? "bptt seed: the tutorial's backward, with h[T] for every h[t] and h[0] for every h[t-1]"
+            : "bptt correct: each step uses its own h[t] and h[t-1]")
+        i.rebuild(reason: " with bptt \(v.rawValue)")
+      }),
+  ]
+}
+
+extension Interpreter {
+  func gradcheck(_ args: Arguments) throws {
+    let (trace, cursor) = try requireTrace()
+    var settings = checkSettings
+    let (eps, afterEps) = try args.option("eps")
+    let (tol, words) = try Arguments(raw: afterEps.joined(separator: " "), command: args.command).option("tol")
+    if let eps {
+      guard let e = Double(eps), e > 0, e.isFinite else {
+        throw CommandError("--eps needs a positive number, not '\(eps)'")
+      }
+      settings.epsilon = e
+    }
+    if let tol {
+      guard let t = Double(tol), t > 0, t.isFinite else {
+        throw CommandError("--tol needs a positive number, not '\(tol)'")
+      }
+      settings.relativeTolerance = t
+    }
+    let checker = GradientChecker(trace: trace, settings: settings)
+    cancellation.reset()
+    func seed(after index: Int) throws -> UInt64 {
+      guard words.count > index else { return 1 }
+      guard words[index] == "seed", words.count == index + 2, let s = UInt64(words[index + 1]) else {
+        throw CommandError("expected 'seed S' after \(words[index - 1])")
+      }
+      return s
+    }
+    let first = words.first ?? ""
+    switch first {
+    case "":
+      report(try checker.checkAll(cancellation: cancellation), settings)
+    case "sample":
+      guard words.count >= 2, let k = Int(words[1]), k >= 1 else {
+        throw CommandError("usage: gradcheck sample K [seed S]")
+      }
+      report(try checker.checkSample(k, seed: try seed(after: 2), cancellation: cancellation), settings)
+    case "direction":
+      let d = checker.checkDirection(seed: try seed(after: 1))
+      say("direction v: seeded unit vector over all \(model.parameters.elementCount) parameters (seed \(d.seed))")
+      elementDetail(d.check, analyticName: "∇L·v", settings: settings)
+    case "sweep":
+      guard words.count == 2 else {
+        throw CommandError("usage: gradcheck sweep ELEMENT (e.g. gradcheck sweep Whh[0,1])")
+      }
+      let (parameter, index) = try parameterElement(words[1])
+      let rows = checker.sweep(parameter, index: index)
+      say("ε sweep for \(rows[0].label): analytic \(style.scientific(rows[0].analytic))")
+      say("  ε        numeric          rel error")
+      let best = rows.min { $0.relativeError < $1.relativeError }!
+      for row in rows {
+        let bar = String(repeating: "#", count: max(0, min(40, Int((log10(max(row.relativeError, 1e-17)) + 17) * 2.5))))
+        say(
+          "  \(style.scientific(row.epsilon, digits: 1).padded(8)) \(style.scientific(row.numeric).padded(16)) \(style.scientific(row.relativeError, digits: 2).padded(9)) \(bar)"
+        )
+      }
+      say(
+        "smallest error at ε = \(style.scientific(best.epsilon, digits: 1)): truncation error grows above it (∝ ε²), rounding below it (∝ 1/ε)"
+      )
+    default:
+      if let quantity = try intermediate(first, words, cursor) {
+        let checks = try checker.checkIntermediate(quantity)
+        table(checks, title: "\(quantity) (perturbing the forward pass from inside)", settings: settings)
+      } else if let parameter = Parameter(name: first), !first.hasPrefix("d"), words.count == 1 {
+        report(try checker.checkAll([parameter], cancellation: cancellation), settings)
+      } else if words.count == 1 && first.contains("[") {
+        let (parameter, index) = try parameterElement(first)
+        elementDetail(
+          checker.checkElement(parameter, index: index), analyticName: "analytic (BPTT)", settings: settings)
+      } else {
+        throw CommandError("usage: \(CommandTable.find("gradcheck")!.usage)")
+      }
+    }
+  }
+
+  /// dh, dh_raw, dh_next with an optional step: `dh_raw 3` or `dh_raw[3]`.
+  private func intermediate(_ first: String, _ words: [String], _ cursor: Cursor) throws -> IntermediateQuantity? {
+    var name = first
+    var t: Int?
+    if let open = first.firstIndex(of: "["), first.hasSuffix("]") {
+      name = String(first[..<open])
+      guard ["dh", "dh_raw", "dh_next"].contains(name) else { return nil }
+      t = Int(first[first.index(after: open)..<first.index(before: first.endIndex)])
+      guard t != nil else { throw CommandError("'\(first)': the step must be a whole number, as in dh_raw[3]") }
+    } else if words.count == 2 {
+      t = Int(words[1].hasPrefix("t=") ? String(words[1].dropFirst(2)) : words[1])
+    }
+    guard ["dh", "dh_raw", "dh_next"].contains(name) else { return nil }
+    guard let step = t ?? cursor.position?.t else {
+      throw CommandError("the cursor is at the start: name a step, as in gradcheck \(name)[1]")
+    }
+    switch name {
+    case "dh": return .dh(t: step)
+    case "dh_raw": return .dhRaw(t: step)
+    default: return .dhNext(t: step)
+    }
+  }
+
+  /// `Whh[0,1]` or `bh[2]` as (parameter, flat index).
+  func parameterElement(_ text: String) throws -> (Parameter, Int) {
+    guard case .index(.name(let name, _), let indices, _) = try ExpressionParser.parse(text),
+      let parameter = Parameter.allCases.first(where: { $0.name == name })
+    else { throw CommandError("'\(text)' is not a parameter element like Whh[0,1] or bh[2]") }
+    let numbers = try indices.map { e -> Int in
+      guard case .number(let x) = e, x == x.rounded(), x >= 0 else {
+        throw CommandError("indices must be whole numbers ≥ 0")
+      }
+      return Int(x)
+    }
+    let m = model.parameters[parameter]
+    let (i, j) = numbers.count == 2 ? (numbers[0], numbers[1]) : (numbers[0], 0)
+    guard i < m.rows && j < m.cols && (numbers.count == 2 || m.cols == 1) else {
+      throw CommandError("\(text) is outside \(name), which is \(m.shapeDescription)")
+    }
+    return (parameter, i * m.cols + j)
+  }
+
+  private func verdict(_ passed: Bool) -> String { passed ? style.good("PASS") : style.bad("FAIL") }
+
+  private func elementDetail(_ c: ElementCheck, analyticName: String, settings: CheckSettings) {
+    let e = style.scientific
+    say("\(c.label)   ε = \(e(c.epsilon, 1))")
+    say("  L(θ+ε)             \(e(c.lossPlus, 12))")
+    say("  L(θ−ε)             \(e(c.lossMinus, 12))")
+    say("  numeric            \(e(c.numeric, 10))   = (L(θ+ε) − L(θ−ε)) / 2ε")
+    say("  \(analyticName.padded(18)) \(e(c.analytic, 10))")
+    say("  relative error     \(e(c.relativeError, 2))   |a−n| = \(e(c.absoluteError, 2))")
+    say(
+      "\(verdict(c.passed))  (relative error ≤ \(e(settings.relativeTolerance, 1)) or |a−n| ≤ \(e(settings.absoluteTolerance, 1)))"
+    )
+    if !c.passed { failedCheck = true }
+  }
+
+  private func table(_ checks: [ElementCheck], title: String, settings: CheckSettings) {
+    say(title)
+    say("  element".padded(22) + "analytic".padded(16) + "numeric".padded(16) + "rel error".padded(11) + "verdict")
+    for c in checks {
+      say(
+        "  " + c.label.padded(20) + style.scientific(c.analytic).padded(16) + style.scientific(c.numeric).padded(16)
+          + style.scientific(c.relativeError, digits: 2).padded(11) + verdict(c.passed))
+    }
+    let failed = checks.count { !$0.passed }
+    summary(failed: failed, of: checks.count, unit: "element", worst: checks.map(\.relativeError).max() ?? 0, settings)
+  }
+
+  private func report(_ reports: [ParameterCheck], _ settings: CheckSettings) {
+    say(
+      "  parameter".padded(12) + "checked".padded(9) + "worst element".padded(18) + "analytic".padded(16)
+        + "numeric".padded(16)
+        + "rel error".padded(11) + "verdict")
+    for r in reports {
+      let w = r.worst
+      say(
+        "  " + r.parameter.name.padded(10) + String(r.checked).padded(9) + w.label.padded(18)
+          + style.scientific(w.analytic).padded(16)
+          + style.scientific(w.numeric).padded(16) + style.scientific(w.relativeError, digits: 2).padded(11)
+          + verdict(r.passed)
+          + (r.failed > 0 ? "  (\(r.failed) failed)" : ""))
+    }
+    let failed = reports.count { !$0.passed }
+    summary(
+      failed: failed, of: reports.count, unit: "parameter", worst: reports.map(\.worst.relativeError).max() ?? 0,
+      settings)
+  }
+
+  private func summary(failed: Int, of count: Int, unit: String, worst: Double, _ settings: CheckSettings) {
+    let e = style.scientific
+    let limits =
+      "tolerance \(e(settings.relativeTolerance, 1)), floor \(e(settings.absoluteTolerance, 1)), ε \(e(settings.epsilon, 1)), bptt \(variant.rawValue)"
+    if failed == 0 {
+      say(
+        "\(verdict(true)): all \(count) \(unit)\(count == 1 ? "" : "s") agree (worst relative error \(e(worst, 2)); \(limits))"
+      )
+    } else {
+      say("\(verdict(false)): \(failed) of \(count) \(unit)\(count == 1 ? "" : "s") disagree (\(limits))")
+      failedCheck = true
+    }
+  }
+}

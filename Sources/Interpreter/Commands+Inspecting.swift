@@ -1,0 +1,229 @@
+import Foundation
+import RNNCore
+import Stepper
+
+extension CommandTable {
+  static let inspectingCommands: [CommandSpec] = [
+    CommandSpec(
+      name: "print", aliases: [], group: .inspecting, usage: "print EXPRESSION",
+      summary: "evaluate an expression over the recorded pass",
+      details: """
+        Names: x a h y p loss dy dh dh_raw dh_next (one value per time step: h[3] is step 3, h \
+        alone the cursor's step; h[0] and h0 are the initial state; loss alone is the total), \
+        Wxh Whh Why bh by (the parameters), dWxh dWhh dWhy dbh dby (each gradient's running \
+        total at the cursor, as BPTT holds it), dWxh_t … dby_t (what one step adds: dWhh_t[3]), \
+        t (the cursor's step) and T (the number of steps). Elements: Whh[0,1], h[3][1]. \
+        Operators: + - * / elementwise (a number combines with every element), @ the matrix \
+        product, .T the transpose, comparisons < <= > >= == != giving 1 or 0. Functions: norm \
+        sum max min mean shape tanh exp log abs sqrt softmax. A value the cursor has not reached \
+        yet is an error that says where it will be computed.
+        """,
+      examples: [
+        "print h[1]", "print Whh[0,1]", "print (1 - h[3]*h[3]) * dh[3] - dh_raw[3]", "print dWhh_t[2] + dWhh_t[1]",
+      ],
+      completion: .expression,
+      run: { i, args in
+        guard !args.raw.isEmpty else { throw CommandError("usage: print EXPRESSION (e.g. print h[1])") }
+        let value = try i.evaluate(args.raw)
+        let lines = i.style.block(value)
+        if value.count > 1 && lines.count == 1 {
+          i.say(
+            "\(args.raw) = \(lines[0])"
+              + (value.cols == 1 && value.rows > 1 ? i.style.dim("  (\(value.shapeDescription))") : ""))
+        } else if lines.count == 1 {
+          i.say("\(args.raw) = \(lines[0])")
+        } else {
+          i.say("\(args.raw) =  " + i.style.dim("(\(value.shapeDescription))"))
+          for line in lines { i.say("  " + line) }
+        }
+      }),
+    CommandSpec(
+      name: "explain", aliases: [], group: .inspecting, usage: "explain ELEMENT",
+      summary: "show how one number was computed, with the values substituted",
+      details: """
+        ELEMENT is one element of a quantity or a gradient: a[1][0], h[1][0], y[2][1], p[2][1], \
+        loss[3], dy[2][0], dh[2][1], dh_raw[2][1], dh_next[2][0], or dWxh[0,1], dWhh[0,1], \
+        dWhy[1,2], dbh[0], dby[1] (a gradient as its sum of per-step contributions).
+        """,
+      examples: ["explain h[1][0]", "explain dWhh[0,1]"], completion: .expression,
+      run: { i, args in try i.explain(args.raw) }),
+    CommandSpec(
+      name: "info", aliases: ["i"], group: .inspecting, usage: "info model|data|step|breakpoints|display",
+      summary: "describe the model, the data, the cursor, the breakpoints or the displays",
+      details: """
+        info model: sizes, parameters, loss, BPTT variant. info data: inputs and targets step by \
+        step. info step: where the cursor is and the equation there. info breakpoints: \
+        breakpoints and watches. info display: the displays.
+        """,
+      examples: ["info model", "info step"], completion: .words(["model", "data", "step", "breakpoints", "display"]),
+      run: { i, args in
+        switch args.words.first ?? "" {
+        case "model": i.infoModel()
+        case "data": try i.infoData()
+        case "step":
+          _ = try i.requireTrace()
+          i.say(
+            "at \(i.cursorDescription) of a pass over \(i.trace!.steps) steps (bptt \(i.variant.rawValue), loss \(i.loss.rawValue))"
+          )
+          i.showStop()
+        case "breakpoints", "break", "b", "watch", "watches": i.infoBreakpoints()
+        case "display": i.showDisplays()
+        default: throw CommandError("usage: info model|data|step|breakpoints|display")
+        }
+      }),
+    CommandSpec(
+      name: "set", aliases: [], group: .inspecting,
+      usage: "set precision N | set eps X | set tol X | set floor X | set ELEMENT VALUE",
+      summary: "printed digits, check settings, or one parameter element (set Whh[0,1] 0.5)",
+      details: """
+        set precision N prints N significant digits (1–17). set eps, set tol and set floor change \
+        the gradient check's ε (default 1e-5), relative tolerance (1e-6) and absolute floor \
+        (1e-8). set Whh[0,1] 0.5 (or bh[2], h0[1]) changes one number of the model; the pass is \
+        recorded again.
+        """,
+      examples: ["set precision 6", "set Whh[0,1] 0.5", "set eps 1e-6"],
+      completion: .wordsAndNames(["precision", "eps", "tol", "floor"]),
+      run: { i, args in try i.set(args) }),
+  ]
+}
+
+extension Interpreter {
+  func infoModel() {
+    let p = model.parameters
+    say(
+      "vanilla RNN: input size \(model.inputSize), hidden size H = \(model.hiddenSize), output size \(model.outputSize); "
+        + "loss \(loss.rawValue); bptt \(variant.rawValue)")
+    if let vocabulary {
+      say(
+        "vocabulary (\(vocabulary.count)): " + vocabulary.indices.map { "\($0)=\(symbol($0))" }.joined(separator: " "))
+    }
+    for parameter in Parameter.allCases {
+      let m = p[parameter]
+      say("  \(parameter.name.padded(4)) \(m.shapeDescription.padded(8)) " + style.inline(m))
+    }
+    say("  h0   \("\(model.hiddenSize)×1".padded(8)) " + style.inline(Matrix(column: model.h0)))
+    say("  \(p.elementCount) parameters")
+  }
+
+  func infoData() throws {
+    guard let pendingInputs else {
+      throw CommandError("there is no data: give inputs and targets, or text (e.g. text hello)")
+    }
+    let steps: Int
+    switch pendingInputs {
+    case .indices(let i): steps = i.count
+    case .vectors(let m): steps = m.rows
+    }
+    say(
+      "\(steps) input steps; loss \(loss.rawValue)"
+        + (data == nil ? style.bad("  (targets missing or of another length)") : ""))
+    for r in 0..<steps {
+      var line = "  t=\(r + 1)  x: "
+      switch pendingInputs {
+      case .indices(let i): line += "\(symbol(i[r])) (\(i[r]))"
+      case .vectors(let m): line += style.inline(Matrix(rows: 1, cols: m.cols, m.row(r)))
+      }
+      if let pendingTargets {
+        switch pendingTargets {
+        case .indices(let i) where r < i.count:
+          line += "  target: \(vocabulary == nil ? "" : symbol(i[r]) + " ")(\(i[r]))"
+        case .vectors(let m) where r < m.rows:
+          line += "  target: " + style.inline(Matrix(rows: 1, cols: m.cols, m.row(r)))
+        default: break
+        }
+      }
+      say(line)
+    }
+  }
+
+  func infoBreakpoints() {
+    if breakpoints.all.isEmpty && watches.isEmpty {
+      say("no breakpoints or watches")
+      return
+    }
+    say("Num  Type        On   Hits  Where")
+    var rows: [(Int, String)] = breakpoints.all.map { b in
+      let kind = b.temporary ? "tbreak" : "breakpoint"
+      let at = (b.place.text.isEmpty ? "end of every step" : b.place.text) + (b.condition.map { " if \($0)" } ?? "")
+      return (
+        b.number,
+        "\(String(b.number).padded(4)) \(kind.padded(11)) \((b.enabled ? "y" : "n").padded(4)) \(String(b.hits).padded(5)) \(at)"
+      )
+    }
+    rows += watches.map { w in
+      (w.number, "\(String(w.number).padded(4)) \("watch".padded(11)) \("y".padded(4)) \("".padded(5)) \(w.text)")
+    }
+    for (_, line) in rows.sorted(by: { $0.0 < $1.0 }) { say(line) }
+  }
+
+  func set(_ args: Arguments) throws {
+    let words = args.words
+    guard words.count == 2 else { throw CommandError("usage: \(CommandTable.find("set")!.usage)") }
+    func positive(_ text: String) throws -> Double {
+      guard let x = Double(text), x.isFinite, x > 0 else { throw CommandError("'\(text)' is not a positive number") }
+      return x
+    }
+    switch words[0] {
+    case "precision":
+      guard let n = Int(words[1]), (1...17).contains(n) else {
+        throw CommandError("precision must be a whole number from 1 to 17")
+      }
+      style.precision = n
+      say("numbers now print with \(n) significant digits")
+    case "eps":
+      checkSettings.epsilon = try positive(words[1])
+      say("gradient checks now use ε = \(words[1])")
+    case "tol":
+      checkSettings.relativeTolerance = try positive(words[1])
+      say("gradient checks now pass at relative error ≤ \(words[1])")
+    case "floor":
+      checkSettings.absoluteTolerance = try positive(words[1])
+      say("gradient checks now pass at absolute difference ≤ \(words[1])")
+    default:
+      try setElement(words[0], words[1])
+    }
+  }
+
+  /// set Whh[0,1] 0.5, set bh[2] 0.1, set h0[1] 0.3.
+  func setElement(_ target: String, _ valueText: String) throws {
+    guard let value = Double(valueText), value.isFinite else {
+      throw CommandError("'\(valueText)' is not a finite number")
+    }
+    let expression = try ExpressionParser.parse(target)
+    guard case .index(.name(let name, _), let indexExpressions, _) = expression else {
+      throw CommandError("set needs one element, like Whh[0,1] or bh[2] (or precision, eps, tol, floor)")
+    }
+    let indices = try indexExpressions.map { e -> Int in
+      guard case .number(let x) = e, x == x.rounded(), x >= 0 else {
+        throw CommandError("indices must be whole numbers ≥ 0")
+      }
+      return Int(x)
+    }
+    if name == "h0" {
+      guard indices.count == 1, indices[0] < model.hiddenSize else {
+        throw CommandError("h0 has elements 0..<\(model.hiddenSize)")
+      }
+      var h0 = model.h0
+      let old = h0[indices[0]]
+      h0[indices[0]] = value
+      try model.setH0(h0)
+      say("h0[\(indices[0])]: \(style.number(old)) → \(style.number(value))")
+      rebuild(reason: " after set")
+      return
+    }
+    guard let parameter = Parameter.allCases.first(where: { $0.name == name }) else {
+      throw CommandError(
+        "'\(name)' is not a parameter: set one of \(ExpressionNames.parameters.joined(separator: " ")) or h0")
+    }
+    var m = model.parameters[parameter]
+    let (i, j) = indices.count == 2 ? (indices[0], indices[1]) : (indices[0], 0)
+    guard i < m.rows && j < m.cols && (indices.count == 2 || m.cols == 1) else {
+      throw CommandError("\(target) is outside \(name), which is \(m.shapeDescription)")
+    }
+    let old = m[i, j]
+    m[i, j] = value
+    model.parameters[parameter] = m
+    say("\(target): \(style.number(old)) → \(style.number(value))")
+    rebuild(reason: " after set")
+  }
+}

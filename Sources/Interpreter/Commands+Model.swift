@@ -1,0 +1,298 @@
+import Foundation
+import Interop
+import RNNCore
+import Stepper
+
+extension CommandTable {
+  static let modelCommands: [CommandSpec] = [
+    CommandSpec(
+      name: "new", aliases: [], group: .model, usage: "new H [input V] [output V] [seed S] [scale X]",
+      summary: "a fresh model with hidden size H, weights randn × 0.01 like the tutorial",
+      details: """
+        Input and output sizes default to the vocabulary's size (or the current model's); seed \
+        fixes the random weights (default 1); scale multiplies them (default 0.01, the \
+        tutorial's). Biases and h0 start at zero. Data that still fit are kept.
+        """,
+      examples: ["new 3", "new 8 seed 42", "new 5 input 2 output 1 scale 0.5"],
+      completion: .words(["input", "output", "seed", "scale"]),
+      run: { i, args in try i.newModel(args) }),
+    CommandSpec(
+      name: "load", aliases: [], group: .model, usage: "load FILE",
+      summary: "load a model (and its vocabulary and data) from a .json file",
+      details: "The format is in docs/files.md. A file that cannot be used changes nothing.",
+      examples: ["load hello.json"], completion: .file,
+      run: { i, args in
+        guard !args.raw.isEmpty else { throw CommandError("usage: load FILE") }
+        let path = i.expandPath(args.raw)
+        guard path.hasSuffix(".json") else { throw CommandError("\(args.raw): rnnstep reads .json model files") }
+        let file = try JSONModelFormat.read(path: path)
+        i.model = file.model
+        i.vocabulary = file.vocabulary
+        i.loss = file.loss
+        if let data = file.data {
+          i.pendingInputs = data.inputs
+          i.pendingTargets = data.targets
+        } else if let data = i.data, (try? data.validate(for: file.model, loss: file.loss)) == nil {
+          i.pendingInputs = nil
+          i.pendingTargets = nil
+        }
+        i.cursor = nil
+        i.say(
+          "loaded \(args.raw): H = \(i.model.hiddenSize), input \(i.model.inputSize), output \(i.model.outputSize), loss \(i.loss.rawValue)"
+        )
+        i.rebuild(reason: " for the loaded model")
+      }),
+    CommandSpec(
+      name: "save", aliases: [], group: .model, usage: "save FILE",
+      summary: "save the model, vocabulary and data to a .json file",
+      details: "The file is written whole or not at all: a temporary file is renamed over the target.",
+      examples: ["save hello.json"], completion: .file,
+      run: { i, args in
+        guard !args.raw.isEmpty else { throw CommandError("usage: save FILE") }
+        guard args.raw.hasSuffix(".json") else { throw CommandError("\(args.raw): rnnstep writes .json model files") }
+        let file = ModelFile(model: i.model, vocabulary: i.vocabulary, loss: i.loss, data: i.data)
+        try JSONModelFormat.write(file, to: i.expandPath(args.raw))
+        i.say("saved \(args.raw)")
+      }),
+    CommandSpec(
+      name: "inputs", aliases: [], group: .model, usage: "inputs I1 I2 … | inputs [v,v] [v,v] …",
+      summary: "the inputs: one-hot indices, or one vector per step",
+      details: """
+        Indices select x[t] = onehot(I); vectors, written [0.5, -1] or 0.5,-1, give x[t] \
+        directly. The pass is recorded again once targets of the same length are there.
+        """,
+      examples: ["inputs 0 1 2 2", "inputs [0.5, 1] [0, -1] [1, 1]"], completion: .none,
+      run: { i, args in
+        i.pendingInputs =
+          try i.parseSteps(args.raw, what: "inputs").map { .indices($0) }
+          ?? .vectors(try i.parseVectors(args.raw, what: "inputs"))
+        i.dataChanged("inputs")
+      }),
+    CommandSpec(
+      name: "targets", aliases: [], group: .model, usage: "targets I1 I2 … | targets [v,v] [v,v] …",
+      summary: "the targets: class indices, or one vector per step (squared error)",
+      details: "Indices are classes for softmax (or one-hot targets for squared error); vectors need loss squared.",
+      examples: ["targets 1 2 2 3", "targets [1] [0] [0.5]"], completion: .none,
+      run: { i, args in
+        i.pendingTargets =
+          try i.parseSteps(args.raw, what: "targets").map { .indices($0) }
+          ?? .vectors(try i.parseVectors(args.raw, what: "targets"))
+        i.dataChanged("targets")
+      }),
+    CommandSpec(
+      name: "text", aliases: [], group: .model, usage: "text TEXT",
+      summary: "characters as data: inputs all but the last, targets all but the first",
+      details: """
+        Each character becomes its index in the model's vocabulary (info model lists it), as in \
+        min-char-rnn: the model reads one character and predicts the next. Quotes keep spaces at \
+        the ends: text "hello world".
+        """,
+      examples: ["text hello", "text hell"], completion: .none,
+      run: { i, args in
+        guard let vocabulary = i.vocabulary else {
+          throw CommandError("this model has no vocabulary: use inputs and targets (or load a character model)")
+        }
+        var text = args.raw
+        if text.count >= 2, let q = text.first, q == "\"" || q == "'", text.last == q {
+          text = String(text.dropFirst().dropLast())
+        }
+        guard text.count >= 2 else {
+          throw CommandError("text needs at least 2 characters: one to read, one to predict")
+        }
+        var indices: [Int] = []
+        for (k, c) in text.enumerated() {
+          guard let index = vocabulary.firstIndex(of: c) else {
+            throw CommandError(
+              "character \(k + 1) of the text, '\(i.printable(c))', is not in the vocabulary (\(vocabulary.map { i.printable($0) }.joined(separator: " ")))"
+            )
+          }
+          indices.append(index)
+        }
+        i.pendingInputs = .indices(Array(indices.dropLast()))
+        i.pendingTargets = .indices(Array(indices.dropFirst()))
+        i.say(
+          "text \"\(text)\": \(indices.count - 1) steps, inputs \(indices.dropLast().map(String.init).joined(separator: " ")), targets \(indices.dropFirst().map(String.init).joined(separator: " "))"
+        )
+        i.rebuild(reason: " for the new data")
+      }),
+    CommandSpec(
+      name: "h0", aliases: [], group: .model, usage: "h0 V1 … VH | h0 zero",
+      summary: "the initial hidden state (min-char-rnn's hprev)",
+      details: "Gives H numbers for h[0], or zero for all zeros.",
+      examples: ["h0 0.1 -0.2 0.3", "h0 zero"], completion: .words(["zero"]),
+      run: { i, args in
+        let words = args.words
+        let values: [Double]
+        if words == ["zero"] {
+          values = Array(repeating: 0, count: i.model.hiddenSize)
+        } else {
+          values = try words.map { w in
+            guard let x = Double(w.trimmingCharacters(in: CharacterSet(charactersIn: ","))), x.isFinite else {
+              throw CommandError("'\(w)' is not a finite number")
+            }
+            return x
+          }
+        }
+        try i.model.setH0(values)
+        i.say("h0 = \(i.style.inline(Matrix(column: values)))")
+        i.rebuild(reason: " with the new h0")
+      }),
+    CommandSpec(
+      name: "loss", aliases: [], group: .model, usage: "loss softmax|squared",
+      summary: "softmax cross-entropy (min-char-rnn) or squared error (the tutorial's dy = y − y_true)",
+      details: """
+        softmax: p = softmax(y), loss = −log p[target], dy = p − onehot(target). squared: loss = \
+        1/2 ||y − target||², dy = y − target, with index targets read as one-hot vectors.
+        """,
+      examples: ["loss squared"], completion: .words(LossKind.allCases.map(\.rawValue)),
+      run: { i, args in
+        guard args.words.count == 1, let kind = LossKind(rawValue: args.words[0]) else {
+          throw CommandError("usage: loss softmax|squared")
+        }
+        i.loss = kind
+        i.say("loss \(kind.rawValue)")
+        i.cursor = nil
+        i.rebuild(reason: " with loss \(kind.rawValue)")
+      }),
+  ]
+}
+
+extension Interpreter {
+  func expandPath(_ path: String) -> String {
+    path.hasPrefix("~/") ? NSHomeDirectory() + path.dropFirst() : path
+  }
+
+  /// Whole numbers, one per step; nil when the text holds vectors instead.
+  func parseSteps(_ text: String, what: String) throws -> [Int]? {
+    let words = text.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+    guard !words.isEmpty else { throw CommandError("give \(what): indices (0 1 2) or vectors ([0.5, 1] [0, 2])") }
+    if text.contains("[") || text.contains(",") || text.contains(".") { return nil }
+    return try words.map { w in
+      guard let k = Int(w), k >= 0 else { throw CommandError("'\(w)' is not an index (a whole number ≥ 0)") }
+      return k
+    }
+  }
+
+  /// Vectors written `[a, b] [c, d]` or `a,b c,d`, all of one length.
+  func parseVectors(_ text: String, what: String) throws -> Matrix {
+    var groups: [String] = []
+    if text.contains("[") {
+      var current = ""
+      var depth = 0
+      for c in text {
+        if c == "[" {
+          guard depth == 0 else { throw CommandError("\(what): brackets do not nest: [1, 2] [3, 4]") }
+          depth = 1
+          current = ""
+        } else if c == "]" {
+          guard depth == 1 else { throw CommandError("\(what): ']' without '['") }
+          depth = 0
+          groups.append(current)
+        } else if depth == 1 {
+          current.append(c)
+        } else if !c.isWhitespace {
+          throw CommandError("\(what): '\(c)' outside brackets: write [1, 2] [3, 4]")
+        }
+      }
+      guard depth == 0 else { throw CommandError("\(what): '[' without ']'") }
+    } else {
+      groups = text.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+    }
+    let rows = try groups.enumerated().map { k, g in
+      try g.split(separator: ",").map { part -> Double in
+        let s = part.trimmingCharacters(in: .whitespaces)
+        guard let x = Double(s), x.isFinite else {
+          throw CommandError("\(what) step \(k + 1): '\(s)' is not a finite number")
+        }
+        return x
+      }
+    }
+    guard let width = rows.first?.count, width > 0 else { throw CommandError("give \(what)") }
+    if let bad = rows.firstIndex(where: { $0.count != width }) {
+      throw CommandError("\(what) step \(bad + 1) has \(rows[bad].count) values, step 1 has \(width)")
+    }
+    return Matrix(rowVectors: rows)
+  }
+
+  /// After inputs or targets change: record the pass when both fit, or say what is missing.
+  func dataChanged(_ what: String) {
+    let count = { (i: SequenceData.Inputs?) -> Int? in
+      switch i {
+      case .indices(let v): v.count
+      case .vectors(let m): m.rows
+      case nil: nil
+      }
+    }
+    let targetCount: Int? =
+      switch pendingTargets {
+      case .indices(let v): v.count
+      case .vectors(let m): m.rows
+      case nil: nil
+      }
+    let inputCount = count(pendingInputs)
+    say("\(what): \(what == "inputs" ? inputCount! : targetCount!) steps")
+    if let inputCount, let targetCount, inputCount != targetCount {
+      say(
+        style.dim(
+          "(\(inputCount) inputs but \(targetCount) targets: give the \(what == "inputs" ? "targets" : "inputs") to match)"
+        ))
+      trace = nil
+      cursor = nil
+      return
+    }
+    if let data {
+      do {
+        try data.validate(for: model, loss: loss)
+      } catch {
+        say(style.bad("these do not fit the model: ") + describeError(error))
+        trace = nil
+        cursor = nil
+        return
+      }
+    }
+    rebuild(reason: " for the new data")
+  }
+
+  func newModel(_ args: Arguments) throws {
+    var words = args.words
+    guard let first = words.first, let h = Int(first) else {
+      throw CommandError("usage: \(CommandTable.find("new")!.usage)")
+    }
+    words.removeFirst()
+    var input = vocabulary?.count ?? model.inputSize
+    var output = vocabulary?.count ?? model.outputSize
+    var seed: UInt64 = 1
+    var scale = 0.01
+    while !words.isEmpty {
+      guard words.count >= 2 else { throw CommandError("'\(words[0])' needs a value") }
+      let (key, value) = (words[0], words[1])
+      words.removeFirst(2)
+      switch key {
+      case "input":
+        guard let v = Int(value) else { throw CommandError("input needs a whole number") }
+        input = v
+      case "output":
+        guard let v = Int(value) else { throw CommandError("output needs a whole number") }
+        output = v
+      case "seed":
+        guard let v = UInt64(value) else { throw CommandError("seed needs a whole number ≥ 0") }
+        seed = v
+      case "scale":
+        guard let v = Double(value), v.isFinite, v >= 0 else { throw CommandError("scale needs a number ≥ 0") }
+        scale = v
+      default:
+        throw CommandError("'\(key)' is not an option of new (input, output, seed, scale)")
+      }
+    }
+    model = try RNN(inputSize: input, hiddenSize: h, outputSize: output, seed: seed, scale: scale)
+    if let v = vocabulary, v.count != input || v.count != output { vocabulary = nil }
+    cursor = nil
+    say("new model: H = \(h), input \(input), output \(output), seed \(seed), weights randn × \(style.number(scale))")
+    if let data, (try? data.validate(for: model, loss: loss)) == nil {
+      pendingInputs = nil
+      pendingTargets = nil
+      say(style.dim("(the data no longer fit and were dropped: give inputs and targets)"))
+    }
+    rebuild(reason: " for the new model")
+  }
+}

@@ -1,0 +1,500 @@
+import Foundation
+import RNNCore
+import Stepper
+
+/// An expression of `print`, `display`, `watch`, breakpoint conditions and `explain`:
+/// NumPy-like arithmetic over the quantities of the recorded pass.
+///
+///     expression := comparison
+///     comparison := sum (("<" | "<=" | ">" | ">=" | "==" | "!=") sum)?
+///     sum        := product (("+" | "-") product)*
+///     product    := unary (("*" | "/" | "@") unary)*          * and / elementwise, @ matrix product
+///     unary      := "-" unary | postfix
+///     postfix    := primary ("[" index ("," index)? "]" | ".T")*
+///     primary    := number | name | name "(" expression ("," expression)* ")" | "(" expression ")"
+indirect enum Expression: Equatable {
+  case number(Double)
+  case name(String, column: Int)
+  case call(String, [Expression], column: Int)
+  case index(Expression, [Expression], column: Int)
+  case transpose(Expression)
+  case negate(Expression)
+  case binary(String, Expression, Expression, column: Int)
+}
+
+/// A malformed expression or one that cannot be evaluated, with the column it concerns.
+struct ExpressionError: Error, Equatable, CustomStringConvertible {
+  let message: String
+  /// 1-based column in the expression text, when known.
+  var column: Int?
+  /// The expression the column counts in, once known.
+  var text: String?
+
+  init(message: String, column: Int?) {
+    self.message = message
+    self.column = column
+  }
+
+  var description: String { column.map { "\(message) (column \($0))" } ?? message }
+
+  /// The error with its column counted in `line`, which holds the expression from `offset` on.
+  func relative(to line: String, argumentsAt offset: Int) -> ExpressionError {
+    guard let column, let text,
+      let found = line.range(
+        of: text, range: line.index(line.startIndex, offsetBy: min(offset, line.count))..<line.endIndex)
+    else { return self }
+    var shifted = self
+    shifted.column = line.distance(from: line.startIndex, to: found.lowerBound) + column
+    return shifted
+  }
+}
+
+// MARK: Parsing
+
+struct ExpressionParser {
+  enum Token: Equatable {
+    case number(Double)
+    case name(String)
+    case symbol(String)
+    case end
+  }
+
+  private var tokens: [(token: Token, column: Int)] = []
+  private var position = 0
+
+  /// Parses `text` completely. - Throws: ``ExpressionError`` with the column of the problem.
+  static func parse(_ text: String) throws -> Expression {
+    do {
+      var parser = ExpressionParser()
+      parser.tokens = try tokenize(text)
+      let expression = try parser.comparison()
+      guard case .end = parser.peek else {
+        throw ExpressionError(message: "unexpected \(parser.describe(parser.peek))", column: parser.column)
+      }
+      return expression
+    } catch var error as ExpressionError {
+      error.text = text
+      throw error
+    }
+  }
+
+  static func tokenize(_ text: String) throws -> [(token: Token, column: Int)] {
+    var result: [(Token, Int)] = []
+    let characters = Array(text)
+    var i = 0
+    while i < characters.count {
+      let c = characters[i]
+      let column = i + 1
+      if c.isWhitespace {
+        i += 1
+      } else if c.isNumber || (c == "." && i + 1 < characters.count && characters[i + 1].isNumber) {
+        var j = i
+        while j < characters.count && (characters[j].isNumber || characters[j] == ".") { j += 1 }
+        if j < characters.count && (characters[j] == "e" || characters[j] == "E") {
+          var k = j + 1
+          if k < characters.count && (characters[k] == "-" || characters[k] == "+") { k += 1 }
+          if k < characters.count && characters[k].isNumber {
+            j = k
+            while j < characters.count && characters[j].isNumber { j += 1 }
+          }
+        }
+        let literal = String(characters[i..<j])
+        guard let value = Double(literal) else {
+          throw ExpressionError(message: "bad number '\(literal)'", column: column)
+        }
+        result.append((.number(value), column))
+        i = j
+      } else if c.isLetter || c == "_" {
+        var j = i
+        while j < characters.count && (characters[j].isLetter || characters[j].isNumber || characters[j] == "_") {
+          j += 1
+        }
+        result.append((.name(String(characters[i..<j])), column))
+        i = j
+      } else {
+        let two = i + 1 < characters.count ? String(characters[i...i + 1]) : ""
+        if ["<=", ">=", "==", "!="].contains(two) {
+          result.append((.symbol(two), column))
+          i += 2
+        } else if "+-*/@()[],.<>".contains(c) {
+          result.append((.symbol(String(c)), column))
+          i += 1
+        } else {
+          throw ExpressionError(message: "unexpected character '\(c)'", column: column)
+        }
+      }
+    }
+    result.append((.end, characters.count + 1))
+    return result
+  }
+
+  private var peek: Token { tokens[position].token }
+  private var column: Int { tokens[position].column }
+
+  private mutating func advance() -> (token: Token, column: Int) {
+    defer { position += 1 }
+    return tokens[position]
+  }
+
+  private func describe(_ token: Token) -> String {
+    switch token {
+    case .number(let x): "number \(x)"
+    case .name(let n): "'\(n)'"
+    case .symbol(let s): "'\(s)'"
+    case .end: "end of expression"
+    }
+  }
+
+  private mutating func expect(_ symbol: String) throws {
+    guard case .symbol(symbol) = peek else {
+      throw ExpressionError(message: "expected '\(symbol)' but found \(describe(peek))", column: column)
+    }
+    position += 1
+  }
+
+  private mutating func comparison() throws -> Expression {
+    let left = try sum()
+    if case .symbol(let s) = peek, ["<", "<=", ">", ">=", "==", "!="].contains(s) {
+      let c = advance().column
+      return .binary(s, left, try sum(), column: c)
+    }
+    return left
+  }
+
+  private mutating func sum() throws -> Expression {
+    var left = try product()
+    while case .symbol(let s) = peek, s == "+" || s == "-" {
+      let c = advance().column
+      left = .binary(s, left, try product(), column: c)
+    }
+    return left
+  }
+
+  private mutating func product() throws -> Expression {
+    var left = try unary()
+    while case .symbol(let s) = peek, s == "*" || s == "/" || s == "@" {
+      let c = advance().column
+      left = .binary(s, left, try unary(), column: c)
+    }
+    return left
+  }
+
+  private mutating func unary() throws -> Expression {
+    if case .symbol("-") = peek {
+      position += 1
+      return .negate(try unary())
+    }
+    if case .symbol("+") = peek {
+      position += 1
+      return try unary()
+    }
+    return try postfix()
+  }
+
+  private mutating func postfix() throws -> Expression {
+    var base = try primary()
+    while true {
+      if case .symbol("[") = peek {
+        let c = advance().column
+        var indices = [try comparison()]
+        if case .symbol(",") = peek {
+          position += 1
+          indices.append(try comparison())
+        }
+        try expect("]")
+        base = .index(base, indices, column: c)
+      } else if case .symbol(".") = peek {
+        position += 1
+        guard case .name("T") = peek else {
+          throw ExpressionError(message: "expected 'T' after '.' (transpose is .T)", column: column)
+        }
+        position += 1
+        base = .transpose(base)
+      } else {
+        return base
+      }
+    }
+  }
+
+  private mutating func primary() throws -> Expression {
+    let (token, c) = advance()
+    switch token {
+    case .number(let x):
+      return .number(x)
+    case .name(let n):
+      if case .symbol("(") = peek {
+        position += 1
+        var arguments = [try comparison()]
+        while case .symbol(",") = peek {
+          position += 1
+          arguments.append(try comparison())
+        }
+        try expect(")")
+        return .call(n, arguments, column: c)
+      }
+      return .name(n, column: c)
+    case .symbol("("):
+      let inner = try comparison()
+      try expect(")")
+      return inner
+    default:
+      position -= 1
+      throw ExpressionError(message: "expected a number, a name or '(' but found \(describe(token))", column: c)
+    }
+  }
+}
+
+// MARK: Names
+
+/// The names an expression can use, for completion, help and error messages.
+enum ExpressionNames {
+  static let stepQuantities = StepQuantity.allCases.map(\.rawValue)
+  static let parameters = Parameter.allCases.map(\.name)
+  static let gradients = Parameter.allCases.map(\.gradientName)
+  static let contributions = Parameter.allCases.map { $0.gradientName + "_t" }
+  static let others = ["h0", "t", "T"]
+  static let functions = ["norm", "sum", "max", "min", "mean", "shape", "tanh", "exp", "log", "abs", "sqrt", "softmax"]
+  static let all = stepQuantities + parameters + gradients + contributions + others
+}
+
+// MARK: Evaluation
+
+/// Evaluates expressions against the session's model and, when there is one, the recorded pass
+/// at the cursor.
+struct Evaluator {
+  let model: RNN
+  let snapshot: Snapshot?
+
+  /// A value under evaluation: a matrix, or a quantity over time still waiting for its step.
+  private enum Value {
+    case matrix(Matrix)
+    /// A quantity over time: indexed by t, or, alone, the current step's value (or `whole`).
+    case series(String, column: Int, (Int) throws -> Matrix, whole: (() throws -> Matrix)? = nil)
+  }
+
+  func evaluate(_ e: Expression) throws -> Matrix {
+    try resolve(value(e), column: nil)
+  }
+
+  /// The current time step, for a step quantity written without one.
+  private func currentStep(_ name: String, column: Int?) throws -> Int {
+    guard let snapshot else {
+      throw ExpressionError(message: "there is no recorded pass: give inputs and targets first", column: column)
+    }
+    guard let position = snapshot.cursor.position else {
+      throw ExpressionError(
+        message: "the cursor is before the first step, so '\(name)' has no current t: name one, as in \(name)[1]",
+        column: column)
+    }
+    return position.t
+  }
+
+  private func resolve(_ v: Value, column: Int?) throws -> Matrix {
+    switch v {
+    case .matrix(let m): return m
+    case .series(let name, let nameColumn, let at, let whole):
+      if let whole { return try whole() }
+      return try at(try currentStep(name, column: nameColumn))
+    }
+  }
+
+  private func needSnapshot(_ name: String, _ column: Int) throws -> Snapshot {
+    guard let snapshot else {
+      throw ExpressionError(message: "'\(name)' needs a recorded pass: give inputs and targets first", column: column)
+    }
+    return snapshot
+  }
+
+  private func value(_ e: Expression) throws -> Value {
+    switch e {
+    case .number(let x):
+      return .matrix(Matrix(column: [x]))
+    case .name(let n, let column):
+      return try name(n, column: column)
+    case .call(let f, let arguments, let column):
+      return .matrix(try call(f, try arguments.map { try resolve(value($0), column: column) }, column: column))
+    case .index(let base, let indices, let column):
+      let b = try value(base)
+      let numbers = try indices.map { try integer(resolve(value($0), column: column), column: column) }
+      if case .series(_, _, let at, _) = b {
+        guard numbers.count == 1 else {
+          throw ExpressionError(
+            message: "a quantity over time takes one time index first, as in h[3][0]", column: column)
+        }
+        return .matrix(try at(numbers[0]))
+      }
+      return .matrix(try element(try resolve(b, column: column), numbers, column: column))
+    case .transpose(let inner):
+      return .matrix(try resolve(value(inner), column: nil).transposed())
+    case .negate(let inner):
+      return .matrix(try resolve(value(inner), column: nil).map { -$0 })
+    case .binary(let op, let l, let r, let column):
+      return .matrix(
+        try binary(op, try resolve(value(l), column: column), try resolve(value(r), column: column), column: column))
+    }
+  }
+
+  private func name(_ n: String, column: Int) throws -> Value {
+    if let parameter = Parameter.allCases.first(where: { $0.name == n }) {
+      return .matrix(model.parameters[parameter])
+    }
+    if n == "h0" { return .matrix(Matrix(column: model.h0)) }
+    if let parameter = Parameter.allCases.first(where: { $0.gradientName == n }) {
+      return .matrix(try needSnapshot(n, column).runningTotal(parameter))
+    }
+    if let parameter = Parameter.allCases.first(where: { $0.gradientName + "_t" == n }) {
+      let snapshot = try needSnapshot(n, column)
+      return .series(n, column: column) { t in try wrap(column) { try snapshot.contribution(parameter, t: t) } }
+    }
+    if n == "loss" {
+      let snapshot = try needSnapshot(n, column)
+      // `loss` alone is the total Σ_t L_t; loss[t] is one step's L_t.
+      return .series(
+        n, column: column, { t in try wrap(column) { try snapshot.value(.loss, t: t) } },
+        whole: { Matrix(column: [try wrap(column) { try snapshot.totalLoss() }]) })
+    }
+    if let quantity = StepQuantity(rawValue: n) {
+      let snapshot = try needSnapshot(n, column)
+      return .series(n, column: column) { t in try wrap(column) { try snapshot.value(quantity, t: t) } }
+    }
+    if n == "T" { return .matrix(Matrix(column: [Double(try needSnapshot(n, column).trace.steps)])) }
+    if n == "t" { return .matrix(Matrix(column: [Double(try currentStep("t", column: column))])) }
+    let suggestion =
+      closest(n, among: ExpressionNames.all + ExpressionNames.functions).map { "; did you mean '\($0)'?" } ?? ""
+    throw ExpressionError(message: "unknown name '\(n)'\(suggestion)", column: column)
+  }
+
+  /// Turns the stepper's errors into expression errors that say where things are.
+  private func wrap<R>(_ column: Int, _ body: () throws -> R) throws -> R {
+    do {
+      return try body()
+    } catch let error as NotComputedYet {
+      let at = error.computedAt.map { " it is computed at \(describe($0))," } ?? ""
+      let cursor = error.cursor.map { "the cursor is at \(describe($0))" } ?? "the cursor is before the first step"
+      throw ExpressionError(message: "\(error.name) is not computed yet:\(at) \(cursor)", column: column)
+    } catch let error as RNNError {
+      throw ExpressionError(message: error.description, column: column)
+    }
+  }
+
+  private func integer(_ m: Matrix, column: Int) throws -> Int {
+    guard m.count == 1, let value = m.storage.first, value == value.rounded(), abs(value) < 1e9 else {
+      throw ExpressionError(message: "an index must be a whole number", column: column)
+    }
+    return Int(value)
+  }
+
+  private func element(_ m: Matrix, _ indices: [Int], column: Int) throws -> Matrix {
+    func check(_ i: Int, _ n: Int, _ what: String) throws {
+      guard i >= 0 && i < n else {
+        throw ExpressionError(
+          message: "\(what) index \(i) is outside 0..<\(n) (shape \(m.shapeDescription))", column: column)
+      }
+    }
+    if indices.count == 2 {
+      try check(indices[0], m.rows, "row")
+      try check(indices[1], m.cols, "column")
+      return Matrix(column: [m[indices[0], indices[1]]])
+    }
+    let i = indices[0]
+    if m.cols == 1 || m.rows == 1 {
+      try check(i, m.count, "element")
+      return Matrix(column: [m.storage[i]])
+    }
+    try check(i, m.rows, "row")
+    return Matrix(rows: 1, cols: m.cols, m.row(i))
+  }
+
+  private func binary(_ op: String, _ a: Matrix, _ b: Matrix, column: Int) throws -> Matrix {
+    if op == "@" {
+      do { return try a.matmul(b) } catch let error as ShapeError {
+        throw ExpressionError(message: error.description, column: column)
+      }
+    }
+    let f: (Double, Double) -> Double =
+      switch op {
+      case "+": (+)
+      case "-": (-)
+      case "*": (*)
+      case "/": (/)
+      case "<": { $0 < $1 ? 1 : 0 }
+      case "<=": { $0 <= $1 ? 1 : 0 }
+      case ">": { $0 > $1 ? 1 : 0 }
+      case ">=": { $0 >= $1 ? 1 : 0 }
+      case "==": { $0 == $1 ? 1 : 0 }
+      default: { $0 != $1 ? 1 : 0 }
+      }
+    if a.count == 1 { return b.map { f(a.storage[0], $0) } }
+    if b.count == 1 { return a.map { f($0, b.storage[0]) } }
+    let names = ["+": "add", "-": "subtract", "*": "multiply elementwise", "/": "divide"]
+    do {
+      return try a.elementwise(b, operation: names[op] ?? "compare", f)
+    } catch let error as ShapeError {
+      throw ExpressionError(
+        message: error.description + (op == "*" ? " (for a matrix product use @)" : ""), column: column)
+    }
+  }
+
+  private func call(_ f: String, _ args: [Matrix], column: Int) throws -> Matrix {
+    let expected = 1
+    guard args.count == expected else {
+      throw ExpressionError(message: "\(f) takes \(expected) argument, not \(args.count)", column: column)
+    }
+    let x = args[0]
+    func scalar(_ v: Double) -> Matrix { Matrix(column: [v]) }
+    switch f {
+    case "norm": return scalar(x.norm)
+    case "sum": return scalar(x.sum)
+    case "max": return scalar(x.storage.max()!)
+    case "min": return scalar(x.storage.min()!)
+    case "mean": return scalar(x.sum / Double(x.count))
+    case "shape": return Matrix(rows: 1, cols: 2, [Double(x.rows), Double(x.cols)])
+    case "tanh": return x.map { Foundation.tanh($0) }
+    case "exp": return x.map { Foundation.exp($0) }
+    case "log": return x.map { Foundation.log($0) }
+    case "abs": return x.map { Swift.abs($0) }
+    case "sqrt": return x.map { $0.squareRoot() }
+    case "softmax":
+      let m = x.storage.max()!
+      let e = x.map { Foundation.exp($0 - m) }
+      return e.map { $0 / e.sum }
+    default:
+      let suggestion = closest(f, among: ExpressionNames.functions).map { "; did you mean '\($0)'?" } ?? ""
+      throw ExpressionError(
+        message:
+          "unknown function '\(f)'\(suggestion) (functions: \(ExpressionNames.functions.joined(separator: " ")))",
+        column: column)
+    }
+  }
+}
+
+/// A place as a learner reads it: `forward t=2 h`.
+func describe(_ p: Position) -> String {
+  "\(p.phase.rawValue) t=\(p.t) \(p.equation.rawValue)"
+}
+
+/// The candidate nearest to `word` by edit distance (a swap of two neighbours counts as one
+/// edit), if it is near enough to be a typo.
+func closest(_ word: String, among candidates: [String]) -> String? {
+  func distance(_ a: [Character], _ b: [Character]) -> Int {
+    guard !a.isEmpty else { return b.count }
+    guard !b.isEmpty else { return a.count }
+    var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+    for i in 0...a.count { d[i][0] = i }
+    for j in 0...b.count { d[0][j] = j }
+    for i in 1...a.count {
+      for j in 1...b.count {
+        let cost = a[i - 1] == b[j - 1] ? 0 : 1
+        d[i][j] = Swift.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+        if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+          d[i][j] = Swift.min(d[i][j], d[i - 2][j - 2] + 1)
+        }
+      }
+    }
+    return d[a.count][b.count]
+  }
+  let w = Array(word)
+  let scored = candidates.map { ($0, distance(w, Array($0))) }.min { $0.1 < $1.1 }
+  guard let (best, d) = scored, d <= Swift.max(1, word.count / 3), d < word.count else { return nil }
+  return best
+}

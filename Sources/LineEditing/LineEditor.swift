@@ -1,0 +1,173 @@
+import CLibEdit
+import Foundation
+
+/// Where a line of input comes from: libedit on a terminal, plain reading otherwise.
+public protocol LineReader: AnyObject {
+  /// The next line without its newline, or nil at the end of input (Ctrl-D on an empty line).
+  /// Throws ``Interrupted`` when Ctrl-C arrives while the line is being typed.
+  func readLine(prompt: String) throws -> String?
+  /// Records a line the user ran, for history.
+  func addToHistory(_ line: String)
+  /// The history, oldest first.
+  var history: [String] { get }
+}
+
+/// Ctrl-C while a line was being typed: the line is dropped and a fresh prompt follows.
+public struct Interrupted: Error {
+  public init() {}
+}
+
+/// Completes the word before the cursor. Given the whole line up to the cursor, returns the
+/// candidates for the word being typed (each a full replacement of that word).
+public typealias Completer = (_ lineUpToCursor: String) -> [String]
+
+/// Reads lines from a file handle with no prompt and no editing (scripts, pipes, tests).
+public final class PlainLineReader: LineReader {
+  private var lines: [String]
+  private var position = 0
+  public private(set) var history: [String] = []
+
+  /// Reads the whole of standard input (or `text`, for tests) up front.
+  public init(text: String? = nil) {
+    let input = text ?? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+    var split = input.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
+    if split.last == "" { split.removeLast() }
+    lines = split
+  }
+
+  public func readLine(prompt: String) throws -> String? {
+    guard position < lines.count else { return nil }
+    defer { position += 1 }
+    return lines[position].hasSuffix("\r") ? String(lines[position].dropLast()) : lines[position]
+  }
+
+  public func addToHistory(_ line: String) { history.append(line) }
+}
+
+/// Interactive line editing through libedit: emacs keys, Ctrl-R search, a history file, Tab
+/// completion.
+public final class LineEditor: LineReader {
+  private let editLine: OpaquePointer
+  private let historyHandle: OpaquePointer
+  private let historyPath: String?
+  private var prompt = ""
+  private var promptStorage: UnsafeMutablePointer<CChar>?
+  private let completer: Completer
+  /// Lines entered in this session, appended to the history file when it closes.
+  private var added: [String] = []
+
+  /// - Parameters:
+  ///   - historyPath: the history file, read now and appended to on ``close()``; nil keeps none.
+  ///   - completer: the candidates for the word before the cursor.
+  public init(program: String, historyPath: String?, completer: @escaping Completer) {
+    self.historyPath = historyPath
+    self.completer = completer
+    editLine = rnnstep_el_init(program)
+    historyHandle = history_init()
+    rnnstep_history_setsize(historyHandle, 2000)
+    rnnstep_history_setunique(historyHandle, 1)
+    if let historyPath { rnnstep_history_load(historyHandle, historyPath) }
+    rnnstep_el_set_history(editLine, historyHandle)
+    rnnstep_el_set_editor(editLine, "emacs")
+    // libedit must not install its own signal handlers: rnnstep's SIGINT handler clears the line.
+    rnnstep_el_set_signal(editLine, 0)
+    rnnstep_el_set_clientdata(editLine, Unmanaged.passUnretained(self).toOpaque())
+    rnnstep_el_set_prompt(editLine) { el in
+      guard let el, let data = rnnstep_el_get_clientdata(el) else { return nil }
+      return Unmanaged<LineEditor>.fromOpaque(data).takeUnretainedValue().promptStorage
+    }
+    rnnstep_el_addfn(editLine, "rnnstep-complete", "complete a command, a name or a path") { el, _ in
+      guard let el, let data = rnnstep_el_get_clientdata(el) else { return UInt8(CC_ERROR) }
+      return Unmanaged<LineEditor>.fromOpaque(data).takeUnretainedValue().complete()
+    }
+    rnnstep_el_bind(editLine, "^I", "rnnstep-complete")
+    rnnstep_el_bind(editLine, "^R", "em-inc-search-prev")
+    // ~/.editrc, as every libedit program reads it.
+    rnnstep_el_source_defaults(editLine)
+  }
+
+  deinit {
+    promptStorage?.deallocate()
+    el_end(editLine)
+    history_end(historyHandle)
+  }
+
+  public func readLine(prompt: String) throws -> String? {
+    if prompt != self.prompt || promptStorage == nil {
+      promptStorage?.deallocate()
+      promptStorage = strdup(prompt).map { UnsafeMutablePointer($0) }
+      self.prompt = prompt
+    }
+    var count: Int32 = 0
+    guard let raw = el_gets(editLine, &count) else {
+      if count == -1 && errno == EINTR {
+        // Ctrl-C: the read was interrupted; libedit's buffer still holds the half-typed line.
+        el_reset(editLine)
+        rnnstep_clear_line(editLine)
+        throw Interrupted()
+      }
+      return nil  // end of input
+    }
+    var line = String(cString: raw)
+    while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
+    return line
+  }
+
+  public func addToHistory(_ line: String) {
+    guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return }
+    rnnstep_history_enter(historyHandle, line)
+    added.append(line)
+  }
+
+  public var history: [String] {
+    var entries: [String] = []
+    var next = rnnstep_history_walk(historyHandle, 1)
+    while let entry = next {
+      entries.append(String(cString: entry).trimmingCharacters(in: .newlines))
+      next = rnnstep_history_walk(historyHandle, 0)
+    }
+    return entries
+  }
+
+  /// Writes the history file (atomically: a temporary file renamed over it).
+  public func close() {
+    guard let historyPath else { return }
+    let directory = (historyPath as NSString).deletingLastPathComponent
+    if !directory.isEmpty {
+      try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+    let temporary = historyPath + ".tmp-\(getpid())"
+    if rnnstep_history_save(historyHandle, temporary) >= 0 {
+      rename(temporary, historyPath)
+    } else {
+      unlink(temporary)
+    }
+  }
+
+  /// Tab: complete the word before the cursor; several candidates extend it to their common
+  /// prefix, and a second Tab lists them.
+  private func complete() -> UInt8 {
+    guard let info = el_line(editLine)?.pointee else { return UInt8(CC_ERROR) }
+    let length = info.cursor - info.buffer
+    let bytes = UnsafeRawBufferPointer(start: info.buffer, count: length)
+    let beforeCursor = String(decoding: bytes, as: UTF8.self)
+    let word = String(beforeCursor.reversed().prefix { !$0.isWhitespace }.reversed())
+    let candidates = completer(beforeCursor)
+    guard !candidates.isEmpty else { return UInt8(CC_REFRESH_BEEP) }
+    let common = candidates.dropFirst().reduce(candidates[0]) { $0.commonPrefix(with: $1) }
+    if common.count > word.count {
+      let suffix = String(common.dropFirst(word.count))
+      let ending = candidates.count == 1 && !common.hasSuffix("/") ? suffix + " " : suffix
+      el_insertstr(editLine, ending)
+      return UInt8(CC_REFRESH)
+    }
+    if candidates.count == 1 {
+      if !common.hasSuffix("/") { el_insertstr(editLine, " ") }
+      return UInt8(CC_REFRESH)
+    }
+    // Already at the common prefix: show the choices below the line, then redraw it.
+    let list = candidates.sorted().joined(separator: "  ")
+    FileHandle.standardOutput.write(Data("\n\(list)\n".utf8))
+    return UInt8(CC_REDISPLAY)
+  }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+
+@testable import Interpreter
+
+@Suite("Inspecting values")
+struct InspectingTests {
+  @Test("the BPTT identities hold in print: dh_raw = (1 − h²) ⊙ dh, Σp = 1, loss = Σ loss[t]")
+  func identities() {
+    let setup = ["last"]
+    #expect(
+      run("print (1 - h[3]*h[3]) * dh[3] - dh_raw[3]", after: setup).lines == [
+        "(1 - h[3]*h[3]) * dh[3] - dh_raw[3] = [0, 0, 0]  (3×1)"
+      ])
+    #expect(run("print sum(p[2])", after: setup).lines.map { numbers(in: $0).last! } == [1])
+    #expect(
+      run("print loss - (loss[1] + loss[2] + loss[3] + loss[4])", after: setup).lines.first.map {
+        abs(numbers(in: $0).last!) < 1e-12
+      } == true)
+    // dh_next of step 3 is Whh.T @ dh_raw[3]; the running dWhh at the end is the sum of the parts.
+    // Equal up to rounding: the engine sums in another order than @ does.
+    #expect(
+      run("print norm(dh_next[3] - Whh.T @ dh_raw[3])", after: setup).lines.first.map { numbers(in: $0).last! < 1e-15 }
+        == true)
+    let parts = run("print norm(dWhh - (dWhh_t[1] + dWhh_t[2] + dWhh_t[3] + dWhh_t[4]))", after: setup)
+    #expect(numbers(in: parts.lines[0]).last! < 1e-15)
+  }
+
+  @Test("values agree with NumPy's")
+  func againstNumPy() {
+    let b = Builtin.shared
+    let setup = ["last"]
+    for t in 1...4 {
+      let line = run("print h[\(t)]", after: setup).lines[0]
+      #expect(zip(numbers(in: line).dropFirst(1), b.hs[t]).allSatisfy { agrees($0, $1) }, "\(line)")
+    }
+    let raw = run("print dh_raw[2]", after: setup).lines[0]
+    #expect(zip(numbers(in: raw).dropFirst(1), b.dh_raw[1]).allSatisfy { agrees($0, $1) }, "\(raw)")
+    let element = run("print dWhh[0,1]", after: setup).lines[0]
+    #expect(agrees(numbers(in: element).last!, b.dWhh[0][1]), "\(element)")
+    #expect(agrees(numbers(in: run("print loss", after: setup).lines[0]).last!, b.losses.reduce(0, +)))
+  }
+
+  @Test("elements, transpose, shapes, functions")
+  func expressions() {
+    #expect(run("print shape(Why.T @ dy[1])", after: ["last"]).lines == ["shape(Why.T @ dy[1]) = [3, 1]"])
+    #expect(run("print shape(Wxh)").lines == ["shape(Wxh) = [3, 4]"])
+    #expect(run("print h0").lines == ["h0 = [0, 0, 0]  (3×1)"])
+    #expect(run("print 2 * 3 + 1").lines == ["2 * 3 + 1 = 7"])
+    #expect(run("print -(1 - 3) / 4").lines == ["-(1 - 3) / 4 = 0.5"])
+    #expect(run("print max(abs(h0 - 1))").lines == ["max(abs(h0 - 1)) = 1"])
+    #expect(run("print T").lines == ["T = 4"])
+    #expect(run("print t", after: ["goto backward t=2"]).lines == ["t = 2"])
+    #expect(run("print h[2][1] == h[2][1]", after: ["last"]).lines == ["h[2][1] == h[2][1] = 1"])
+  }
+
+  @Test("a value before the cursor reaches it: an error that says where it is computed")
+  func notYet() {
+    let out = run("print y[2]", after: ["step"])
+    #expect(
+      out.error
+        == "y[2] is not computed yet: it is computed at forward t=2 y, the cursor is at forward t=1 a (column 7)")
+    #expect(run("print dWhh", after: ["step"]).lines.count == 4)  // zeros until backward adds to it
+  }
+
+  @Test("malformed and impossible expressions name the problem and the column")
+  func badExpressions() {
+    #expect(run("print (1 - h[3]").error == "expected ')' but found end of expression (column 16)")
+    #expect(run("print Whh[0,5]").error == "column index 5 is outside 0..<3 (shape 3×3) (column 10)")
+    #expect(
+      run("print Whh @ Wxh.T").error?.hasPrefix("cannot multiply 3×3 and 4×3: inner sizes 3 and 4 differ") == true)
+    #expect(
+      run("print Whh * Wxh").error
+        == "cannot multiply elementwise 3×3 and 3×4: shapes differ (for a matrix product use @) (column 11)")
+    #expect(run("print hh[1]").error == "unknown name 'hh'; did you mean 'h'? (column 7)")
+    #expect(run("print nrom(h0)").error?.hasPrefix("unknown function 'nrom'; did you mean 'norm'?") == true)
+    #expect(run("print h[9]", after: ["last"]).error == "h[9] does not exist: t runs over 0...4 (column 7)")
+    #expect(run("print h0 $ 1").error == "unexpected character '$' (column 10)")
+    #expect(run("print").error == "usage: print EXPRESSION (e.g. print h[1])")
+  }
+
+  @Test("explain substitutes the numbers of the recorded pass")
+  func explain() {
+    let b = Builtin.shared
+    let h = run("explain h[1][0]", after: ["last"]).lines
+    #expect(h.count == 1)
+    #expect(h[0].hasPrefix("h[1][0] = tanh(a[1][0]) = tanh("))
+    #expect(agrees(numbers(in: h[0]).last!, b.hs[1][0]))
+    let a = run("explain a[2][1]", after: ["last"]).lines
+    #expect(a[0].hasPrefix("a[2][1] = Wxh[1,:]·x[2] + Whh[1,:]·h[1] + bh[1]     (x[2] is one-hot at 'e'"))
+    #expect(agrees(numbers(in: a.last!).last!, atanh(b.hs[2][1])))
+    let g = run("explain dWhh[0,1]", after: ["last"]).lines
+    #expect(g[0] == "dWhh[0,1] = Σ_t dh_raw[t][0]·h[t-1][1]   (BPTT adds one term per step, from t=4 down to t=1)")
+    #expect(g.count == 6)  // four terms and the total
+    #expect(agrees(numbers(in: g.last!).last!, b.dWhh[0][1]))
+    // Term t is dh_raw[t][0] × h[t-1][1], from NumPy's values.
+    for (k, t) in [4, 3, 2, 1].enumerated() {
+      let term = numbers(in: g[k + 1]).suffix(2)
+      #expect(agrees(term.first!, b.dh_raw[t - 1][0]) && agrees(term.last!, b.hs[t - 1][1]), "\(g[k + 1])")
+    }
+    #expect(run("explain dWhh[0,1]", after: ["goto backward t=3 dWhh"]).lines.last!.contains("(steps 4…3 so far)"))
+    #expect(
+      run("explain h[1]").error?.contains("explain takes one element") == true
+        || run("explain h[1]", after: ["last"]).error?.contains("one element") == true)
+    #expect(run("explain p[1][2]", after: ["last"]).lines[0].hasPrefix("p[1][2] = exp(y[1][2]) / Σ_k exp(y[1][k])"))
+    #expect(run("explain loss[1]", after: ["last"]).lines[0] == "loss[1] = -log p[1][1]   (the target at t=1 is 'e')")
+  }
+
+  @Test("info model, data, step, breakpoints, display")
+  func info() {
+    let model = run("info model").lines
+    #expect(model[0] == "vanilla RNN: input size 4, hidden size H = 3, output size 4; loss softmax; bptt correct")
+    #expect(model[1] == "vocabulary (4): 0='h' 1='e' 2='l' 3='o'")
+    #expect(model.last == "  40 parameters")
+    #expect(
+      run("info data").lines == [
+        "4 input steps; loss softmax", "  t=1  x: 'h' (0)  target: 'e' (1)", "  t=2  x: 'e' (1)  target: 'l' (2)",
+        "  t=3  x: 'l' (2)  target: 'l' (2)", "  t=4  x: 'l' (2)  target: 'o' (3)",
+      ])
+    #expect(
+      run("info step", after: ["step"]).lines[0]
+        == "at forward t=1 a of a pass over 4 steps (bptt correct, loss softmax)")
+    #expect(run("info nothing").error == "usage: info model|data|step|breakpoints|display")
+  }
+
+  @Test("set changes precision, check settings and single parameters, and records the pass again")
+  func set() {
+    #expect(run("set precision 2; print 1/3").lines == ["numbers now print with 2 significant digits", "1/3 = 0.33"])
+    let (i, out) = session("set Whh[0,1] 0.5", "print Whh[0,1]", "set bh[2] -1", "set h0[1] 0.25", "print h0")
+    #expect(out[0].lines[0].hasSuffix("→ 0.5"))
+    #expect(out[0].lines[1].hasPrefix("(recorded the pass again after set: loss "))
+    #expect(out[1].lines == ["Whh[0,1] = 0.5"])
+    #expect(i.model.parameters.bh.storage[2] == -1)
+    #expect(out[4].lines == ["h0 = [0, 0.25, 0]  (3×1)"])
+    #expect(run("set Whh[3,0] 1").error == "Whh[3,0] is outside Whh, which is 3×3")
+    #expect(run("set Whh[0,0] nan").error == "'nan' is not a finite number")
+    #expect(run("set precision 40").error == "precision must be a whole number from 1 to 17")
+    #expect(run("set eps 1e-6").lines == ["gradient checks now use ε = 1e-6"])
+  }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import Interop
+import RNNCore
+import Testing
+
+@testable import Interpreter
+
+@Suite("Model, data and checks")
+struct ModelAndCheckTests {
+  @Test("gradcheck: every parameter passes with correct BPTT; bptt seed fails all but by")
+  func gradcheck() {
+    let (i, out) = session("gradcheck", "bptt seed", "gradcheck")
+    #expect(out[0].failedCheck == false)
+    #expect(out[0].lines.last!.hasPrefix("PASS: all 5 parameters agree"))
+    #expect(out[2].failedCheck)
+    let verdicts = out[2].lines.dropFirst().dropLast().map { ($0.split(separator: " ")[0], $0.contains("PASS")) }
+    #expect(verdicts.map(\.0) == ["Wxh", "Whh", "Why", "bh", "by"])
+    #expect(verdicts.map(\.1) == [false, false, false, false, true])
+    #expect(out[2].lines.last!.hasPrefix("FAIL: 4 of 5 parameters disagree"))
+    #expect(i.execute("bptt correct; gradcheck").failedCheck == false)
+  }
+
+  @Test("gradcheck forms: element, parameter, sample, direction, intermediates, sweep, options")
+  func forms() {
+    let element = run("gradcheck Whh[0,1]").lines
+    #expect(element[0] == "Whh[0,1]   ε = 1e-05")
+    let lossPlus = numbers(in: element[1]).last!
+    let lossMinus = numbers(in: element[2]).last!
+    let numeric = numbers(in: element[3])[0]
+    // L(θ±ε) are shown to 12 significant digits, so their difference over 2ε is good to about 1e-6.
+    #expect(abs(numeric - (lossPlus - lossMinus) / 2e-5) <= 2e-6)
+    #expect(element.last!.hasPrefix("PASS"))
+    #expect(run("gradcheck Wxh").lines.count == 3)
+    #expect(run("gradcheck sample 2 seed 3").lines[1].contains("2        "))
+    #expect(run("gradcheck direction seed 4").lines.last!.hasPrefix("PASS"))
+    let raw = run("gradcheck dh_raw[2]").lines
+    #expect(raw[0] == "dh_raw[2] (perturbing the forward pass from inside)")
+    #expect(raw.count == 2 + 3 + 1)
+    #expect(run("gradcheck dh", after: ["goto backward t=3"]).lines[0].hasPrefix("dh[3]"))
+    #expect(run("gradcheck dh").error == "the cursor is at the start: name a step, as in gradcheck dh[1]")
+    let sweep = run("gradcheck sweep Wxh[0,0]").lines
+    #expect(sweep.count == 2 + 10 + 1)
+    #expect(run("gradcheck Whh[0,1] --eps 1e-3").lines[0] == "Whh[0,1]   ε = 1e-03")
+    #expect(run("set floor 1e-30; gradcheck --tol 1e-30").failedCheck)
+    #expect(run("gradcheck Qxx").error?.hasPrefix("usage: gradcheck") == true)
+    #expect(run("gradcheck Whh[9,9]").error == "Whh[9,9] is outside Whh, which is 3×3")
+  }
+
+  @Test("text, inputs, targets, h0, loss, new: the pass is recorded again and says so")
+  func data() {
+    let (i, out) = session(
+      "text hell", "info data", "inputs 0 1", "targets 1 2", "loss squared", "h0 0.1 0.2 0.3", "new 5 seed 3")
+    #expect(out[0].lines[0] == "text \"hell\": 3 steps, inputs 0 1 2, targets 1 2 2")
+    #expect(out[0].lines[1].hasPrefix("(recorded the pass again for the new data: loss "))
+    #expect(out[2].lines == ["inputs: 2 steps", "(2 inputs but 3 targets: give the targets to match)"])
+    #expect(out[3].lines[1].hasPrefix("(recorded the pass again for the new data"))
+    #expect(out[4].lines[1].contains("with loss squared"))
+    #expect(out[6].lines[0] == "new model: H = 5, input 4, output 4, seed 3, weights randn × 0.01")
+    #expect(i.model.hiddenSize == 5)
+    #expect(i.model.parameters.wxh == (try! RNN(inputSize: 4, hiddenSize: 5, outputSize: 4, seed: 3)).parameters.wxh)
+    #expect(run("text hexo").error == "character 3 of the text, 'x', is not in the vocabulary (h e l o)")
+    #expect(run("inputs 0 9 1 2").lines.last!.contains("input at t=2 is index 9, outside 0..<4"))
+    #expect(run("h0 1 2").error == "h0 needs H = 3 values, got 2")
+    #expect(run("new 0").error == "hidden size H 0 is outside 1...4096")
+    #expect(run("new 99999999").error == "hidden size H 99999999 is outside 1...4096")
+  }
+
+  @Test("vector inputs and targets with squared error")
+  func vectors() {
+    let (i, out) = session(
+      "new 4 input 2 output 1 seed 2 scale 0.5", "inputs [0.5, 1] [0, -1] [1, 1]", "targets [1] [0] [0.5]",
+      "loss squared", "gradcheck")
+    #expect(out[1].lines[0] == "inputs: 3 steps")
+    #expect(out[4].lines.last!.hasPrefix("PASS"))
+    #expect(i.execute("print x[2]").lines == ["x[2] = [0, -1]  (2×1)"])  // inputs are given, not computed
+    #expect(i.execute("print y[2]").error?.contains("not computed yet") == true)
+    #expect(run("inputs [1, 2] [3]").error == "inputs step 2 has 1 values, step 1 has 2")
+  }
+
+  @Test("save and load round-trip through JSON; a bad file changes nothing")
+  func files() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "rnnstep-test-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("m.json").path
+    let (a, out) = session("set Whh[0,1] 0.123456789012345", "save \(path)")
+    #expect(out[1].lines == ["saved \(path)"])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["m.json"])
+    let (b, loaded) = session("new 7", "load \(path)")
+    #expect(loaded[1].error == nil)
+    #expect(b.model == a.model)
+    #expect(b.vocabulary == a.vocabulary)
+    #expect(b.data == a.data)
+    // Corrupt, truncated, mismatched or not a model at all: one line naming the file; nothing changes.
+    let bad = folder.appendingPathComponent("bad.json").path
+    let cases: [(String, String)] = [
+      ("{\"Wxh\": [[1, 2]], ", "not valid JSON"),
+      ("[1, 2, 3]", "not a model file: the top level is not a JSON object"),
+      ("{\"Whh\": [[1]]}", "not a model file: \"Wxh\" is missing"),
+      ("{\"Wxh\": [[1]], \"Whh\": [[1, 2]], \"Why\": [[1]], \"bh\": [0], \"by\": [0]}", "Whh is 1×2 but must be 1×1"),
+      (
+        "{\"Wxh\": [[1, 2], [3]], \"Whh\": [[1]], \"Why\": [[1]], \"bh\": [0], \"by\": [0]}",
+        "\"Wxh\" row 1 has 1 values, row 0 has 2"
+      ),
+      (
+        "{\"Wxh\": [[1]], \"Whh\": [[1]], \"Why\": [[1]], \"bh\": [\"x\"], \"by\": [0]}",
+        "\"bh\" element 0 is not a number"
+      ),
+    ]
+    for (text, problem) in cases {
+      try text.write(toFile: bad, atomically: true, encoding: .utf8)
+      let outcome = b.execute("load \(bad)")
+      #expect(
+        outcome.error?.hasPrefix("\(bad): ") == true && outcome.error?.contains(problem) == true,
+        "\(outcome.error ?? "no error")")
+      #expect(b.model == a.model)
+    }
+    #expect(b.execute("load \(folder.path)/none.json").error == "\(folder.path)/none.json: no such file")
+    #expect(
+      b.execute("save /nonexistent-folder/m.json").error
+        == "/nonexistent-folder/m.json: the folder /nonexistent-folder does not exist")
+    #expect(b.execute("load m.txt").error == "m.txt: rnnstep reads .json model files")
+  }
+
+  @Test("a NaN in a model file is refused")
+  func nan() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("rnnstep-nan-\(getpid()).json").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try "{\"Wxh\": [[1]], \"Whh\": [[1e999]], \"Why\": [[1]], \"bh\": [0], \"by\": [0]}".write(
+      toFile: path, atomically: true, encoding: .utf8)
+    let outcome = run("load \(path)")
+    #expect(outcome.error?.hasPrefix(path) == true, "\(outcome.error ?? "")")
+  }
+}
+
+@Suite("Session, help and bad input")
+struct SessionTests {
+  @Test("an unknown command suggests the nearest; the session goes on unchanged")
+  func typos() {
+    let (i, out) = session("stpe", "step", "brak dh", "gradchek")
+    #expect(out[0].error == "unknown command 'stpe'; did you mean 'step'? (type help for the list)")
+    #expect(out[1].error == nil)
+    #expect(out[2].error == "unknown command 'brak'; did you mean 'break'? (type help for the list)")
+    #expect(out[3].error?.contains("did you mean 'gradcheck'") == true)
+    #expect(i.cursor?.index == 0)
+  }
+
+  @Test("help lists every command by group; help CMD shows usage, aliases and examples")
+  func help() {
+    let all = run("help").lines
+    for spec in CommandTable.all {
+      #expect(all.contains { $0.hasPrefix("  " + ([spec.name] + spec.aliases).joined(separator: ", ")) })
+    }
+    for group in CommandGroup.allCases { #expect(all.contains(group.rawValue)) }
+    let step = run("help s").lines
+    #expect(step[0] == "usage: step [N]")
+    #expect(step[1] == "aliases: s")
+    #expect(step.suffix(2) == ["  step", "  step 5"])
+    #expect(run("help stepp").error == "no command 'stepp'; did you mean 'step'?")
+  }
+
+  @Test("no single-letter alias names a quantity")
+  func aliases() {
+    let quantities: Set = ["h", "p", "x", "y", "a", "t", "T"]
+    for name in CommandTable.allNames where name.count == 1 { #expect(!quantities.contains(name)) }
+    #expect(Set(CommandTable.allNames).count == CommandTable.allNames.count)
+  }
+
+  @Test("several commands on a line; comments; echo; quit")
+  func lines() {
+    let out = run("echo one; # a comment; echo two")
+    #expect(out.lines == ["one"])
+    #expect(run("echo a; echo b").lines == ["a", "b"])
+    let quit = run("quit; echo never")
+    #expect(quit.quit && quit.lines.isEmpty)
+  }
+
+  @Test("source runs a file and stops at its first error, naming the line")
+  func source() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("rnnstep-src-\(getpid()).rnn").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try "# setup\nstep\nprint nope\necho unreachable\n".write(toFile: path, atomically: true, encoding: .utf8)
+    let out = run("source \(path)")
+    #expect(out.error == "\(path):3: unknown name 'nope' (column 7)")
+    #expect(!out.lines.contains("unreachable"))
+  }
+
+  @Test("completion: commands, names inside expressions, words of the command, paths")
+  func completion() {
+    let i = Interpreter()
+    #expect(i.completions(for: "ste") == ["step"])
+    #expect(
+      i.completions(for: "re") == ["reset", "reverse-continue", "reverse-finish", "reverse-next", "reverse-step"])
+    #expect(i.completions(for: "print dh_r") == ["dh_raw"])
+    #expect(i.completions(for: "print norm(dh_n") == ["norm(dh_next"])
+    #expect(i.completions(for: "bptt s") == ["seed"])
+    #expect(i.completions(for: "break backward dh_") == ["dh_next", "dh_raw"])
+    #expect(i.completions(for: "step; pri") == ["print"])
+    #expect(i.completions(for: "load /bi").contains("/bin/"))
+    #expect(i.completions(for: "help gradc") == ["gradcheck"])
+  }
+
+  @Test("docs/commands.md is what the command table generates (make docs rewrites it)")
+  func commandsDocument() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+      "../../docs/commands.md")
+    let committed = try String(contentsOf: url, encoding: .utf8)
+    #expect(committed == Interpreter.commandsMarkdown(), "docs/commands.md is out of date: run make docs")
+  }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Testing
+
+@testable import Interpreter
+
+@Suite("Stepping through the pass")
+struct SteppingTests {
+  /// The header of the stop after `line`: "forward t=1/4  a".
+  func stop(_ outcome: Outcome) -> String? {
+    outcome.lines.last { $0.hasPrefix("forward t=") || $0.hasPrefix("backward t=") }.map {
+      $0.split(separator: " ").prefix(3).joined(separator: " ")
+    }
+  }
+
+  @Test("step visits every equation in order, forward then backward, and reverse-step retraces it")
+  func everyEquation() {
+    let i = Interpreter()
+    var seen: [String] = []
+    for _ in 0..<(4 * 5 + 4 * 9) { seen.append(stop(i.execute("step")) ?? "?") }
+    #expect(
+      seen.prefix(5) == [
+        "forward t=1/4 a", "forward t=1/4 h", "forward t=1/4 y", "forward t=1/4 p", "forward t=1/4 loss",
+      ])
+    #expect(seen[20] == "backward t=4/4 dy")
+    #expect(
+      seen[20..<29].map { $0.split(separator: " ").last! }
+        == ["dy", "dWhy", "dby", "dh", "dh_raw", "dbh", "dWxh", "dWhh", "dh_next"])
+    #expect(seen.last == "backward t=1/4 dh_next")
+    #expect(i.execute("step").lines.first!.hasPrefix("at the end of the pass"))
+    var back: [String] = []
+    for _ in 0..<(4 * 5 + 4 * 9 - 1) { back.append(stop(i.execute("reverse-step")) ?? "?") }
+    #expect(back == Array(seen.dropLast().reversed()))
+    #expect(i.execute("rs").lines.first!.hasPrefix("start"))
+  }
+
+  @Test("next, finish, until, goto, first, last, reverse-next, reverse-finish")
+  func jumps() {
+    let i = Interpreter()
+    #expect(stop(i.execute("next")) == "forward t=1/4 loss")
+    #expect(stop(i.execute("n 2")) == "forward t=3/4 loss")
+    #expect(stop(i.execute("finish")) == "forward t=4/4 loss")
+    #expect(stop(i.execute("fin")) == "backward t=1/4 dh_next")
+    #expect(stop(i.execute("goto backward t=2 dh_raw")) == "backward t=2/4 dh_raw")
+    #expect(stop(i.execute("reverse-next")) == "backward t=3/4 dh_next")
+    #expect(stop(i.execute("reverse-finish")) == "forward t=4/4 loss")
+    #expect(stop(i.execute("until dh_next")) == "backward t=4/4 dh_next")
+    #expect(i.execute("until forward t=1").error?.contains("not ahead of the cursor") == true)
+    #expect(stop(i.execute("goto t=2 h")) == "forward t=2/4 h")
+    #expect(stop(i.execute("last")) == "backward t=1/4 dh_next")
+    #expect(i.execute("first").lines.first!.hasPrefix("start"))
+    #expect(i.execute("run").lines.first!.hasPrefix("ran forward and backward over 4 steps"))
+    #expect(i.execute("reset").lines == ["at the start, before forward t=1"])
+    #expect(i.execute("goto backward t=9").error == "t=9 is outside the pass: t runs over 1...4")
+    #expect(i.execute("goto forward dh").error == "dh is computed in the backward pass, not forward")
+    #expect(i.execute("goto backwards").error?.contains("did you mean 'backward'") == true)
+  }
+
+  @Test("the first steps show the built-in model's numbers, as NumPy computes them")
+  func firstSteps() {
+    let b = Builtin.shared
+    let (_, out) = session("step", "step", "step", "step", "step")
+    let a = out[0].lines.last { $0.contains("a[1] =") }!
+    #expect(zip(numbers(in: a).dropFirst(1), b.hs[1].map { atanh($0) }).allSatisfy { agrees($0, $1) }, "\(a)")
+    let h = out[1].lines.last!
+    #expect(zip(numbers(in: h), b.hs[1]).allSatisfy { agrees($0, $1) }, "\(h)")
+    let p = out[3].lines.first { $0.contains("=") && !$0.contains("softmax(") && $0.contains("[") }!
+    #expect(zip(numbers(in: p), b.ps[0]).allSatisfy { agrees($0, $1) }, "\(p)")
+    let loss = out[4].lines[1]
+    #expect(agrees(numbers(in: loss).last!, b.losses[0]), "\(loss)")
+  }
+
+  @Test("continue stops at breakpoints, conditions decide, tbreak deletes itself")
+  func breakpoints() {
+    let i = Interpreter()
+    #expect(i.execute("break dh_raw").lines == ["breakpoint 1 at dh_raw"])
+    #expect(stop(i.execute("continue")) == "backward t=4/4 dh_raw")
+    #expect(stop(i.execute("c")) == "backward t=3/4 dh_raw")
+    #expect(stop(i.execute("reverse-continue")) == "backward t=4/4 dh_raw")
+    i.execute("delete 1")
+    i.execute("first")
+    // dh_next shrinks as it flows back; the condition picks the steps where it is small.
+    i.execute("set precision 17")
+    let norms = (1...4).map { t in
+      i.execute("last; print norm(dh_next[\(t)])").lines.last.flatMap { numbers(in: $0).last }!
+    }
+    i.execute("first")
+    let threshold = norms.sorted()[1] * 1.0001
+    i.execute("break backward if norm(dh_next) < \(threshold)")
+    let firstHit = (1...4).reversed().first { norms[$0 - 1] < threshold }!
+    let hit = i.execute("continue")
+    #expect(stop(hit) == "backward t=\(firstHit)/4 dh_next", "\(hit.lines)")
+    #expect(hit.lines.first!.hasPrefix("breakpoint 2: backward if norm(dh_next) <"))
+    i.execute("delete")
+    i.execute("first")
+    #expect(i.execute("tbreak backward t=2").lines == ["temporary breakpoint 3 at backward t=2"])
+    #expect(stop(i.execute("continue")) == "backward t=2/4 dh_next")
+    #expect(i.execute("info breakpoints").lines == ["no breakpoints or watches"])
+    i.execute("first")
+    i.execute("break h")
+    i.execute("disable 4")
+    #expect(i.execute("continue").lines.last == "(end of the pass)")
+    i.execute("enable 4; first")
+    #expect(stop(i.execute("continue")) == "forward t=1/4 h")
+    #expect(i.execute("info breakpoints").lines.last!.contains("breakpoint  y    1     h"))
+  }
+
+  @Test("a watch stops where BPTT adds to the watched element")
+  func watch() {
+    let i = Interpreter()
+    #expect(i.execute("watch dWhh[0,1]").lines == ["watch 1: dWhh[0,1]"])
+    let first = i.execute("continue")
+    #expect(stop(first) == "backward t=4/4 dWhh")
+    #expect(first.lines[0].hasPrefix("watch 1: dWhh[0,1]: 0 → "))
+    #expect(stop(i.execute("continue")) == "backward t=3/4 dWhh")
+    #expect(i.execute("delete 1").lines == ["deleted watch 1"])
+  }
+
+  @Test("displays show at every stop")
+  func displays() {
+    let i = Interpreter()
+    #expect(
+      i.execute("display norm(h)").lines == [
+        "1: norm(h) = (the cursor is before the first step, so 'h' has no current t: name one, as in h[1] (column 6))"
+      ])  // columns count in the display's expression
+    let out = i.execute("step; step")
+    #expect(out.lines.last!.hasPrefix("1: norm(h) = "))
+    let shown = numbers(in: out.lines.last!).last!
+    let b = Builtin.shared.hs[1]
+    #expect(agrees(shown, (b.map { $0 * $0 }.reduce(0, +)).squareRoot()))
+    #expect(i.execute("undisplay 1").lines == ["display 1 removed"])
+    #expect(!i.execute("step").lines.contains { $0.hasPrefix("1:") })
+  }
+}
