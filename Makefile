@@ -17,6 +17,9 @@ run: build
 
 test: deps lint
 	$(SWIFT) test
+	$(SWIFT) build --product rnnstep
+	Tests/e2e/scripts.sh
+	Tests/e2e/repl.sh
 
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift

@@ -153,16 +153,21 @@ public final class LineEditor: LineReader {
     let beforeCursor = String(decoding: bytes, as: UTF8.self)
     let word = String(beforeCursor.reversed().prefix { !$0.isWhitespace }.reversed())
     let candidates = completer(beforeCursor)
+    // A finished command name or fixed word is followed by a space; a name inside an
+    // expression is not (h[3] and norm(h) continue right after it).
+    let space =
+      candidates.count == 1 && !candidates[0].hasSuffix("/") && !candidates[0].contains("(")
+      && !["print", "display", "watch", "explain"].contains(
+        beforeCursor.split(separator: " ").first.map(String.init) ?? "")
     guard !candidates.isEmpty else { return UInt8(CC_REFRESH_BEEP) }
     let common = candidates.dropFirst().reduce(candidates[0]) { $0.commonPrefix(with: $1) }
     if common.count > word.count {
       let suffix = String(common.dropFirst(word.count))
-      let ending = candidates.count == 1 && !common.hasSuffix("/") ? suffix + " " : suffix
-      el_insertstr(editLine, ending)
+      el_insertstr(editLine, space ? suffix + " " : suffix)
       return UInt8(CC_REFRESH)
     }
     if candidates.count == 1 {
-      if !common.hasSuffix("/") { el_insertstr(editLine, " ") }
+      if space { el_insertstr(editLine, " ") }
       return UInt8(CC_REFRESH)
     }
     // Already at the common prefix: show the choices below the line, then redraw it.

@@ -75,9 +75,11 @@ func runInteractive(_ interpreter: Interpreter) -> Int32 {
       print("")  // Ctrl-D leaves the cursor after ^D
       return 0
     }
-    editor.addToHistory(line)
+    editor.addToHistory(line.trimmingCharacters(in: .whitespaces))
     interruption.reset()
     let outcome = interpreter.execute(line)
+    // The terminal echoed ^C where the command was interrupted: start a fresh line.
+    if interruption.isCancelled { print("") }
     for output in outcome.lines { print(output) }
     if outcome.quit { return 0 }
   }

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# End-to-end: rnnstep in a real terminal under tmux. Complete a command with Tab, step, print,
+# interrupt a long gradient check with Ctrl-C, leave with Ctrl-D, start again and find the
+# history there. Run by `make test`; needs tmux (make deps installs it).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+binary=${RNNSTEP_BINARY:-.build/debug/rnnstep}
+work=$(mktemp -d)
+socket="rnnstep-e2e-$$"
+export RNNSTEP_HISTORY="$work/history"
+trap 'tmux -L "$socket" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
+
+start() {
+  tmux -L "$socket" new-session -d -s repl -x 160 -y 50 "env RNNSTEP_HISTORY='$RNNSTEP_HISTORY' NO_COLOR=1 $binary; sleep 30"
+}
+screen() { tmux -L "$socket" capture-pane -p -S - -t repl; }
+keys() { tmux -L "$socket" send-keys -t repl "$@"; }
+# wait_for TEXT [SECONDS]: poll the screen until TEXT appears.
+wait_for() {
+  local deadline=$((SECONDS + ${2:-20}))
+  until screen | grep -qF -- "$1"; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "e2e: FAIL: did not see '$1'; the screen was:" >&2
+      screen >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+}
+passed=0
+check() {
+  passed=$((passed + 1))
+  echo "e2e: ok: $1"
+}
+
+start
+wait_for "(rnnstep)"
+check "the REPL opens on the built-in model"
+
+keys "ste" Tab Enter
+wait_for "forward t=1/4  a"
+check "Tab completes 'ste' to step; step shows the first equation"
+
+keys "step" Enter
+wait_for "forward t=1/4  h"
+keys "print h" Enter
+wait_for "h = ["
+check "print shows h at the cursor"
+
+keys "half-typed text" C-c
+keys "echo line-survived-ctrl-c" Enter
+wait_for "line-survived-ctrl-c"
+if screen | grep -q "half-typed textecho"; then echo "e2e: FAIL: Ctrl-C did not clear the line" >&2; exit 1; fi
+check "Ctrl-C clears the line being typed"
+
+steps=$(python3 -c "print(' '.join(str(i % 40) for i in range(30)))")
+keys "new 80 input 40 output 40 seed 1; inputs $steps; targets $steps" Enter
+wait_for "targets: 30 steps"
+keys "gradcheck" Enter
+sleep 1.5
+keys C-c
+wait_for "interrupted:"
+keys "print Whh[0,0] * 0 + 42" Enter
+wait_for "Whh[0,0] * 0 + 42 = 42"
+check "Ctrl-C stops a long gradcheck and the session goes on"
+
+keys C-d
+for _ in $(seq 1 100); do
+  pgrep -f "^$binary\$" >/dev/null || break
+  sleep 0.1
+done
+grep -q "print" "$RNNSTEP_HISTORY" || { echo "e2e: FAIL: no history file after Ctrl-D" >&2; exit 1; }
+check "Ctrl-D leaves and the history is saved"
+
+tmux -L "$socket" kill-server 2>/dev/null || true
+start
+wait_for "(rnnstep)"
+keys Up
+wait_for "(rnnstep) print Whh[0,0] * 0 + 42"
+check "a new session finds the history (Up recalls the last command)"
+keys C-u "quit" Enter
+echo "e2e: $passed passed, 0 failed"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The scripting contract: rnnstep FILE, -c, and commands on standard input; exit statuses;
+# no prompt and no colour when output is not a terminal. Run by `make test`.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+binary=${RNNSTEP_BINARY:-.build/debug/rnnstep}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+expect() {  # expect NAME CONDITION...
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "scripts: ok: $name"
+  else
+    failed=$((failed + 1))
+    echo "scripts: FAIL: $name" >&2
+  fi
+}
+
+out=$(printf 'step\nprint h0\n' | "$binary" 2>&1)
+status=$?
+expect "commands on stdin run with no prompt" test "$status" -eq 0
+expect "stdin output has no prompt" bash -c "! grep -q '(rnnstep)' <<<\"\$1\"" _ "$out"
+expect "stdin output is the commands' output" grep -q "h0 = \[0, 0, 0\]" <<<"$out"
+expect "no colour when output is not a terminal" bash -c "! grep -q $'\e\\[' <<<\"\$1\"" _ "$out"
+
+printf 'step\nprint nope\necho not-reached\n' > "$work/bad.rnn"
+out=$("$binary" "$work/bad.rnn" 2>"$work/err")
+status=$?
+expect "a script stops at its first error with status 1" test "$status" -eq 1
+expect "the error names the file and line" grep -q "bad.rnn:2: error: unknown name 'nope'" "$work/err"
+expect "nothing after the error runs" bash -c "! grep -q not-reached <<<\"\$1\"" _ "$out"
+
+printf 'bptt seed\ngradcheck\necho still-running\n' > "$work/fail.rnn"
+out=$("$binary" "$work/fail.rnn" 2>&1)
+status=$?
+expect "a failed gradcheck makes the exit status 1" test "$status" -eq 1
+expect "a failed check does not stop the script" grep -q still-running <<<"$out"
+
+"$binary" -c 'step; step; print h[1][0] > -1' >"$work/c" 2>&1
+expect "-c runs commands separated by ;" grep -q "h\[1\]\[0\] > -1 = 1" "$work/c"
+"$binary" --version | grep -q "^rnnstep " && expect "--version" true || expect "--version" false
+"$binary" --help | grep -q "usage: rnnstep" && expect "--help" true || expect "--help" false
+"$binary" --bogus >/dev/null 2>&1
+expect "an unknown option exits with status 2" test $? -eq 2
+
+echo "scripts: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
