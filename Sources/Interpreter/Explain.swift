@@ -54,9 +54,14 @@ extension Interpreter {
     }
   }
 
+  /// A number as a factor in a formula: negative ones in parentheses, (−0.5)×2.
+  private func factor(_ x: Double) -> String {
+    x < 0 ? "(\(style.number(x)))" : style.number(x)
+  }
+
   /// "a×b + c×d + …", eliding the middle of long sums.
   private func products(_ pairs: [(Double, Double)]) -> String {
-    let n = style.number
+    let n = factor
     let shown = pairs.map { "\(n($0.0))×\(n($0.1))" }
     if shown.count <= 8 { return shown.joined(separator: " + ") }
     return shown.prefix(3).joined(separator: " + ") + " + … + " + shown.suffix(2).joined(separator: " + ")
@@ -155,7 +160,9 @@ extension Interpreter {
       let dh = try v(.dh, t).storage[i]
       let which = variant == .correct ? "h[\(t)]" : "h[\(trace.steps)] (bptt seed: the last h stands for h[\(t)])"
       say("\(label) = (1 − \(which)[\(i)]²)·dh[\(t)][\(i)]   (tanh'(a) = 1 − tanh(a)²)")
-      say("  = (1 − \(n(hUsed))²)·\(n(dh)) = \(n(1 - hUsed * hUsed))·\(n(dh)) = \(n(try v(.dhRaw, t).storage[i]))")
+      say(
+        "  = (1 − \(factor(hUsed))²)·\(factor(dh)) = \(n(1 - hUsed * hUsed))·\(factor(dh)) = \(n(try v(.dhRaw, t).storage[i]))"
+      )
     case .dhNext:
       let raw = try v(.dhRaw, t).storage
       let pairs = (0..<model.hiddenSize).map { (p.whh[$0, i], raw[$0]) }
@@ -189,10 +196,11 @@ extension Interpreter {
     for t in added {
       let r = t - 1
       switch parameter {
-      case .why: terms.append("(t=\(t)) \(n(trace.dy[r, i]))×\(n(trace.hUsed(atStep: t).storage[j]))")
+      case .why: terms.append("(t=\(t)) \(factor(trace.dy[r, i]))×\(factor(trace.hUsed(atStep: t).storage[j]))")
       case .by: terms.append("(t=\(t)) \(n(trace.dy[r, i]))")
-      case .wxh: terms.append("(t=\(t)) \(n(trace.dhRaw[r, i]))×\(n(trace.xs[r, j]))")
-      case .whh: terms.append("(t=\(t)) \(n(trace.dhRaw[r, i]))×\(n(trace.hPreviousUsed(atStep: t).storage[j]))")
+      case .wxh: terms.append("(t=\(t)) \(factor(trace.dhRaw[r, i]))×\(factor(trace.xs[r, j]))")
+      case .whh:
+        terms.append("(t=\(t)) \(factor(trace.dhRaw[r, i]))×\(factor(trace.hPreviousUsed(atStep: t).storage[j]))")
       case .bh: terms.append("(t=\(t)) \(n(trace.dhRaw[r, i]))")
       }
     }
