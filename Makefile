@@ -18,6 +18,7 @@ run: build
 test: deps lint
 	$(SWIFT) test
 	$(SWIFT) build --product rnnstep
+	.build/debug/rnnstep check lessons/*.md docs/*.md README.md
 	Tests/e2e/scripts.sh
 	Tests/e2e/repl.sh
 

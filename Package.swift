@@ -24,13 +24,16 @@ let package = Package(
     .target(name: "Interop", dependencies: ["RNNCore"]),
     // Commands, expressions, rendering: everything a learner reads.
     .target(name: "Interpreter", dependencies: ["RNNCore", "Stepper", "Interop"]),
+    // Lesson files: parsing, check mode, guided mode. Lessons drive the interpreter.
+    .target(name: "Lessons", dependencies: ["Interpreter", "Interop"]),
     // libedit, through a system library whose shim makes its variadic C calls callable.
     .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
     .target(name: "LineEditing", dependencies: ["CLibEdit"]),
-    .executableTarget(name: "rnnstep", dependencies: ["Interpreter", "LineEditing"]),
+    .executableTarget(name: "rnnstep", dependencies: ["Interpreter", "Lessons", "LineEditing"]),
     .executableTarget(name: "rnnstep-bench", dependencies: ["RNNCore"], path: "Sources/rnnstep-bench"),
     .testTarget(name: "RNNCoreTests", dependencies: ["RNNCore"], exclude: ["Fixtures"]),
     .testTarget(name: "StepperTests", dependencies: ["Stepper"]),
     .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Interop", "RNNCore"], exclude: ["Fixtures"]),
+    .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Interpreter"]),
   ]
 )

@@ -5,6 +5,7 @@ enum CommandGroup: String, CaseIterable, Sendable {
   case inspecting = "Inspecting values"
   case checking = "Checking gradients"
   case model = "Model and data"
+  case lessons = "Lessons"
   case session = "Session"
 }
 
@@ -87,7 +88,7 @@ struct Arguments {
 enum CommandTable {
   static let all: [CommandSpec] =
     steppingCommands + breakpointCommands + inspectingCommands + checkingCommands
-    + modelCommands + sessionCommands
+    + modelCommands + lessonCommands + sessionCommands
 
   static let allNames: [String] = all.flatMap { [$0.name] + $0.aliases }
 

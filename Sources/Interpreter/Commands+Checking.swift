@@ -49,6 +49,46 @@ extension CommandTable {
             : "bptt correct: each step uses its own h[t] and h[t-1]")
         i.rebuild(reason: " with bptt \(v.rawValue)")
       }),
+    CommandSpec(
+      name: "update", aliases: [], group: .checking, usage: "update [LR] [clip C]",
+      summary: "one gradient-descent step with the recorded gradients: θ ← θ − LR·dθ",
+      details: """
+        Moves every parameter against its gradient (SGD, learning rate LR, default 0.1), \
+        optionally after clipping each gradient element to [−C, C] as min-char-rnn does with 5, \
+        and records the pass again: the loss should fall. The gradients a check compares are \
+        never clipped.
+        """,
+      examples: ["update", "update 0.5", "update 0.1 clip 5"], completion: .words(["clip"]),
+      run: { i, args in
+        let (trace, _) = try i.requireTrace()
+        let words = args.words
+        var rate = 0.1
+        var clipping = Clipping.off
+        var rest = words[...]
+        if let first = rest.first, first != "clip" {
+          guard let r = Double(first), r > 0, r.isFinite else {
+            throw CommandError("'\(first)' is not a learning rate > 0")
+          }
+          rate = r
+          rest = rest.dropFirst()
+        }
+        if !rest.isEmpty {
+          guard rest.count == 2, rest.first == "clip", let c = Double(rest.last!), c > 0 else {
+            throw CommandError("usage: update [LR] [clip C]")
+          }
+          clipping = .value(c)
+        }
+        let before = trace.loss
+        var optimizer = Optimizer.sgd(learningRate: rate)
+        var parameters = i.model.parameters
+        optimizer.update(&parameters, with: clipping.apply(to: trace.gradients))
+        i.model.parameters = parameters
+        i.rebuild(announce: false)
+        let after = try i.requireTrace().0.loss
+        i.say(
+          "SGD step, learning rate \(i.style.number(rate))\(clipping == .off ? "" : ", gradients clipped to ±\(rest.last!)"): "
+            + "loss \(i.style.number(before)) → \(i.style.number(after))")
+      }),
   ]
 }
 

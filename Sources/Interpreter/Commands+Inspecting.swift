@@ -12,10 +12,11 @@ extension CommandTable {
         alone the cursor's step; h[0] and h0 are the initial state; loss alone is the total), \
         Wxh Whh Why bh by (the parameters), dWxh dWhh dWhy dbh dby (each gradient's running \
         total at the cursor, as BPTT holds it), dWxh_t … dby_t (what one step adds: dWhh_t[3]), \
-        t (the cursor's step) and T (the number of steps). Elements: Whh[0,1], h[3][1]. \
+        hs (every h as a table, one row per step, row 0 being h0), t (the cursor's step) and T (the \
+        number of steps). Elements: Whh[0,1], h[3][1]. \
         Operators: + - * / elementwise (a number combines with every element), @ the matrix \
         product, .T the transpose, comparisons < <= > >= == != giving 1 or 0. Functions: norm \
-        sum max min mean shape tanh exp log abs sqrt softmax. A value the cursor has not reached \
+        sum max min mean shape tanh exp log abs sqrt softmax, and clip(x, c). A value the cursor has not reached \
         yet is an error that says where it will be computed.
         """,
       examples: [

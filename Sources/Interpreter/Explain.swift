@@ -158,8 +158,11 @@ extension Interpreter {
     case .dhRaw:
       let hUsed = trace.hUsed(atStep: t).storage[i]
       let dh = try v(.dh, t).storage[i]
-      let which = variant == .correct ? "h[\(t)]" : "h[\(trace.steps)] (bptt seed: the last h stands for h[\(t)])"
-      say("\(label) = (1 − \(which)[\(i)]²)·dh[\(t)][\(i)]   (tanh'(a) = 1 − tanh(a)²)")
+      let used = variant == .correct ? t : trace.steps
+      let note =
+        variant == .correct || t == trace.steps
+        ? "(tanh'(a) = 1 − tanh(a)²)" : "(bptt seed: h[\(used)] stands for h[\(t)])"
+      say("\(label) = (1 − h[\(used)][\(i)]²)·dh[\(t)][\(i)]   \(note)")
       say(
         "  = (1 − \(factor(hUsed))²)·\(factor(dh)) = \(n(1 - hUsed * hUsed))·\(factor(dh)) = \(n(try v(.dhRaw, t).storage[i]))"
       )

@@ -252,8 +252,10 @@ enum ExpressionNames {
   static let parameters = Parameter.allCases.map(\.name)
   static let gradients = Parameter.allCases.map(\.gradientName)
   static let contributions = Parameter.allCases.map { $0.gradientName + "_t" }
-  static let others = ["h0", "t", "T"]
-  static let functions = ["norm", "sum", "max", "min", "mean", "shape", "tanh", "exp", "log", "abs", "sqrt", "softmax"]
+  static let others = ["h0", "hs", "t", "T"]
+  static let functions = [
+    "norm", "sum", "max", "min", "mean", "shape", "tanh", "exp", "log", "abs", "sqrt", "softmax", "clip",
+  ]
   static let all = stepQuantities + parameters + gradients + contributions + others
 }
 
@@ -358,6 +360,12 @@ struct Evaluator {
       return .series(n, column: column) { t in try wrap(column) { try snapshot.value(quantity, t: t) } }
     }
     if n == "T" { return .matrix(Matrix(column: [Double(try needSnapshot(n, column).trace.steps)])) }
+    if n == "hs" {
+      // Every hidden state, one row per step (row 0 is h0): h over time as a table.
+      let snapshot = try needSnapshot(n, column)
+      _ = try wrap(column) { try snapshot.value(.h, t: snapshot.trace.steps) }
+      return .matrix(snapshot.trace.hs)
+    }
     if n == "t" { return .matrix(Matrix(column: [Double(try currentStep("t", column: column))])) }
     let suggestion =
       closest(n, among: ExpressionNames.all + ExpressionNames.functions).map { "; did you mean '\($0)'?" } ?? ""
@@ -436,9 +444,10 @@ struct Evaluator {
   }
 
   private func call(_ f: String, _ args: [Matrix], column: Int) throws -> Matrix {
-    let expected = 1
+    let expected = f == "clip" ? 2 : 1
     guard args.count == expected else {
-      throw ExpressionError(message: "\(f) takes \(expected) argument, not \(args.count)", column: column)
+      throw ExpressionError(
+        message: "\(f) takes \(expected) argument\(expected == 1 ? "" : "s"), not \(args.count)", column: column)
     }
     let x = args[0]
     func scalar(_ v: Double) -> Matrix { Matrix(column: [v]) }
@@ -454,6 +463,13 @@ struct Evaluator {
     case "log": return x.map { Foundation.log($0) }
     case "abs": return x.map { Swift.abs($0) }
     case "sqrt": return x.map { $0.squareRoot() }
+    case "clip":
+      // clip(x, c): every element limited to [-c, c], as min-char-rnn's np.clip(d, -5, 5).
+      guard args[1].count == 1, args[1].storage[0] >= 0 else {
+        throw ExpressionError(message: "clip(x, c) needs one number c ≥ 0", column: column)
+      }
+      let c = args[1].storage[0]
+      return x.map { Swift.min(Swift.max($0, -c), c) }
     case "softmax":
       let m = x.storage.max()!
       let e = x.map { Foundation.exp($0 - m) }

@@ -50,6 +50,8 @@ public final class Interpreter {
   public let cancellation: CancellationFlag
   /// Supplies `history` (the line editor's); nil when there is none.
   public var historyProvider: (() -> [String])?
+  /// Guided lessons, when the program found them.
+  public var lessonHost: LessonHost?
   /// How deep `source` files nest, to stop a file that sources itself.
   var sourceDepth = 0
 
@@ -92,6 +94,10 @@ public final class Interpreter {
     output = []
     failedCheck = false
     var outcome = Outcome()
+    if let lessonHost, let lines = lessonHost.intercept(line, interpreter: self) {
+      outcome.lines = lines
+      return outcome
+    }
     for command in splitCommands(line) {
       do {
         try run(command)

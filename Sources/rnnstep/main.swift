@@ -2,18 +2,22 @@
 // a script or a pipe, and turns what happened into an exit status.
 import Foundation
 import Interpreter
+import Lessons
 import LineEditing
 import RNNCore
 
 let version = "0.2.0"
 
 let usage = """
-  usage: rnnstep [FILE] [-c 'COMMAND; COMMAND'] [--help] [--version]
+  usage: rnnstep [FILE] [-c 'COMMAND; COMMAND'] [lesson N] [check [--bless] FILE...] [--help] [--version]
 
-    rnnstep            open the REPL on the built-in model (a 4-character "hello" model, H = 3)
-    rnnstep FILE       run the commands in FILE; stop at the first error
-    rnnstep -c 'CMDS'  run commands separated by ;
-    command | rnnstep  read commands from standard input (no prompt, no line editing)
+    rnnstep                   open the REPL on the built-in model (a 4-character "hello" model, H = 3)
+    rnnstep FILE              run the commands in FILE; stop at the first error
+    rnnstep -c 'CMDS'         run commands separated by ;
+    command | rnnstep         read commands from standard input (no prompt, no line editing)
+    rnnstep lesson N          follow lesson N (lessons lists them inside rnnstep)
+    rnnstep check FILE...     run every transcript and exercise of lesson or doc files;
+                              --bless rewrites expected output that no longer matches
 
   A script exits with status 1 at its first error, and with status 1 at the end when a check
   failed (a gradcheck FAIL). Inside rnnstep, type help.
@@ -57,16 +61,37 @@ func historyPath() -> String {
   return NSHomeDirectory() + "/.rnnstep_history"
 }
 
-func runInteractive(_ interpreter: Interpreter) -> Int32 {
+/// The lessons folder: $RNNSTEP_LESSONS, else lessons/ of the checkout the binary was built in,
+/// else ./lessons.
+func lessonsDirectory() -> String? {
+  let environment = ProcessInfo.processInfo.environment
+  if let dir = environment["RNNSTEP_LESSONS"], !dir.isEmpty { return dir }
+  let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+  var candidates = [executable.deletingLastPathComponent().appendingPathComponent("../../lessons").standardized.path]
+  candidates.append(FileManager.default.currentDirectoryPath + "/lessons")
+  return candidates.first { FileManager.default.fileExists(atPath: $0) }
+}
+
+func lessonStatePath() -> String {
+  let environment = ProcessInfo.processInfo.environment
+  if let path = environment["RNNSTEP_STATE"], !path.isEmpty { return path }
+  if let state = environment["XDG_STATE_HOME"], !state.isEmpty { return state + "/rnnstep/lessons.json" }
+  return NSHomeDirectory() + "/.rnnstep_lessons.json"
+}
+
+func runInteractive(_ interpreter: Interpreter, first: String? = nil) -> Int32 {
   let editor = LineEditor(program: "rnnstep", historyPath: historyPath()) { interpreter.completions(for: $0) }
   interpreter.historyProvider = { editor.history }
   for line in interpreter.banner(version: version) { print(line) }
   defer { editor.close() }
+  if let first {
+    for line in interpreter.execute(first).lines { print(line) }
+  }
   while true {
     interruption.reset()
     let line: String?
     do {
-      line = try editor.readLine(prompt: "(rnnstep) ")
+      line = try editor.readLine(prompt: interpreter.prompt)
     } catch {
       print("^C")
       continue
@@ -90,6 +115,8 @@ let environment = ProcessInfo.processInfo.environment
 let colour = isatty(STDOUT_FILENO) != 0 && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
 let interpreter = Interpreter(style: Style(color: colour), cancellation: interruption)
 installInterruptHandler()
+let guide = lessonsDirectory().flatMap { try? Guide(directory: $0, statePath: lessonStatePath()) }
+interpreter.lessonHost = guide
 
 if arguments.contains("--help") || arguments.contains("-h") {
   print(usage)
@@ -102,6 +129,22 @@ if arguments.contains("--version") {
 if arguments.first == "--commands-markdown" {
   print(Interpreter.commandsMarkdown(), terminator: "")
   exit(0)
+}
+if arguments.first == "check" {
+  let bless = arguments.contains("--bless")
+  let files = arguments.dropFirst().filter { $0 != "--bless" }
+  guard !files.isEmpty else {
+    writeError("rnnstep: check needs files, e.g. rnnstep check lessons/*.md")
+    exit(2)
+  }
+  let report = LessonChecker.check(paths: Array(files), bless: bless)
+  for line in report.lines { print(line) }
+  exit(report.failures == 0 ? 0 : 1)
+}
+var firstCommand: String?
+if arguments.first == "lesson" {
+  firstCommand = "lesson " + arguments.dropFirst().joined(separator: " ")
+  arguments = []
 }
 if let c = arguments.firstIndex(of: "-c") {
   guard c + 1 < arguments.count else {
@@ -125,8 +168,8 @@ if let path = arguments.first {
 }
 if isatty(STDIN_FILENO) == 0 {
   let reader = PlainLineReader()
-  var lines: [String] = []
+  var lines: [String] = firstCommand.map { [$0] } ?? []
   while let line = try? reader.readLine(prompt: "") { lines.append(line) }
   exit(runScript(lines, name: "stdin", interpreter: interpreter))
 }
-exit(runInteractive(interpreter))
+exit(runInteractive(interpreter, first: firstCommand))

@@ -1,0 +1,96 @@
+import RNNCore
+
+/// Guided lessons, seen from the interpreter. The Lessons module implements it; the
+/// interpreter's `lesson`, `lessons`, `hint` and `solution` commands call it, so those commands
+/// live in the command table like every other.
+public protocol LessonHost: AnyObject {
+  /// The prompt while a lesson runs (nil otherwise).
+  var prompt: String? { get }
+  /// A line the lesson takes itself (Enter for the offered command, an answer); nil passes it on.
+  func intercept(_ line: String, interpreter: Interpreter) -> [String]?
+  func listLessons() -> [String]
+  func lessonCommand(_ arguments: String, interpreter: Interpreter) throws -> [String]
+  func hint() throws -> [String]
+  func solution(interpreter: Interpreter) throws -> [String]
+}
+
+extension CommandTable {
+  static let lessonCommands: [CommandSpec] = [
+    CommandSpec(
+      name: "lessons", aliases: [], group: .lessons, usage: "lessons",
+      summary: "list the lessons and how far you got in each",
+      details:
+        "Lessons live in lessons/; progress is kept in $RNNSTEP_STATE, else $XDG_STATE_HOME/rnnstep/lessons.json, else ~/.rnnstep_lessons.json.",
+      examples: ["lessons"], completion: .none,
+      run: { i, args in
+        try args.none()
+        i.output += try i.requireLessons().listLessons()
+      }),
+    CommandSpec(
+      name: "lesson", aliases: [], group: .lessons, usage: "lesson [N [restart] | stop]",
+      summary: "follow lesson N a section at a time (resume without N; stop to leave)",
+      details: """
+        Shows the lesson's prose, offers each command (Enter runs it, or type your own and \
+        explore), and asks its exercises. lesson alone resumes where you left off; lesson N \
+        restart starts N again; lesson stop leaves the lesson, keeping your place.
+        """,
+      examples: ["lesson 1", "lesson", "lesson stop"], completion: .words(["stop", "restart"]),
+      run: { i, args in i.output += try i.requireLessons().lessonCommand(args.raw, interpreter: i) }),
+    CommandSpec(
+      name: "hint", aliases: [], group: .lessons, usage: "hint",
+      summary: "the next hint for the open exercise",
+      details: "Hints come one at a time; solution shows the answer.",
+      examples: ["hint"], completion: .none,
+      run: { i, args in
+        try args.none()
+        i.output += try i.requireLessons().hint()
+      }),
+    CommandSpec(
+      name: "solution", aliases: [], group: .lessons, usage: "solution",
+      summary: "show the open exercise's solution and move on",
+      details: "Runs the commands that show the answer.",
+      examples: ["solution"], completion: .none,
+      run: { i, args in
+        try args.none()
+        i.output += try i.requireLessons().solution(interpreter: i)
+      }),
+  ]
+}
+
+extension Interpreter {
+  func requireLessons() throws -> LessonHost {
+    guard let lessonHost else { throw CommandError("lessons are not available here (no lessons folder was found)") }
+    return lessonHost
+  }
+
+  /// The value of an expression that must be one number (an exercise's answer).
+  public func number(_ expression: String) throws -> Double {
+    let value = try evaluate(expression)
+    guard value.count == 1 else { throw CommandError("'\(expression)' is \(value.shapeDescription), not one number") }
+    return value.storage[0]
+  }
+
+  /// Back to the built-in model and data, the cursor at the start, no breakpoints: where every
+  /// lesson begins.
+  public func restoreBuiltIn() {
+    let fresh = Interpreter(style: style, cancellation: cancellation)
+    model = fresh.model
+    vocabulary = fresh.vocabulary
+    loss = fresh.loss
+    variant = fresh.variant
+    pendingInputs = fresh.pendingInputs
+    pendingTargets = fresh.pendingTargets
+    trace = fresh.trace
+    cursor = fresh.cursor
+    breakpoints = fresh.breakpoints
+    watches = []
+    displays = []
+    checkSettings = fresh.checkSettings
+  }
+
+  /// Whether `word` names a command (or an alias).
+  public func isCommand(_ word: String) -> Bool { CommandTable.find(word) != nil }
+
+  /// The prompt to show: the lesson's while one runs.
+  public var prompt: String { lessonHost?.prompt ?? "(rnnstep) " }
+}

@@ -1,0 +1,289 @@
+import Foundation
+import Interop
+import Interpreter
+
+/// Guided mode: shows a lesson a section at a time, offers each command (Enter runs it), asks
+/// the exercises, and keeps the learner's progress in a state file.
+public final class Guide: LessonHost {
+  public let lessons: [Lesson]
+  private let statePath: String?
+  private var progress: Progress
+
+  /// Where the learner is: lesson, section, item, and step within a transcript.
+  struct Place: Codable, Equatable {
+    var lesson: Int
+    var section = 0
+    var item = 0
+    var step = 0
+  }
+
+  struct Progress: Codable {
+    var current: Place?
+    var done: [Int] = []
+    var reached: [String: Place] = [:]
+  }
+
+  private enum Mode {
+    case offering(String)
+    case asking(Lesson.Exercise, hints: Int, answer: Double?)
+    case sectionEnd
+  }
+
+  private var place: Place?
+  private var mode: Mode?
+
+  /// - Parameters:
+  ///   - directory: the folder of lesson files (`NN-name.md`).
+  ///   - statePath: the progress file; nil keeps none.
+  public init(directory: String, statePath: String?) throws {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    lessons = try names.filter { $0.hasSuffix(".md") && $0.first?.isNumber == true }.sorted()
+      .map { try Lesson.load(path: directory + "/" + $0) }
+    self.statePath = statePath
+    progress = Progress()
+    if let statePath, let data = FileManager.default.contents(atPath: statePath),
+      let saved = try? JSONDecoder().decode(Progress.self, from: data)
+    {
+      progress = saved
+    }
+  }
+
+  public var prompt: String? {
+    guard let place else { return nil }
+    if case .asking = mode { return "(answer) " }
+    return "(lesson \(place.lesson)) "
+  }
+
+  // MARK: Commands
+
+  public func listLessons() -> [String] {
+    guard !lessons.isEmpty else { return ["no lessons found"] }
+    return lessons.map { lesson in
+      let state =
+        progress.done.contains(lesson.number)
+        ? "done"
+        : progress.reached[String(lesson.number)].map { "section \($0.section + 1) of \(lesson.sections.count)" } ?? ""
+      return
+        "\(String(lesson.number).padding(toLength: 3, withPad: " ", startingAt: 0)) \(lesson.title.padding(toLength: 52, withPad: " ", startingAt: 0)) \(state)"
+    } + ["lesson N starts or resumes lesson N; lesson alone resumes where you left off"]
+  }
+
+  public func lessonCommand(_ arguments: String, interpreter: Interpreter) throws -> [String] {
+    let words = arguments.split(separator: " ").map(String.init)
+    if words == ["stop"] {
+      guard let place else { return ["no lesson is running"] }
+      self.place = nil
+      mode = nil
+      return ["left lesson \(place.lesson); lesson resumes it where you were"]
+    }
+    let restart = words.count == 2 && words[1] == "restart"
+    let number: Int
+    if let first = words.first {
+      guard let n = Int(first), lessons.contains(where: { $0.number == n }) else {
+        throw LessonError(message: "there is no lesson '\(first)': lessons lists them")
+      }
+      number = n
+    } else {
+      guard let current = progress.current?.lesson ?? lessons.first?.number else {
+        throw LessonError(message: "no lessons found")
+      }
+      number = current
+    }
+    var start = restart ? Place(lesson: number) : progress.reached[String(number)] ?? Place(lesson: number)
+    if progress.done.contains(number) && words.count == 1 { start = Place(lesson: number) }
+    // Replay the lesson silently up to the place, so the session is as the lesson expects.
+    interpreter.restoreBuiltIn()
+    var replay = Place(lesson: number)
+    while replay != start, let command = commandAt(replay) {
+      _ = interpreter.execute(command)
+      guard let next = advance(replay) else { break }
+      replay = next
+    }
+    place = start
+    return show(interpreter, introducing: true)
+  }
+
+  public func hint() throws -> [String] {
+    guard case .asking(let exercise, let shown, let answer) = mode else {
+      throw LessonError(message: "there is no exercise open")
+    }
+    guard shown < exercise.hints.count else { return ["no more hints: type solution to see it"] }
+    mode = .asking(exercise, hints: shown + 1, answer: answer)
+    return ["hint \(shown + 1) of \(exercise.hints.count): \(exercise.hints[shown])"]
+  }
+
+  public func solution(interpreter: Interpreter) throws -> [String] {
+    guard case .asking(let exercise, _, _) = mode else { throw LessonError(message: "there is no exercise open") }
+    var lines = ["solution:"]
+    for command in exercise.solution {
+      lines.append(Lesson.prompt + command)
+      lines += interpreter.execute(command).lines
+    }
+    if let words = exercise.answerWords { lines.append("answer: " + words.joined(separator: " ")) }
+    return lines + moveOn(interpreter)
+  }
+
+  // MARK: Lines typed in guided mode
+
+  public func intercept(_ line: String, interpreter: Interpreter) -> [String]? {
+    guard place != nil, let mode else { return nil }
+    let trimmed = line.trimmingCharacters(in: .whitespaces)
+    switch mode {
+    case .offering(let command):
+      guard trimmed.isEmpty else { return nil }
+      var out = interpreter.execute(command).lines
+      out += moveOn(interpreter)
+      return out
+    case .sectionEnd:
+      guard trimmed.isEmpty else { return nil }
+      return moveOn(interpreter)
+    case .asking(let exercise, _, let expected):
+      // A command (hint, solution, or any other to explore) runs; anything else is an answer.
+      if trimmed.isEmpty { return ["type your answer, or hint, or solution"] }
+      if interpreter.isCommand(String(trimmed.prefix { !$0.isWhitespace })) { return nil }
+      if let words = exercise.answerWords {
+        let given = Set(trimmed.lowercased().split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init))
+        guard given == Set(words.map { $0.lowercased() }) else {
+          return ["not quite: try again, or type hint or solution"]
+        }
+        return ["right."] + moveOn(interpreter)
+      }
+      guard let value = Double(trimmed) else { return ["answer with a number (or type hint or solution)"] }
+      guard let expected else { return ["this exercise has no reference answer"] }
+      let close =
+        abs(value - expected) <= exercise.tolerance * max(abs(expected), 1e-12)
+        || abs(value - expected) <= exercise.tolerance * 1e-3
+      guard close else { return ["not quite: try again, or type hint or solution"] }
+      return ["right: \(exercise.answerExpression!) = \(interpreter.style.number(expected))"] + moveOn(interpreter)
+    }
+  }
+
+  // MARK: Moving through a lesson
+
+  private func lesson(_ number: Int) -> Lesson { lessons.first { $0.number == number }! }
+
+  /// The command at a place, if the place is a transcript step.
+  private func commandAt(_ p: Place) -> String? {
+    let l = lesson(p.lesson)
+    guard p.section < l.sections.count, p.item < l.sections[p.section].items.count else { return nil }
+    switch l.sections[p.section].items[p.item] {
+    case .transcript(let t): return p.step < t.steps.count ? t.steps[p.step].command : ""
+    case .exercise(let e): return e.solution.joined(separator: "; ")
+    case .prose: return ""
+    }
+  }
+
+  /// The next place in reading order, nil at the end of the lesson.
+  private func advance(_ p: Place) -> Place? {
+    let l = lesson(p.lesson)
+    var next = p
+    if case .transcript(let t) = l.sections[p.section].items[p.item], p.step + 1 < t.steps.count {
+      next.step += 1
+      return next
+    }
+    next.step = 0
+    next.item += 1
+    if next.item < l.sections[p.section].items.count { return next }
+    next.item = 0
+    next.section += 1
+    return next.section < l.sections.count ? next : nil
+  }
+
+  /// Steps past what was just done and shows what comes next.
+  private func moveOn(_ interpreter: Interpreter) -> [String] {
+    guard let p = place else { return [] }
+    if case .sectionEnd = mode {
+      var next = p
+      next.section += 1
+      next.item = 0
+      next.step = 0
+      return enter(next, interpreter)
+    }
+    guard let next = advance(p) else { return finish(p.lesson) }
+    if next.section != p.section {
+      mode = .sectionEnd
+      save(next)
+      return [
+        "",
+        "— end of section. Enter continues with \"\(lesson(p.lesson).sections[next.section].heading)\"; any command explores first.",
+      ]
+    }
+    return enter(next, interpreter)
+  }
+
+  private func enter(_ p: Place, _ interpreter: Interpreter) -> [String] {
+    guard p.section < lesson(p.lesson).sections.count else { return finish(p.lesson) }
+    place = p
+    save(p)
+    return show(interpreter, introducing: false)
+  }
+
+  /// Shows the item at the current place: prose runs on to the next item; a transcript step is
+  /// offered; an exercise is asked.
+  private func show(_ interpreter: Interpreter, introducing: Bool) -> [String] {
+    guard var p = place else { return [] }
+    let l = lesson(p.lesson)
+    var out: [String] = []
+    if introducing {
+      out.append("Lesson \(l.number): \(l.title)  (Enter runs the offered command; lesson stop leaves)")
+    }
+    while true {
+      let section = l.sections[p.section]
+      if p.item == 0 && p.step == 0 && !section.heading.isEmpty { out += ["", "## " + section.heading] }
+      switch section.items[p.item] {
+      case .prose(let lines):
+        out += [""] + lines
+        guard let next = advance(p) else {
+          place = p
+          return out + finish(p.lesson)
+        }
+        if next.section != p.section {
+          place = p
+          mode = .sectionEnd
+          save(next)
+          return out + ["", "— end of section. Enter continues; any command explores first."]
+        }
+        p = next
+      case .transcript(let t):
+        place = p
+        mode = .offering(t.steps[p.step].command)
+        save(p)
+        return out + ["› " + t.steps[p.step].command + "   (Enter runs it)"]
+      case .exercise(let e):
+        place = p
+        let expected = e.answerExpression.flatMap { try? interpreter.number($0) }
+        mode = .asking(e, hints: 0, answer: expected)
+        save(p)
+        return out + ["", "Exercise: " + e.question, "(answer at the prompt; hint for a hint, solution to see it)"]
+      }
+    }
+  }
+
+  private func finish(_ number: Int) -> [String] {
+    place = nil
+    mode = nil
+    if !progress.done.contains(number) { progress.done.append(number) }
+    progress.reached[String(number)] = nil
+    let next = lessons.first { $0.number > number }
+    progress.current = next.map { Place(lesson: $0.number) }
+    writeProgress()
+    return [
+      "",
+      "Lesson \(number) is done."
+        + (next.map { " Next: lesson \($0.number), \($0.title)." } ?? " That was the last lesson."),
+    ]
+  }
+
+  private func save(_ p: Place) {
+    progress.current = p
+    progress.reached[String(p.lesson)] = p
+    writeProgress()
+  }
+
+  private func writeProgress() {
+    guard let statePath, let data = try? JSONEncoder().encode(progress) else { return }
+    let folder = (statePath as NSString).deletingLastPathComponent
+    if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+    try? AtomicFile.write(data, to: statePath)
+  }
+}

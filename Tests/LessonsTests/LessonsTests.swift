@@ -1,0 +1,192 @@
+import Foundation
+import Interpreter
+import Testing
+
+@testable import Lessons
+
+@Suite("Lesson files")
+struct LessonFormatTests {
+  let text = """
+    # A lesson
+
+    Intro prose.
+
+    ## First
+
+    ```rnnstep
+    (rnnstep) echo one
+    one
+    (rnnstep) print 1 + 1
+    1 + 1 = 2
+    ```
+
+    ## Second
+
+    ```rnnstep tolerance=1e-2
+    (rnnstep) print 1/3
+    1/3 = 0.334
+    ```
+
+    ```exercise
+    question: What is 2 + 2?
+    answer: 2 + 2
+    tolerance: 0
+    hint: count
+    hint: four
+    solution: print 2 + 2
+    ```
+    """
+
+  @Test("sections, prose, transcripts with their lines, exercises")
+  func parse() throws {
+    let lesson = try Lesson.parse(text, path: "lessons/07-sample.md")
+    #expect(lesson.number == 7)
+    #expect(lesson.title == "A lesson")
+    #expect(lesson.sections.map(\.heading) == ["", "First", "Second"])
+    #expect(lesson.transcripts.count == 2)
+    let first = lesson.transcripts[0]
+    #expect(first.steps.map(\.command) == ["echo one", "print 1 + 1"])
+    #expect(first.steps.map(\.line) == [8, 10])
+    #expect(first.steps[1].expected == ["1 + 1 = 2"])
+    #expect(lesson.transcripts[1].tolerance == 1e-2)
+    guard case .exercise(let e) = lesson.sections[2].items[1] else {
+      Issue.record("no exercise")
+      return
+    }
+    #expect(e.question == "What is 2 + 2?")
+    #expect(e.answerExpression == "2 + 2")
+    #expect(e.hints == ["count", "four"])
+    #expect(e.solution == ["print 2 + 2"])
+  }
+
+  @Test("malformed lessons say what and where")
+  func errors() {
+    #expect(throws: LessonError.self) { try Lesson.parse("```rnnstep\n(rnnstep) step\n", path: "x.md") }
+    do {
+      _ = try Lesson.parse("```rnnstep\nstray output\n```\n", path: "x.md")
+    } catch {
+      #expect("\(error)" == "x.md:2: output before the first command (commands start with '(rnnstep) ')")
+    }
+    do {
+      _ = try Lesson.parse("```exercise\nquestion: q\n```\n", path: "x.md")
+    } catch {
+      #expect("\(error)" == "x.md:1: an exercise needs exactly one of answer (an expression) and answer-words")
+    }
+  }
+
+  @Test("matching: ... spans lines, [..] spans text, tolerance compares numbers")
+  func matching() {
+    #expect(OutputMatcher.matches(["a", "b", "c"], ["a", "...", "c"], tolerance: nil))
+    #expect(OutputMatcher.matches(["a", "c"], ["a", "...", "c"], tolerance: nil))
+    #expect(!OutputMatcher.matches(["a", "b"], ["a", "...", "c"], tolerance: nil))
+    #expect(OutputMatcher.matches(["x = 0.1234 (ok)"], ["x = [..] (ok)"], tolerance: nil))
+    #expect(!OutputMatcher.matches(["x = 0.1234 (no)"], ["x = [..] (ok)"], tolerance: nil))
+    #expect(OutputMatcher.matches(["h = [0.4481, -1.2e-05]"], ["h = [0.448, -1.2e-05]"], tolerance: 1e-3))
+    #expect(!OutputMatcher.matches(["h = [0.4481, -1.2e-05]"], ["h = [0.448, -1.2e-05]"], tolerance: 1e-5))
+    #expect(!OutputMatcher.matches(["h = [0.4481]"], ["g = [0.4481]"], tolerance: 1e-3))
+    #expect(!OutputMatcher.matches(["a", "extra"], ["a"], tolerance: nil))
+  }
+}
+
+@Suite("Check mode and guided mode")
+struct LessonRunTests {
+  func folder() throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "rnnstep-lessons-\(UInt64.random(in: 0...UInt64.max))"
+    ).path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+  }
+
+  let lesson = """
+    # Tiny
+
+    First look.
+
+    ```rnnstep
+    (rnnstep) echo first
+    first
+    (rnnstep) step
+    forward t=1/4  a  [..]
+    ...
+    ```
+
+    ## Next
+
+    ```exercise
+    question: What is h0[1]?
+    answer: h0[1]
+    hint: h0 is zero.
+    solution: print h0
+    ```
+
+    ```exercise
+    question: Which parameter is H×H?
+    answer-words: Whh
+    solution: print shape(Whh)
+    ```
+    """
+
+  @Test("check passes a matching lesson and reports a mismatch with file, line, expected, actual")
+  func check() throws {
+    let dir = try folder()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try lesson.write(toFile: dir + "/01-tiny.md", atomically: true, encoding: .utf8)
+    let good = LessonChecker.check(paths: [dir + "/01-tiny.md"], bless: false)
+    #expect(good.failures == 0)
+    #expect(good.lines.last == "all match: 1 file, 2 commands, 2 exercises")
+    try lesson.replacingOccurrences(of: "first\n(rnnstep) step", with: "second\n(rnnstep) step")
+      .write(toFile: dir + "/02-bad.md", atomically: true, encoding: .utf8)
+    let bad = LessonChecker.check(paths: [dir + "/02-bad.md"], bless: false)
+    #expect(bad.failures == 1)
+    #expect(
+      bad.lines.prefix(5) == [
+        "\(dir)/02-bad.md:6: (rnnstep) echo first", "  expected:", "    second", "  actual:", "    first",
+      ])
+    // --bless rewrites the expected output; then it matches.
+    let blessed = LessonChecker.check(paths: [dir + "/02-bad.md"], bless: true)
+    #expect(blessed.lines.first == "\(dir)/02-bad.md: rewrote the output of 1 command")
+    #expect(LessonChecker.check(paths: [dir + "/02-bad.md"], bless: false).failures == 0)
+    #expect(try String(contentsOfFile: dir + "/02-bad.md", encoding: .utf8).contains("(rnnstep) echo first\nfirst\n"))
+  }
+
+  @Test("guided mode offers commands, asks exercises, keeps progress, resumes")
+  func guided() throws {
+    let dir = try folder()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try lesson.write(toFile: dir + "/01-tiny.md", atomically: true, encoding: .utf8)
+    let state = dir + "/state.json"
+    let guide = try Guide(directory: dir, statePath: state)
+    let i = Interpreter()
+    i.lessonHost = guide
+    #expect(i.execute("lessons").lines.first!.hasPrefix("1   Tiny"))
+    let start = i.execute("lesson 1").lines
+    #expect(start.first == "Lesson 1: Tiny  (Enter runs the offered command; lesson stop leaves)")
+    #expect(start.contains("First look."))
+    #expect(start.last == "› echo first   (Enter runs it)")
+    #expect(i.prompt == "(lesson 1) ")
+    #expect(i.execute("").lines == ["first", "› step   (Enter runs it)"])
+    // Any other command runs and the offer stays.
+    #expect(i.execute("print 2 * 3").lines == ["2 * 3 = 6"])
+    let stepped = i.execute("").lines
+    #expect(stepped.first!.hasPrefix("forward t=1/4  a"))
+    #expect(stepped.last!.hasPrefix("— end of section."))
+    let exercise = i.execute("").lines
+    #expect(exercise.contains("Exercise: What is h0[1]?"))
+    #expect(i.prompt == "(answer) ")
+    #expect(i.execute("7").lines == ["not quite: try again, or type hint or solution"])
+    #expect(i.execute("hint").lines == ["hint 1 of 1: h0 is zero."])
+    #expect(i.execute("0").lines.first == "right: h0[1] = 0")
+    // Leave in the middle, and come back in a new session: the place is kept.
+    #expect(i.execute("lesson stop").lines == ["left lesson 1; lesson resumes it where you were"])
+    let again = Interpreter()
+    again.lessonHost = try Guide(directory: dir, statePath: state)
+    let resumed = again.execute("lesson").lines
+    #expect(resumed.contains("Exercise: Which parameter is H×H?"))
+    // The lesson's commands were replayed: the cursor is past a[1] again, and commands still
+    // run during an exercise.
+    #expect(again.execute("print a[1]").lines.first?.hasPrefix("a[1] = [") == true)
+    #expect(again.execute("whh").lines.first == "right.")
+    #expect(again.execute("lessons").lines.first!.hasSuffix("done"))
+  }
+}
