@@ -39,6 +39,7 @@ docs:
 # Rewrites the NumPy reference data the tests compare with.
 fixtures:
 	python3 Tests/RNNCoreTests/Fixtures/make_fixtures.py
+	python3 Tests/InterpreterTests/Fixtures/make_npz.py
 
 clean:
 	rm -rf .build

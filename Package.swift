@@ -20,8 +20,9 @@ let package = Package(
     .target(name: "RNNCore", swiftSettings: vectorSettings),
     // A cursor over a recorded pass, breakpoints. No text.
     .target(name: "Stepper", dependencies: ["RNNCore"]),
-    // Model files.
-    .target(name: "Interop", dependencies: ["RNNCore"]),
+    // Model files: JSON, and NumPy .npy/.npz (zlib inflates compressed members).
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .target(name: "Interop", dependencies: ["RNNCore", "CZlib"]),
     // Commands, expressions, rendering: everything a learner reads.
     .target(name: "Interpreter", dependencies: ["RNNCore", "Stepper", "Interop"]),
     // Lesson files: parsing, check mode, guided mode. Lessons drive the interpreter.

@@ -91,7 +91,7 @@ public enum JSONModelFormat {
     let message: String
   }
 
-  static func readLimited(_ path: String) throws -> Data {
+  static func readLimited(_ path: String, limit: Int = ModelFile.maximumBytes) throws -> Data {
     let attributes: [FileAttributeKey: Any]
     do {
       attributes = try FileManager.default.attributesOfItem(atPath: path)

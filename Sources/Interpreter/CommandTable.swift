@@ -88,7 +88,7 @@ struct Arguments {
 enum CommandTable {
   static let all: [CommandSpec] =
     steppingCommands + breakpointCommands + inspectingCommands + checkingCommands
-    + modelCommands + lessonCommands + sessionCommands
+    + modelCommands + numpyCommands + lessonCommands + sessionCommands
 
   static let allNames: [String] = all.flatMap { [$0.name] + $0.aliases }
 

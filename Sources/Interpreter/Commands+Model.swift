@@ -18,21 +18,31 @@ extension CommandTable {
       run: { i, args in try i.newModel(args) }),
     CommandSpec(
       name: "load", aliases: [], group: .model, usage: "load FILE",
-      summary: "load a model (and its vocabulary and data) from a .json file",
-      details: "The format is in docs/files.md. A file that cannot be used changes nothing.",
-      examples: ["load hello.json"], completion: .file,
+      summary: "load a model from a .json file (with vocabulary and data) or a NumPy .npz",
+      details: """
+        .json is rnnstep's readable format (docs/files.md). .npz holds min-char-rnn's arrays Wxh \
+        Whh Why bh by (biases (n,) or (n, 1)), as np.savez or np.savez_compressed write them, \
+        and optionally h0 and vocabulary. A file that cannot be used changes nothing.
+        """,
+      examples: ["load hello.json", "load min-char-rnn.npz"], completion: .file,
       run: { i, args in
         guard !args.raw.isEmpty else { throw CommandError("usage: load FILE") }
         let path = i.expandPath(args.raw)
-        guard path.hasSuffix(".json") else { throw CommandError("\(args.raw): rnnstep reads .json model files") }
-        let file = try JSONModelFormat.read(path: path)
+        let file: ModelFile
+        if path.hasSuffix(".json") {
+          file = try JSONModelFormat.read(path: path)
+        } else if path.hasSuffix(".npz") {
+          file = try NumPyModelFormat.read(path: path)
+        } else {
+          throw CommandError("\(args.raw): rnnstep reads .json and .npz model files")
+        }
         i.model = file.model
         i.vocabulary = file.vocabulary
-        i.loss = file.loss
+        if path.hasSuffix(".json") { i.loss = file.loss }
         if let data = file.data {
           i.pendingInputs = data.inputs
           i.pendingTargets = data.targets
-        } else if let data = i.data, (try? data.validate(for: file.model, loss: file.loss)) == nil {
+        } else if let data = i.data, (try? data.validate(for: file.model, loss: i.loss)) == nil {
           i.pendingInputs = nil
           i.pendingTargets = nil
         }
@@ -44,14 +54,19 @@ extension CommandTable {
       }),
     CommandSpec(
       name: "save", aliases: [], group: .model, usage: "save FILE",
-      summary: "save the model, vocabulary and data to a .json file",
+      summary: "save the model to .json (with vocabulary and data) or .npz (NumPy's np.load reads it)",
       details: "The file is written whole or not at all: a temporary file is renamed over the target.",
-      examples: ["save hello.json"], completion: .file,
+      examples: ["save hello.json", "save hello.npz"], completion: .file,
       run: { i, args in
         guard !args.raw.isEmpty else { throw CommandError("usage: save FILE") }
-        guard args.raw.hasSuffix(".json") else { throw CommandError("\(args.raw): rnnstep writes .json model files") }
         let file = ModelFile(model: i.model, vocabulary: i.vocabulary, loss: i.loss, data: i.data)
-        try JSONModelFormat.write(file, to: i.expandPath(args.raw))
+        if args.raw.hasSuffix(".json") {
+          try JSONModelFormat.write(file, to: i.expandPath(args.raw))
+        } else if args.raw.hasSuffix(".npz") {
+          try NumPyModelFormat.write(file, to: i.expandPath(args.raw))
+        } else {
+          throw CommandError("\(args.raw): rnnstep writes .json and .npz model files")
+        }
         i.say("saved \(args.raw)")
       }),
     CommandSpec(

@@ -120,7 +120,7 @@ struct ModelAndCheckTests {
     #expect(
       b.execute("save /nonexistent-folder/m.json").error
         == "/nonexistent-folder/m.json: the folder /nonexistent-folder does not exist")
-    #expect(b.execute("load m.txt").error == "m.txt: rnnstep reads .json model files")
+    #expect(b.execute("load m.txt").error == "m.txt: rnnstep reads .json and .npz model files")
   }
 
   @Test("a NaN in a model file is refused")

@@ -1,0 +1,136 @@
+import Foundation
+
+/// An n-dimensional array as NumPy stores it in a `.npy` file, converted to Double.
+public struct NumPyArray: Equatable, Sendable {
+  /// The shape, e.g. [3, 4]; [] for a single number.
+  public var shape: [Int]
+  /// The elements in C (row-major) order.
+  public var values: [Double]
+
+  public init(shape: [Int], values: [Double]) {
+    precondition(shape.reduce(1, *) == values.count, "shape \(shape) does not hold \(values.count) values")
+    self.shape = shape
+    self.values = values
+  }
+
+  /// The largest array rnnstep reads (2^26 elements, 512 MiB of Double).
+  public static let maximumElements = 1 << 26
+
+  // MARK: .npy
+
+  /// The bytes of a `.npy` file (format 1.0, little-endian float64, C order).
+  public func npyData() -> Data {
+    let shapeText =
+      shape.isEmpty
+      ? "()" : shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+    var header = "{'descr': '<f8', 'fortran_order': False, 'shape': \(shapeText), }"
+    // Magic (6) + version (2) + length (2) + header + "\n", padded to a multiple of 64.
+    let unpadded = 10 + header.utf8.count + 1
+    header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+    var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+    let length = UInt16(header.utf8.count)
+    data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
+    data.append(contentsOf: Array(header.utf8))
+    for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+    return data
+  }
+
+  /// Reads a `.npy` file's bytes: float64, float32, int64, int32, int16, int8, uint8 and bool,
+  /// either byte order, C or Fortran order.
+  /// - Throws: ``NumPyError`` saying what is wrong.
+  public static func parse(npy bytes: [UInt8]) throws -> NumPyArray {
+    guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
+      throw NumPyError("not a .npy array (no \\x93NUMPY magic)")
+    }
+    let major = bytes[6]
+    let (headerLength, headerStart): (Int, Int)
+    switch major {
+    case 1: (headerLength, headerStart) = (Int(bytes[8]) | Int(bytes[9]) << 8, 10)
+    case 2, 3:
+      guard bytes.count >= 12 else { throw NumPyError("truncated header") }
+      (headerLength, headerStart) = (
+        Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24, 12
+      )
+    default: throw NumPyError(".npy format version \(major) is not one rnnstep reads (1, 2, 3)")
+    }
+    guard headerStart + headerLength <= bytes.count else { throw NumPyError("truncated header") }
+    let header = String(decoding: bytes[headerStart..<headerStart + headerLength], as: UTF8.self)
+    let descr = try field(header, "descr")
+    let fortran = try field(header, "fortran_order").hasPrefix("True")
+    let shape = try parseShape(try field(header, "shape"))
+    guard shape.allSatisfy({ $0 >= 0 }) else { throw NumPyError("negative size in shape \(shape)") }
+    let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+    guard count <= maximumElements else {
+      throw NumPyError("\(shape) is \(count) elements, more than rnnstep reads (\(maximumElements))")
+    }
+    let descriptor = descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
+    guard descriptor.count >= 3 else { throw NumPyError("unknown dtype '\(descriptor)'") }
+    let order = descriptor.first!
+    let kind = descriptor.dropFirst().first!
+    guard let size = Int(descriptor.dropFirst(2)) else { throw NumPyError("unknown dtype '\(descriptor)'") }
+    let bigEndian = order == ">"
+    let dataStart = headerStart + headerLength
+    guard bytes.count - dataStart >= count * size else {
+      throw NumPyError(
+        "truncated: \(shape) of \(descriptor) needs \(count * size) bytes, the file has \(bytes.count - dataStart)")
+    }
+    func raw(_ i: Int) -> UInt64 {
+      var v: UInt64 = 0
+      let start = dataStart + i * size
+      for b in 0..<size {
+        let byte = UInt64(bytes[start + (bigEndian ? size - 1 - b : b)])
+        v |= byte << (8 * UInt64(b))
+      }
+      return v
+    }
+    let convert: (UInt64) throws -> Double
+    switch (kind, size) {
+    case ("f", 8): convert = { Double(bitPattern: $0) }
+    case ("f", 4): convert = { Double(Float(bitPattern: UInt32(truncatingIfNeeded: $0))) }
+    case ("i", 8): convert = { Double(Int64(bitPattern: $0)) }
+    case ("i", 4): convert = { Double(Int32(truncatingIfNeeded: $0)) }
+    case ("i", 2): convert = { Double(Int16(truncatingIfNeeded: $0)) }
+    case ("i", 1): convert = { Double(Int8(truncatingIfNeeded: $0)) }
+    case ("u", _) where size <= 8: convert = { Double($0) }
+    case ("b", 1): convert = { $0 == 0 ? 0 : 1 }
+    default: throw NumPyError("dtype '\(descriptor)' is not numeric data rnnstep reads (float, int, uint, bool)")
+    }
+    var values = try (0..<count).map { try convert(raw($0)) }
+    if fortran && shape.count == 2 {
+      let (rows, cols) = (shape[0], shape[1])
+      values = (0..<rows * cols).map { k in values[(k % cols) * rows + k / cols] }
+    } else if fortran && shape.count > 2 {
+      throw NumPyError("Fortran-ordered arrays of more than 2 dimensions are not read")
+    }
+    return NumPyArray(shape: shape, values: values)
+  }
+
+  private static func field(_ header: String, _ name: String) throws -> String {
+    guard let key = header.range(of: "'\(name)'") ?? header.range(of: "\"\(name)\"") else {
+      throw NumPyError("the header has no '\(name)'")
+    }
+    var rest = header[key.upperBound...].drop { $0 == " " || $0 == ":" }
+    if rest.first == "(" {
+      guard let close = rest.firstIndex(of: ")") else { throw NumPyError("bad shape in the header") }
+      return String(rest[...close])
+    }
+    let end = rest.firstIndex { $0 == "," || $0 == "}" } ?? rest.endIndex
+    rest = rest[..<end]
+    return rest.trimmingCharacters(in: .whitespaces)
+  }
+
+  private static func parseShape(_ text: String) throws -> [Int] {
+    let inner = text.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
+    if inner.isEmpty { return [] }
+    return try inner.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map {
+      guard let n = Int($0.hasSuffix("L") ? String($0.dropLast()) : $0) else { throw NumPyError("bad shape \(text)") }
+      return n
+    }
+  }
+}
+
+/// A `.npy`/`.npz` problem, in a few words.
+public struct NumPyError: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import Interop
+import RNNCore
+import Testing
+
+@testable import Interpreter
+
+@Suite("NumPy files")
+struct NumPyTests {
+  let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/npz").path
+
+  func temporary(_ name: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent(
+      "rnnstep-\(UInt64.random(in: 0...UInt64.max))-\(name)"
+    ).path
+  }
+
+  @Test(
+    "np.savez_compressed and np.savez files load: dtypes, Fortran order, (n,) and (n,1) biases",
+    arguments: ["formula", "stored"])
+  func load(_ name: String) throws {
+    let file = try NumPyModelFormat.read(path: "\(fixtures)/\(name).npz")
+    let p = file.model.parameters
+    for i in 0..<3 {
+      for j in 0..<4 { #expect(p.wxh[i, j] == Double(i) + Double(j) / 10) }
+      for j in 0..<3 { #expect(p.whh[i, j] == Double(i - j) / 100) }
+      #expect(p.bh[i, 0] == -Double(i))
+    }
+    for k in 0..<4 {
+      for j in 0..<3 { #expect(p.why[k, j] == Double(k * j) / 8) }
+      #expect(p.by[k, 0] == Double(k) / 3)
+    }
+  }
+
+  @Test("what rnnstep saves and exports, NumPy loads with the same values")
+  func numpyReads() throws {
+    let model = temporary("model.npz")
+    let export = temporary("export.npz")
+    defer {
+      try? FileManager.default.removeItem(atPath: model)
+      try? FileManager.default.removeItem(atPath: export)
+    }
+    let i = Interpreter()
+    #expect(i.execute("save \(model); export \(export)").error == nil)
+    let script = """
+      import numpy as np, sys
+      m = np.load(sys.argv[1]); e = np.load(sys.argv[2])
+      print(m['Wxh'].shape, m['bh'].shape, ''.join(chr(int(c)) for c in m['vocabulary']))
+      print(repr(float(m['Whh'][0, 1])), repr(float(e['loss'])), e['hs'].shape, e['dh_raw'].shape)
+      # the exported gradients are those of the saved model: check one identity in NumPy
+      print(np.abs(e['dh_raw'] - (1 - e['hs'][1:] ** 2) * e['dh']).max() < 1e-15)
+      """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script, model, export]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    process.waitUntilExit()
+    let lines = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+      .map(String.init)
+    #expect(process.terminationStatus == 0)
+    #expect(lines.first == "(3, 4) (3, 1) helo")
+    let numbers = lines[1].split(separator: " ").prefix(2).compactMap { Double($0) }
+    #expect(numbers == [i.model.parameters.whh[0, 1], i.trace!.loss])
+    #expect(lines[1].hasSuffix("(5, 3) (4, 3)"))
+    #expect(lines.last == "True")
+  }
+
+  @Test("save then load .npz keeps every bit")
+  func roundTrip() throws {
+    let path = temporary("round.npz")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let a = Interpreter()
+    a.execute("set Whh[0,1] 0.1234567890123456789; h0 0.1 -0.2 0.3; save \(path)")
+    let b = Interpreter()
+    #expect(b.execute("new 9; load \(path)").error == nil)
+    #expect(b.model == a.model)
+    #expect(b.vocabulary == a.vocabulary)
+  }
+
+  @Test("compare: NumPy's own min-char-rnn gradients PASS, the tutorial's FAIL where they are wrong")
+  func compare() {
+    let good = run("compare \(fixtures)/mine-correct.npz")
+    #expect(good.lines.last == "PASS: 12 arrays agree with rnnstep's (bptt correct)")
+    #expect(!good.failedCheck)
+    let bad = run("compare \(fixtures)/mine-seed.npz")
+    #expect(bad.failedCheck)
+    let failing = bad.lines.filter { $0.hasSuffix("FAIL") }.map { String($0.split(separator: " ")[0]) }
+    #expect(failing == ["dWxh", "dWhh", "dWhy", "dbh", "dh", "dh_raw", "dh_next"])
+    // Under bptt seed, rnnstep agrees with the tutorial's NumPy code, mistakes and all.
+    #expect(
+      run("bptt seed; compare \(fixtures)/mine-seed.npz").lines.last
+        == "PASS: 12 arrays agree with rnnstep's (bptt seed)")
+  }
+
+  @Test("truncated, corrupt, bombed and mismatched files are refused in one line; the model stays")
+  func badFiles() throws {
+    let original = try Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/formula.npz"))
+    let path = temporary("bad.npz")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    func attempt(_ bytes: Data) -> String? {
+      try? bytes.write(to: URL(fileURLWithPath: path))
+      let i = Interpreter()
+      let before = i.model
+      let outcome = i.execute("load \(path)")
+      #expect(i.model == before)
+      return outcome.error
+    }
+    #expect(attempt(original.prefix(original.count / 2)) == "\(path): not an .npz file (no zip directory; truncated?)")
+    #expect(attempt(Data("not a zip at all".utf8)) == "\(path): not an .npz file (no zip directory; truncated?)")
+    // The first member's declared size in the central directory: claim 4 GiB (a zip bomb).
+    var bomb = original
+    let directory = bomb.firstRange(of: Data([0x50, 0x4B, 0x01, 0x02]))!.lowerBound
+    bomb.replaceSubrange((directory + 24)..<(directory + 28), with: [0xF0, 0xFF, 0xFF, 0x7F])
+    #expect(attempt(bomb)?.contains("inflates to more than 512 MiB (a zip bomb?)") == true)
+    // Claim fewer bytes than the data inflates to.
+    var lie = original
+    lie.replaceSubrange((directory + 24)..<(directory + 28), with: [16, 0, 0, 0])
+    #expect(attempt(lie)?.contains("inflates to more than its declared size") == true)
+    // Corrupt compressed bytes.
+    var corrupt = original
+    let local = corrupt.firstRange(of: Data([0x50, 0x4B, 0x03, 0x04]))!.lowerBound
+    for k in (local + 60)..<(local + 80) { corrupt[k] ^= 0xFF }
+    #expect(attempt(corrupt) != nil)
+    // A valid archive that is not a model.
+    let other = temporary("other.npz")
+    defer { try? FileManager.default.removeItem(atPath: other) }
+    try NPZ.write([(name: "weights", array: NumPyArray(shape: [2], values: [1, 2]))], to: other)
+    #expect(run("load \(other)").error == "\(other): not a model: no array Wxh (it has weights)")
+    let one = NumPyArray(shape: [1, 1], values: [1])
+    try NPZ.write(
+      [("Wxh", NumPyArray(shape: [1, 1], values: [.nan])), ("Whh", one), ("Why", one), ("bh", one), ("by", one)].map {
+        (name: $0.0, array: $0.1)
+      }, to: other)
+    #expect(run("load \(other)").error == "\(other): Wxh holds a NaN or infinite value")
+    try NPZ.write(
+      [
+        ("Wxh", one), ("Whh", NumPyArray(shape: [2, 2], values: [1, 2, 3, 4])), ("Why", one), ("bh", one), ("by", one),
+      ].map {
+        (name: $0.0, array: $0.1)
+      }, to: other)
+    #expect(run("load \(other)").error == "\(other): Whh is 2×2 but must be 1×1 (H×H, H = rows of Wxh)")
+  }
+}
