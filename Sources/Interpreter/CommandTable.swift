@@ -5,6 +5,7 @@ enum CommandGroup: String, CaseIterable, Sendable {
   case inspecting = "Inspecting values"
   case checking = "Checking gradients"
   case model = "Model and data"
+  case training = "Training and data sets"
   case lessons = "Lessons"
   case session = "Session"
 }
@@ -87,8 +88,8 @@ struct Arguments {
 /// All commands, in the order `help` shows them.
 enum CommandTable {
   static let all: [CommandSpec] =
-    steppingCommands + breakpointCommands + inspectingCommands + checkingCommands
-    + modelCommands + numpyCommands + lessonCommands + sessionCommands
+    steppingCommands + breakpointCommands + inspectingCommands + plotCommands + checkingCommands
+    + modelCommands + numpyCommands + trainingCommands + lessonCommands + sessionCommands
 
   static let allNames: [String] = all.flatMap { [$0.name] + $0.aliases }
 

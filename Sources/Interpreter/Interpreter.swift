@@ -50,6 +50,16 @@ public final class Interpreter {
   public let cancellation: CancellationFlag
   /// Supplies `history` (the line editor's); nil when there is none.
   public var historyProvider: (() -> [String])?
+  /// A long sequence to train on (corpus, series, example), shown seqlen steps at a time.
+  var stream: TrainingStream?
+  var sequenceLength = 25
+  var useAdagrad = true
+  var learningRate = 0.1
+  var clipping = Clipping.value(5)
+  /// The training loop, kept while the model is the one it trained.
+  var trainer: Trainer?
+  /// Where `train` writes its progress line (a terminal); nil writes none.
+  public var progress: ((String) -> Void)?
   /// Guided lessons, when the program found them.
   public var lessonHost: LessonHost?
   /// How deep `source` files nest, to stop a file that sources itself.

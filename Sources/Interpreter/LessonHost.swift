@@ -86,6 +86,9 @@ extension Interpreter {
     watches = []
     displays = []
     checkSettings = fresh.checkSettings
+    stream = nil
+    trainer = nil
+    sequenceLength = fresh.sequenceLength
   }
 
   /// Whether `word` names a command (or an alias).

@@ -109,6 +109,13 @@ public final class BPTTEngine {
       keepRunningTotals: keep)
   }
 
+  /// h_T of the last pass: the state min-char-rnn carries into the next chunk as hprev.
+  public func finalHiddenState() -> [Double] {
+    guard let ws = workspace else { return [] }
+    let s = ws.shape
+    return Array(UnsafeBufferPointer(start: ws.hs + s.steps * s.hidden, count: s.hidden))
+  }
+
   private func validate(_ p: Perturbation, model: RNN, steps: Int) throws {
     guard p.index >= 0 && p.index < model.hiddenSize else {
       throw RNNError.outOfRange("element \(p.index) is outside 0..<\(model.hiddenSize) (H)")

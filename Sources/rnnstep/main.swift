@@ -115,6 +115,11 @@ let environment = ProcessInfo.processInfo.environment
 let colour = isatty(STDOUT_FILENO) != 0 && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
 let interpreter = Interpreter(style: Style(color: colour), cancellation: interruption)
 installInterruptHandler()
+if isatty(STDOUT_FILENO) != 0 {
+  interpreter.progress = { line in
+    FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
+  }
+}
 let guide = lessonsDirectory().flatMap { try? Guide(directory: $0, statePath: lessonStatePath()) }
 interpreter.lessonHost = guide
 

@@ -1,0 +1,367 @@
+import Foundation
+import RNNCore
+import Stepper
+
+extension CommandTable {
+  static let trainingCommands: [CommandSpec] = [
+    CommandSpec(
+      name: "corpus", aliases: [], group: .training, usage: "corpus FILE",
+      summary: "a text file as character data; its sorted distinct characters are the vocabulary",
+      details: """
+        The text becomes a stream: input t is character t, target t the character after it. \\
+        The pass shows its first seqlen characters. A model of another size than the \\
+        vocabulary waits for new H, which sizes one for it.
+        """,
+      examples: ["corpus input.txt", "new 100"], completion: .file,
+      run: { i, args in try i.loadCorpus(args) }),
+    CommandSpec(
+      name: "seqlen", aliases: [], group: .training, usage: "seqlen T",
+      summary: "how many steps are unrolled per pass and per training chunk (min-char-rnn: 25)",
+      details: "The recorded pass shows the stream's first T steps; train takes T steps per update.",
+      examples: ["seqlen 25"], completion: .none,
+      run: { i, args in
+        let t = try args.count()
+        guard t <= SequenceData.maximumLength else {
+          throw CommandError("seqlen \(t) is more than \(SequenceData.maximumLength)")
+        }
+        i.sequenceLength = t
+        i.trainer = nil
+        i.say("seqlen \(t)")
+        try i.showChunk()
+      }),
+    CommandSpec(
+      name: "series", aliases: [], group: .training, usage: "series FILE.csv",
+      summary: "numeric sequences from a CSV file: one step per row, input columns then target columns",
+      details: """
+        The first row names the columns; columns whose name starts with target (or y) are \\
+        targets, the others inputs (without such names, the last column is the target). The loss \\
+        becomes squared error.
+        """,
+      examples: ["series wave.csv"], completion: .file,
+      run: { i, args in try i.loadSeries(args) }),
+    CommandSpec(
+      name: "example", aliases: [], group: .training, usage: "example hello|sine|echo",
+      summary: "a built-in task: the hello model, a sine wave to continue, or an echo that needs memory",
+      details: """
+        hello: the built-in character model. sine: predict the next value of sin(0.3 t) from the \\
+        current one (H = 8, squared error). echo: repeat a random ±1 input 3 steps later (H = 8, \\
+        squared error): the target depends on an input the network saw 3 steps ago, so the \\
+        gradient must flow back 3 steps, and lesson 9's vanishing gradients show.
+        """,
+      examples: ["example sine", "train 200"], completion: .words(["hello", "sine", "echo"]),
+      run: { i, args in try i.example(args) }),
+    CommandSpec(
+      name: "train", aliases: [], group: .training, usage: "train N",
+      summary: "N updates of min-char-rnn's loop over the data",
+      details: """
+        Consecutive seqlen-long chunks of the data, the hidden state carried from chunk to chunk \\
+        and reset at the end of the data; gradients clipped (clip), then an update (optimizer, \\
+        lr). Reports the loss and min-char-rnn's smoothed loss; on a terminal a progress line \\
+        shows as it goes. Ctrl-C stops after the current update with the model whole. \\
+        Adagrad's memory and the position in the data carry on from one train to the next.
+        """,
+      examples: ["train 100", "train 5000"], completion: .none,
+      run: { i, args in try i.train(args) }),
+    CommandSpec(
+      name: "optimizer", aliases: [], group: .training, usage: "optimizer adagrad|sgd",
+      summary: "the update rule of train: Adagrad (min-char-rnn's) or plain SGD",
+      details:
+        "Adagrad divides each step by the square root of the sum of squared gradients so far; SGD steps by lr·gradient.",
+      examples: ["optimizer sgd"], completion: .words(["adagrad", "sgd"]),
+      run: { i, args in
+        guard args.words.count == 1, ["adagrad", "sgd"].contains(args.words[0]) else {
+          throw CommandError("usage: optimizer adagrad|sgd")
+        }
+        i.useAdagrad = args.words[0] == "adagrad"
+        i.trainer = nil
+        i.say("optimizer \(args.words[0]), learning rate \(i.style.number(i.learningRate))")
+      }),
+    CommandSpec(
+      name: "lr", aliases: [], group: .training, usage: "lr X",
+      summary: "the learning rate of train (min-char-rnn: 0.1)",
+      details: "A positive number.",
+      examples: ["lr 0.05"], completion: .none,
+      run: { i, args in
+        guard args.words.count == 1, let x = Double(args.words[0]), x > 0, x.isFinite else {
+          throw CommandError("usage: lr X (a positive number)")
+        }
+        i.learningRate = x
+        i.trainer?.optimizer = i.useAdagrad ? i.trainer!.optimizer.withLearningRate(x) : .sgd(learningRate: x)
+        i.say("learning rate \(i.style.number(x))")
+      }),
+    CommandSpec(
+      name: "clip", aliases: [], group: .training, usage: "clip C | clip norm C | clip off",
+      summary: "limit gradients before each update: each element to ±C (min-char-rnn: 5), or their global norm to C",
+      details: "Clipping changes only what the optimiser sees; the gradients a check compares are never clipped.",
+      examples: ["clip 5", "clip norm 1", "clip off"], completion: .words(["norm", "off"]),
+      run: { i, args in
+        let w = args.words
+        if w == ["off"] {
+          i.clipping = .off
+        } else if w.count == 1, let c = Double(w[0]), c > 0 {
+          i.clipping = .value(c)
+        } else if w.count == 2, w[0] == "norm", let c = Double(w[1]), c > 0 {
+          i.clipping = .norm(c)
+        } else {
+          throw CommandError("usage: clip C | clip norm C | clip off")
+        }
+        i.trainer?.clipping = i.clipping
+        i.say("clip " + args.raw)
+      }),
+    CommandSpec(
+      name: "sample", aliases: [], group: .training, usage: "sample N [from TEXT] [temperature T] [seed S]",
+      summary: "generate N characters from the model",
+      details: """
+        As min-char-rnn's sample: the state starts at h0, reads TEXT (default: the first \\
+        character of the data), then each character drawn from p = softmax(y / T) is fed back \\
+        in. Lower temperatures pick likelier characters; the seed fixes the draws.
+        """,
+      examples: ["sample 200", "sample 100 from the temperature 0.5 seed 3"],
+      completion: .words(["from", "temperature", "seed"]),
+      run: { i, args in try i.sample(args) }),
+  ]
+}
+
+extension Optimizer {
+  /// The same rule (and Adagrad's memory) with another learning rate.
+  func withLearningRate(_ rate: Double) -> Optimizer {
+    switch self {
+    case .sgd: .sgd(learningRate: rate)
+    case .adagrad(_, let memory): .adagrad(learningRate: rate, memory: memory)
+    }
+  }
+}
+
+extension Interpreter {
+  /// The data the pass shows: the stream's first seqlen steps.
+  func showChunk() throws {
+    guard let stream else {
+      rebuild(reason: "")
+      return
+    }
+    let chunk = try stream.chunk(from: 0, length: sequenceLength)
+    pendingInputs = chunk.inputs
+    pendingTargets = chunk.targets
+    cursor = nil
+    rebuild(reason: " for the first \(chunk.count) steps")
+  }
+
+  func loadCorpus(_ args: Arguments) throws {
+    guard !args.raw.isEmpty else { throw CommandError("usage: corpus FILE") }
+    let path = expandPath(args.raw)
+    guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
+      throw CommandError("\(args.raw): no such file")
+    }
+    guard ((attributes[.size] as? NSNumber)?.intValue ?? 0) <= 64 << 20 else {
+      throw CommandError("\(args.raw): more than the 64 MiB a corpus may have")
+    }
+    guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+      throw CommandError("\(args.raw): not a UTF-8 text file")
+    }
+    let characters = Array(text)
+    guard characters.count >= 2 else { throw CommandError("\(args.raw): a corpus needs at least 2 characters") }
+    let vocabulary = Array(Set(characters)).sorted()
+    guard vocabulary.count <= RNN.maximumSize else {
+      throw CommandError("\(args.raw): \(vocabulary.count) distinct characters is more than \(RNN.maximumSize)")
+    }
+    let index = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, $0) })
+    stream = try TrainingStream(characters: characters.map { index[$0]! })
+    self.vocabulary = vocabulary
+    loss = .softmax
+    trainer = nil
+    say("corpus \(args.raw): \(characters.count) characters, vocabulary of \(vocabulary.count)")
+    if model.inputSize != vocabulary.count || model.outputSize != vocabulary.count {
+      say(
+        "the model has input \(model.inputSize) and output \(model.outputSize): new H sizes one for this vocabulary (e.g. new 100)"
+      )
+    }
+    try showChunk()
+  }
+
+  func loadSeries(_ args: Arguments) throws {
+    guard args.raw.hasSuffix(".csv") else { throw CommandError("usage: series FILE.csv") }
+    let path = expandPath(args.raw)
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+      throw CommandError("\(args.raw): cannot read it")
+    }
+    var lines = text.split(whereSeparator: \.isNewline).map(String.init).filter {
+      !$0.trimmingCharacters(in: .whitespaces).isEmpty
+    }
+    guard lines.count >= 3 else { throw CommandError("\(args.raw): a header and at least 2 rows are needed") }
+    let header = lines.removeFirst().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    let isTarget = header.map { $0.lowercased().hasPrefix("target") || $0.lowercased().hasPrefix("y") }
+    let targetColumns = isTarget.contains(true) ? header.indices.filter { isTarget[$0] } : [header.count - 1]
+    let inputColumns = header.indices.filter { !targetColumns.contains($0) }
+    guard !inputColumns.isEmpty, !targetColumns.isEmpty else {
+      throw CommandError("\(args.raw): needs at least one input and one target column")
+    }
+    var rows: [[Double]] = []
+    for (n, line) in lines.enumerated() {
+      let cells = line.split(separator: ",", omittingEmptySubsequences: false).map {
+        $0.trimmingCharacters(in: .whitespaces)
+      }
+      guard cells.count == header.count else {
+        throw CommandError("\(args.raw):\(n + 2): \(cells.count) values, the header names \(header.count) columns")
+      }
+      rows.append(
+        try cells.enumerated().map { k, cell in
+          guard let x = Double(cell), x.isFinite else {
+            throw CommandError("\(args.raw):\(n + 2): '\(cell)' in column \(header[k]) is not a finite number")
+          }
+          return x
+        })
+    }
+    let inputs = Matrix(rowVectors: rows.map { row in inputColumns.map { row[$0] } })
+    let targets = Matrix(rowVectors: rows.map { row in targetColumns.map { row[$0] } })
+    stream = try TrainingStream(inputs: .vectors(inputs), targets: .vectors(targets))
+    vocabulary = nil
+    loss = .squared
+    trainer = nil
+    say(
+      "series \(args.raw): \(rows.count) steps; inputs \(inputColumns.map { header[$0] }.joined(separator: " ")); "
+        + "targets \(targetColumns.map { header[$0] }.joined(separator: " ")); loss squared")
+    if model.inputSize != inputColumns.count || model.outputSize != targetColumns.count {
+      say(
+        "the model has input \(model.inputSize) and output \(model.outputSize): new H input \(inputColumns.count) output \(targetColumns.count) sizes one"
+      )
+    }
+    try showChunk()
+  }
+
+  func example(_ args: Arguments) throws {
+    switch args.words.first ?? "" {
+    case "hello":
+      restoreBuiltIn()
+      stream = nil
+      say("example hello: the built-in model, H = 3, vocabulary h e l o, data \"hello\"")
+      rebuild(announce: false)
+    case "sine":
+      // x[t] = sin(0.3 t), target[t] = sin(0.3 (t + 1)).
+      let n = 400
+      let wave = (0...n).map { Foundation.sin(0.3 * Double($0)) }
+      stream = try TrainingStream(
+        inputs: .vectors(Matrix(rows: n, cols: 1, Array(wave.dropLast()))),
+        targets: .vectors(Matrix(rows: n, cols: 1, Array(wave.dropFirst()))))
+      model = try RNN(inputSize: 1, hiddenSize: 8, outputSize: 1, seed: 1, scale: 0.3)
+      finishExample("sine: predict sin(0.3 (t+1)) from sin(0.3 t); H = 8, squared error, seqlen 25")
+    case "echo":
+      // target[t] = x[t-3]: the network must remember three steps.
+      var rng = SeededGenerator(seed: 11)
+      let n = 600
+      let bits = (0..<n).map { _ in rng.nextUniform() < 0.5 ? -1.0 : 1.0 }
+      let delayed = (0..<n).map { $0 >= 3 ? bits[$0 - 3] : 0 }
+      stream = try TrainingStream(
+        inputs: .vectors(Matrix(rows: n, cols: 1, bits)), targets: .vectors(Matrix(rows: n, cols: 1, delayed)))
+      model = try RNN(inputSize: 1, hiddenSize: 8, outputSize: 1, seed: 1, scale: 0.3)
+      finishExample("echo: repeat a random ±1 input 3 steps later; H = 8, squared error, seqlen 25")
+    default:
+      throw CommandError("usage: example hello|sine|echo")
+    }
+  }
+
+  private func finishExample(_ description: String) {
+    vocabulary = nil
+    loss = .squared
+    sequenceLength = 25
+    trainer = nil
+    cursor = nil
+    say("example " + description)
+    try? showChunk()
+  }
+
+  func train(_ args: Arguments) throws {
+    let n = try args.count()
+    if trainer == nil || trainer!.model != model {
+      let source = try stream ?? TrainingStream(inputs: requireData().inputs, targets: requireData().targets)
+      let length = stream == nil ? source.count : sequenceLength
+      let optimizer: Optimizer =
+        useAdagrad ? .adagrad(learningRate: learningRate, memory: nil) : .sgd(learningRate: learningRate)
+      trainer = try Trainer(
+        model: model, stream: source, loss: loss, sequenceLength: length, optimizer: optimizer, clipping: clipping)
+    }
+    let trainer = trainer!
+    cancellation.reset()
+    let start = Date()
+    let first = trainer.iteration
+    var interrupted = false
+    var lastReport = Date.distantPast
+    for k in 0..<n {
+      if cancellation.isCancelled {
+        interrupted = true
+        break
+      }
+      let loss = try trainer.step()
+      if let progress, Date().timeIntervalSince(lastReport) > 0.1 || k == n - 1 {
+        lastReport = Date()
+        let elapsed = Date().timeIntervalSince(start)
+        let rate = Double(k + 1) / max(elapsed, 1e-9)
+        progress(
+          "iteration \(trainer.iteration)  loss \(style.number(loss))  smoothed \(style.number(trainer.smoothLoss))  "
+            + String(format: "%.0f it/s  %.1f s left", rate, Double(n - k - 1) / rate))
+      }
+    }
+    progress?("")
+    model = trainer.model
+    let done = trainer.iteration - first
+    let elapsed = Date().timeIntervalSince(start)
+    say(
+      (interrupted ? "interrupted after \(done) of \(n) updates" : "trained \(done) updates")
+        + " (iterations \(first + 1)…\(trainer.iteration)): loss \(style.number(trainer.losses.last ?? .nan)), "
+        + "smoothed loss \(style.number(trainer.smoothLoss)), "
+        + String(format: "%.0f it/s", Double(done) / max(elapsed, 1e-9)))
+    let keep = cursor?.index
+    rebuild(announce: false)
+    if let keep { cursor?.move(to: keep) }
+  }
+
+  func requireData() throws -> SequenceData {
+    guard let data else {
+      throw CommandError("there is no data: corpus FILE, series FILE.csv, example NAME, text, or inputs and targets")
+    }
+    return data
+  }
+
+  func sample(_ args: Arguments) throws {
+    guard let vocabulary else {
+      throw CommandError("sample draws characters: it needs a character model (corpus, text, example hello)")
+    }
+    var words = args.words
+    guard let first = words.first, let n = Int(first), n >= 1, n <= 100_000 else {
+      throw CommandError("usage: \(CommandTable.find("sample")!.usage)")
+    }
+    words.removeFirst()
+    var prime: String?
+    var temperature = 1.0
+    var seed: UInt64 = 1
+    while !words.isEmpty {
+      guard words.count >= 2 else { throw CommandError("'\(words[0])' needs a value") }
+      switch words[0] {
+      case "from": prime = words[1]
+      case "temperature":
+        guard let t = Double(words[1]), t > 0 else { throw CommandError("temperature must be a number > 0") }
+        temperature = t
+      case "seed":
+        guard let s = UInt64(words[1]) else { throw CommandError("seed must be a whole number ≥ 0") }
+        seed = s
+      default: throw CommandError("'\(words[0])' is not an option of sample (from, temperature, seed)")
+      }
+      words.removeFirst(2)
+    }
+    let start: [Int]
+    if let prime {
+      start = try prime.map { c in
+        guard let k = vocabulary.firstIndex(of: c) else {
+          throw CommandError("'\(printable(c))' of \(prime) is not in the vocabulary")
+        }
+        return k
+      }
+    } else {
+      guard case .indices(let indices) = data?.inputs, let k = indices.first else {
+        throw CommandError("give from TEXT to start from")
+      }
+      start = [k]
+    }
+    let drawn = Sampler.sample(model: model, prime: start, count: n, temperature: temperature, seed: seed)
+    say((prime ?? String(vocabulary[start[0]])) + String(drawn.map { vocabulary[$0] }))
+  }
+}

@@ -1,0 +1,241 @@
+import Foundation
+import Interop
+import RNNCore
+import Stepper
+
+extension CommandTable {
+  static let plotCommands: [CommandSpec] = [
+    CommandSpec(
+      name: "plot", aliases: [], group: .inspecting,
+      usage: "plot EXPRESSION | plot loss | plot norm QUANTITY [--svg FILE]",
+      summary: "a heatmap of a matrix or of a quantity over time, or a line chart; --svg writes it to a file",
+      details: """
+        plot Whh draws a heatmap on a diverging scale (blue negative, red positive, with its \\
+        legend); a quantity over time (h, a, y, p, dy, dh, dh_raw, dh_next) is drawn T×n, one row \\
+        per step. Without colour (NO_COLOR, or not a terminal) cells are a sign and a shade. plot \\
+        loss draws the training curve (each update's loss and min-char-rnn's smoothed loss); \\
+        plot norm dh_next (or any step quantity) draws its norm against t. --svg FILE writes the \\
+        same picture as an SVG file a browser shows.
+        """,
+      examples: ["plot Whh", "plot h", "plot norm dh_next", "plot loss --svg loss.svg"],
+      completion: .wordsAndNames(["loss", "norm", "--svg"]),
+      run: { i, args in try i.plot(args) })
+  ]
+}
+
+extension Interpreter {
+  func plot(_ args: Arguments) throws {
+    let (svgPath, words) = try args.option("svg")
+    guard !words.isEmpty else { throw CommandError("usage: \(CommandTable.find("plot")!.usage)") }
+    let text = words.joined(separator: " ")
+    if text == "loss" {
+      guard let trainer, !trainer.losses.isEmpty else {
+        throw CommandError("there is no training curve yet: train N first")
+      }
+      var smooth: [Double] = []
+      var s = trainer.losses[0]
+      for l in trainer.losses {
+        s = s * 0.99 + l * 0.01
+        smooth.append(s)
+      }
+      let series = [("loss", trainer.losses), ("smoothed (0.99)", smooth)]
+      output += lineChart(series, xLabel: "update", title: "training loss over \(trainer.losses.count) updates")
+      if let svgPath { try writeSVG(svgLineChart(series, title: "training loss", xLabel: "update"), svgPath) }
+      return
+    }
+    if words.first == "norm" {
+      guard words.count == 2, let quantity = StepQuantity(rawValue: words[1]), quantity != .loss else {
+        throw CommandError("usage: plot norm QUANTITY (x a h y p dy dh dh_raw dh_next)")
+      }
+      let (trace, cursor) = try requireTrace()
+      let snapshot = Snapshot(trace: trace, cursor: cursor)
+      let norms = try (1...trace.steps).map { t in
+        do { return try snapshot.value(quantity, t: t).norm } catch let e as NotComputedYet {
+          throw CommandError("\(e.name) is not computed yet at \(cursorDescription): plot it after last or run")
+        }
+      }
+      let title = "norm(\(quantity.rawValue)[t]) for t = 1…\(trace.steps)"
+      output += lineChart([(quantity.rawValue, norms)], xLabel: "t", title: title, firstX: 1)
+      if let svgPath {
+        try writeSVG(svgLineChart([(quantity.rawValue, norms)], title: title, xLabel: "t", firstX: 1), svgPath)
+      }
+      return
+    }
+    var matrix: Matrix
+    var rowLabel = "row"
+    if let quantity = StepQuantity(rawValue: text), quantity != .loss {
+      let (trace, cursor) = try requireTrace()
+      let snapshot = Snapshot(trace: trace, cursor: cursor)
+      let rows = try (1...trace.steps).map { t in
+        do { return try snapshot.value(quantity, t: t).storage } catch let e as NotComputedYet {
+          throw CommandError("\(e.name) is not computed yet at \(cursorDescription): plot it after last or run")
+        }
+      }
+      matrix = Matrix(rowVectors: rows)
+      rowLabel = "t"
+    } else {
+      matrix = try evaluate(text)
+      if matrix.cols == 1 && matrix.rows > 1 { matrix = matrix.transposed() }
+    }
+    guard matrix.rows <= 200 && matrix.cols <= 200 else {
+      throw CommandError("\(matrix.shapeDescription) is too large to draw (200×200 at most)")
+    }
+    output += heatmap(matrix, title: text, rowLabel: rowLabel)
+    if let svgPath { try writeSVG(svgHeatmap(matrix, title: text, rowLabel: rowLabel), svgPath) }
+  }
+
+  private func writeSVG(_ svg: String, _ path: String) throws {
+    guard path.hasSuffix(".svg") else { throw CommandError("--svg needs a file ending in .svg") }
+    try AtomicFile.write(Data(svg.utf8), to: expandPath(path))
+    say("wrote \(path)")
+  }
+
+  // MARK: Heatmaps
+
+  /// The colour of v on a diverging scale: blue (−limit) through white (0) to red (+limit).
+  private func rgb(_ v: Double, limit: Double) -> (Int, Int, Int) {
+    let x = limit > 0 ? max(-1, min(1, v / limit)) : 0
+    let fade = Int((1 - abs(x)) * 255)
+    return x >= 0 ? (255, fade, fade) : (fade, fade, 255)
+  }
+
+  func heatmap(_ m: Matrix, title: String, rowLabel: String) -> [String] {
+    let limit = m.maxAbs
+    let shades = [" ", "░", "▒", "▓", "█"]
+    var lines = ["\(title)  (\(m.shapeDescription); \(rowLabel == "t" ? "time steps" : "rows") down, columns across)"]
+    let labelWidth = String(m.rows).count + rowLabel.count + 1
+    for i in 0..<m.rows {
+      var line = (rowLabel == "t" ? "t=\(i + 1)" : "\(i)").padded(labelWidth) + " "
+      for j in 0..<m.cols {
+        let v = m[i, j]
+        if style.color {
+          let (r, g, b) = rgb(v, limit: limit)
+          line += "\u{1B}[48;2;\(r);\(g);\(b)m  \u{1B}[0m"
+        } else {
+          let level = limit > 0 ? Int((abs(v) / limit * 4).rounded()) : 0
+          line += (v < 0 && level > 0 ? "-" : " ") + shades[level]
+        }
+      }
+      lines.append(line)
+    }
+    let n = style.number
+    if style.color {
+      let bar = stride(from: -1.0, through: 1.0, by: 0.125).map { x -> String in
+        let (r, g, b) = rgb(x * limit, limit: limit)
+        return "\u{1B}[48;2;\(r);\(g);\(b)m \u{1B}[0m"
+      }.joined()
+      lines.append("scale: \(n(-limit)) " + bar + " \(n(limit))")
+    } else {
+      lines.append("scale: shade ░▒▓█ = |value| up to \(n(limit)); - marks a negative value; blank is 0")
+    }
+    return lines
+  }
+
+  func svgHeatmap(_ m: Matrix, title: String, rowLabel: String) -> String {
+    let cell = 16
+    let left = 50
+    let top = 40
+    let width = left + m.cols * cell + 120
+    let height = top + m.rows * cell + 40
+    let limit = m.maxAbs
+    var svg = svgHeader(width, height, title)
+    for i in 0..<m.rows {
+      svg +=
+        "<text x=\"\(left - 6)\" y=\"\(top + i * cell + 12)\" text-anchor=\"end\" font-size=\"10\">\(rowLabel == "t" ? "t=\(i + 1)" : "\(i)")</text>\n"
+      for j in 0..<m.cols {
+        let (r, g, b) = rgb(m[i, j], limit: limit)
+        svg +=
+          "<rect x=\"\(left + j * cell)\" y=\"\(top + i * cell)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"rgb(\(r),\(g),\(b))\"><title>[\(i),\(j)] = \(m[i, j])</title></rect>\n"
+      }
+    }
+    // Legend: the diverging scale with its ends.
+    let legendX = left + m.cols * cell + 20
+    for k in 0..<20 {
+      let v = limit * (1 - Double(k) / 9.5)
+      let (r, g, b) = rgb(v, limit: limit)
+      svg += "<rect x=\"\(legendX)\" y=\"\(top + k * 8)\" width=\"16\" height=\"8\" fill=\"rgb(\(r),\(g),\(b))\"/>\n"
+    }
+    svg += "<text x=\"\(legendX + 20)\" y=\"\(top + 8)\" font-size=\"10\">\(style.number(limit))</text>\n"
+    svg += "<text x=\"\(legendX + 20)\" y=\"\(top + 160)\" font-size=\"10\">\(style.number(-limit))</text>\n"
+    return svg + "</svg>\n"
+  }
+
+  // MARK: Line charts
+
+  func lineChart(_ series: [(String, [Double])], xLabel: String, title: String, firstX: Int = 1) -> [String] {
+    let width = 64
+    let height = 14
+    let all = series.flatMap(\.1).filter(\.isFinite)
+    guard let low = all.min(), let high = all.max(), let count = series.first?.1.count, count > 0 else {
+      return [title, "(nothing to draw)"]
+    }
+    let span = high > low ? high - low : 1
+    var grid = Array(repeating: Array(repeating: Character(" "), count: width), count: height)
+    let marks: [Character] = ["•", "·", "+"]
+    for (s, (_, values)) in series.enumerated().reversed() {
+      for (k, v) in values.enumerated() where v.isFinite {
+        let x = count == 1 ? 0 : Int((Double(k) / Double(count - 1) * Double(width - 1)).rounded())
+        let y = Int(((v - low) / span * Double(height - 1)).rounded())
+        grid[height - 1 - y][x] = marks[s % marks.count]
+      }
+    }
+    let n = style.number
+    let labels = [n(high), n(low)]
+    let labelWidth = labels.map(\.count).max()!
+    var lines = [title]
+    for (row, chars) in grid.enumerated() {
+      let label = row == 0 ? labels[0] : row == height - 1 ? labels[1] : ""
+      lines.append(String(repeating: " ", count: labelWidth - label.count) + label + " │" + String(chars))
+    }
+    lines.append(String(repeating: " ", count: labelWidth) + " └" + String(repeating: "─", count: width))
+    let lastX = String(firstX + count - 1)
+    lines.append(
+      String(repeating: " ", count: labelWidth + 2) + "\(firstX)"
+        + String(repeating: " ", count: max(1, width - lastX.count - String(firstX).count)) + lastX)
+    lines.append(
+      String(repeating: " ", count: labelWidth + 2) + "\(xLabel) →   "
+        + series.enumerated().map { "\(marks[$0 % marks.count]) \($1.0)" }.joined(separator: "   "))
+    return lines
+  }
+
+  func svgLineChart(_ series: [(String, [Double])], title: String, xLabel: String, firstX: Int = 1) -> String {
+    let (width, height, left, top, plotW, plotH) = (640, 360, 70, 40, 540, 260)
+    let all = series.flatMap(\.1).filter(\.isFinite)
+    let low = all.min() ?? 0
+    let high = all.max() ?? 1
+    let span = high > low ? high - low : 1
+    var svg = svgHeader(width, height, title)
+    svg += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(plotW)\" height=\"\(plotH)\" fill=\"none\" stroke=\"#888\"/>\n"
+    let colours = ["#c0392b", "#2c3e50", "#27ae60"]
+    for (s, (name, values)) in series.enumerated() {
+      let count = max(values.count - 1, 1)
+      let points = values.enumerated().filter { $0.element.isFinite }.map { k, v in
+        "\(Double(left) + Double(k) / Double(count) * Double(plotW)),\(Double(top) + (1 - (v - low) / span) * Double(plotH))"
+      }
+      svg +=
+        "<polyline fill=\"none\" stroke=\"\(colours[s % 3])\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>\n"
+      svg +=
+        "<text x=\"\(left + 10 + s * 160)\" y=\"\(top + plotH + 40)\" fill=\"\(colours[s % 3])\" font-size=\"12\">\(name)</text>\n"
+    }
+    svg +=
+      "<text x=\"\(left - 6)\" y=\"\(top + 10)\" text-anchor=\"end\" font-size=\"11\">\(style.number(high))</text>\n"
+    svg +=
+      "<text x=\"\(left - 6)\" y=\"\(top + plotH)\" text-anchor=\"end\" font-size=\"11\">\(style.number(low))</text>\n"
+    svg += "<text x=\"\(left)\" y=\"\(top + plotH + 16)\" font-size=\"11\">\(firstX)</text>\n"
+    svg +=
+      "<text x=\"\(left + plotW)\" y=\"\(top + plotH + 16)\" text-anchor=\"end\" font-size=\"11\">\(firstX + (series.first?.1.count ?? 1) - 1)</text>\n"
+    svg +=
+      "<text x=\"\(left + plotW / 2)\" y=\"\(top + plotH + 16)\" text-anchor=\"middle\" font-size=\"11\">\(xLabel)</text>\n"
+    return svg + "</svg>\n"
+  }
+
+  private func svgHeader(_ width: Int, _ height: Int, _ title: String) -> String {
+    let escaped = title.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+    return """
+      <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" font-family="sans-serif">
+      <rect width="100%" height="100%" fill="white"/>
+      <text x="10" y="22" font-size="14">\(escaped)</text>
+
+      """
+  }
+}

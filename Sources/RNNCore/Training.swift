@@ -1,0 +1,152 @@
+/// A long sequence to train on in chunks: inputs and targets aligned step by step.
+public struct TrainingStream: Equatable, Sendable {
+  public let inputs: SequenceData.Inputs
+  public let targets: SequenceData.Targets
+
+  /// The number of steps.
+  public var count: Int {
+    switch inputs {
+    case .indices(let i): i.count
+    case .vectors(let m): m.rows
+    }
+  }
+
+  /// Inputs and targets of equal length. - Throws: ``RNNError`` when they differ.
+  public init(inputs: SequenceData.Inputs, targets: SequenceData.Targets) throws {
+    _ = try SequenceData(inputs: inputs, targets: targets)
+    self.inputs = inputs
+    self.targets = targets
+  }
+
+  /// A text as characters: input t is character t, target t is character t+1 (min-char-rnn).
+  public init(characters indices: [Int]) throws {
+    guard indices.count >= 2 else { throw RNNError.data("a text needs at least 2 characters") }
+    try self.init(inputs: .indices(Array(indices.dropLast())), targets: .indices(Array(indices.dropFirst())))
+  }
+
+  /// Steps `start ..< start + length` as one sequence.
+  public func chunk(from start: Int, length: Int) throws -> SequenceData {
+    let end = Swift.min(start + length, count)
+    guard start >= 0 && start < end else { throw RNNError.outOfRange("no steps from \(start) in a stream of \(count)") }
+    let i: SequenceData.Inputs =
+      switch inputs {
+      case .indices(let v): .indices(Array(v[start..<end]))
+      case .vectors(let m):
+        .vectors(Matrix(rows: end - start, cols: m.cols, Array(m.storage[(start * m.cols)..<(end * m.cols)])))
+      }
+    let t: SequenceData.Targets =
+      switch targets {
+      case .indices(let v): .indices(Array(v[start..<end]))
+      case .vectors(let m):
+        .vectors(Matrix(rows: end - start, cols: m.cols, Array(m.storage[(start * m.cols)..<(end * m.cols)])))
+      }
+    return try SequenceData(inputs: i, targets: t)
+  }
+}
+
+/// min-char-rnn's training loop: consecutive chunks of the stream, the hidden state carried
+/// from chunk to chunk and reset at the end of the data, gradients clipped, then an update.
+public final class Trainer {
+  public private(set) var model: RNN
+  public let stream: TrainingStream
+  public let lossKind: LossKind
+  public var sequenceLength: Int
+  public var optimizer: Optimizer
+  public var clipping: Clipping
+  /// The next chunk's first step.
+  public private(set) var position = 0
+  /// Updates made so far.
+  public private(set) var iteration = 0
+  /// min-char-rnn's smoothed loss: 0.999 × itself + 0.001 × the chunk's loss, starting at the
+  /// loss of uniform guesses, −log(1/V) × T.
+  public private(set) var smoothLoss: Double
+  /// The loss of every update, in order.
+  public private(set) var losses: [Double] = []
+  /// The hidden state carried into the next chunk (min-char-rnn's hprev).
+  public private(set) var hprev: [Double]
+  private let engine = BPTTEngine(useSecondCore: true)
+  private var gradients: ParameterSet
+
+  public init(
+    model: RNN, stream: TrainingStream, loss: LossKind, sequenceLength: Int, optimizer: Optimizer, clipping: Clipping
+  ) throws {
+    guard sequenceLength >= 1 else { throw RNNError.outOfRange("seqlen must be at least 1") }
+    try stream.chunk(from: 0, length: sequenceLength).validate(for: model, loss: loss)
+    self.model = model
+    self.stream = stream
+    lossKind = loss
+    self.sequenceLength = sequenceLength
+    self.optimizer = optimizer
+    self.clipping = clipping
+    hprev = model.h0
+    smoothLoss = loss == .softmax ? -PortableMath.log(1 / Double(model.outputSize)) * Double(sequenceLength) : 0
+    gradients = ParameterSet(inputSize: model.inputSize, hiddenSize: model.hiddenSize, outputSize: model.outputSize)
+  }
+
+  /// One update; returns the chunk's loss.
+  @discardableResult
+  public func step() throws -> Double {
+    if position + sequenceLength > stream.count || iteration == 0 && position == 0 {
+      // The start, or the end of the data: back to the beginning with a fresh memory.
+      position = 0
+      hprev = model.h0
+    }
+    let chunk = try stream.chunk(from: position, length: sequenceLength)
+    var carried = model
+    try carried.setH0(hprev)
+    let loss = try engine.computeGradients(of: carried, on: chunk, loss: lossKind, into: &gradients)
+    hprev = engine.finalHiddenState()
+    optimizer.update(&model.parameters, with: clipping.apply(to: gradients))
+    guard model.parameters.isFinite else {
+      throw RNNError.notFinite("the update made a parameter NaN or infinite (lower the learning rate or clip)")
+    }
+    position += sequenceLength
+    iteration += 1
+    smoothLoss = iteration == 1 && lossKind == .squared ? loss : smoothLoss * 0.999 + loss * 0.001
+    losses.append(loss)
+    return loss
+  }
+}
+
+/// Draws characters from the model, as min-char-rnn's `sample`.
+public enum Sampler {
+  /// `count` indices: the state is warmed up on `prime` (all but its last index), then each draw
+  /// feeds the previous one back in. p = softmax(y / temperature), drawn with `seed`.
+  public static func sample(model: RNN, prime: [Int], count: Int, temperature: Double, seed: UInt64) -> [Int] {
+    precondition(!prime.isEmpty && temperature > 0)
+    var rng = SeededGenerator(seed: seed)
+    let p = model.parameters
+    var h = model.h0
+    func advance(_ x: Int) {
+      var a = [Double](repeating: 0, count: model.hiddenSize)
+      for i in 0..<model.hiddenSize {
+        var sum = p.wxh[i, x] + p.bh.storage[i]
+        for j in 0..<model.hiddenSize { sum += p.whh[i, j] * h[j] }
+        a[i] = LaneMath.tanh(sum)
+      }
+      h = a
+    }
+    for x in prime { advance(x) }
+    var out: [Int] = []
+    for _ in 0..<count {
+      var y = (0..<model.outputSize).map { k in
+        (0..<model.hiddenSize).reduce(p.by.storage[k]) { $0 + p.why[k, $1] * h[$1] } / temperature
+      }
+      let m = y.max()!
+      y = y.map { LaneMath.exp($0 - m) }
+      let total = y.reduce(0, +)
+      var u = rng.nextUniform() * total
+      var choice = y.count - 1
+      for (k, w) in y.enumerated() {
+        if u < w {
+          choice = k
+          break
+        }
+        u -= w
+      }
+      out.append(choice)
+      if choice < model.inputSize { advance(choice) }
+    }
+    return out
+  }
+}

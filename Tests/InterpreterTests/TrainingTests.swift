@@ -1,0 +1,133 @@
+import Foundation
+import RNNCore
+import Testing
+
+@testable import Interpreter
+
+@Suite("Data, training, sampling, pictures")
+struct TrainingTests {
+  func temporary(_ name: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent(
+      "rnnstep-\(UInt64.random(in: 0...UInt64.max))-\(name)"
+    ).path
+  }
+
+  @Test("corpus: sorted distinct characters, new H sizes the model, seqlen chunks, the loss falls with training")
+  func corpus() throws {
+    let path = temporary("corpus.txt")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let text = String(repeating: "the cat sat on the mat. ", count: 20)
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    let (i, out) = session("corpus \(path)", "new 16 seed 3", "seqlen 10", "info data")
+    #expect(out[0].lines[0] == "corpus \(path): \(text.count) characters, vocabulary of 11")
+    #expect(i.vocabulary == Array(" .acehmnost"))
+    #expect(out[2].lines.last!.contains("for the first 10 steps"))
+    #expect(out[3].lines[1] == "  t=1  x: 't' (10)  target: 'h' (5)")
+    let before = i.trace!.loss
+    let trained = i.execute("train 150")
+    #expect(trained.lines[0].hasPrefix("trained 150 updates (iterations 1…150): loss "))
+    #expect(i.trace!.loss < before / 2, "the first chunk's loss after training: \(i.trace!.loss) vs \(before)")
+    // Training goes on from where it stopped.
+    #expect(i.execute("train 10").lines[0].hasPrefix("trained 10 updates (iterations 151…160)"))
+    #expect(i.execute("gradcheck sample 3").lines.last!.hasPrefix("PASS"))
+  }
+
+  @Test("the trainer follows min-char-rnn: chunks in order, hprev carried, reset at the end of the data")
+  func trainerLoop() throws {
+    let stream = try TrainingStream(characters: [0, 1, 2, 3, 0, 1, 2, 3, 0, 1])  // 9 steps
+    let model = try RNN(inputSize: 4, hiddenSize: 5, outputSize: 4, seed: 2, scale: 0.5)
+    let trainer = try Trainer(
+      model: model, stream: stream, loss: .softmax, sequenceLength: 4, optimizer: .sgd(learningRate: 0), clipping: .off)
+    #expect(trainer.smoothLoss == -Foundation.log(0.25) * 4)
+    // With lr 0 the model never changes, so each chunk's loss can be recomputed from scratch.
+    let engine = BPTTEngine()
+    var hprev = model.h0
+    for start in [0, 4, 0, 4] {  // 0..<4, 4..<8, then 8 + 4 > 9: back to the start
+      if start == 0 { hprev = model.h0 }
+      var m = model
+      try m.setH0(hprev)
+      let chunk = try stream.chunk(from: start, length: 4)
+      let expected = try engine.loss(of: m, on: chunk, loss: .softmax)
+      #expect(try trainer.step() == expected)
+      hprev = try engine.record(model: m, data: chunk, loss: .softmax).h(4).storage
+      #expect(trainer.hprev == hprev)
+    }
+  }
+
+  @Test("SGD and Adagrad, clipping settings, and their errors")
+  func settings() {
+    let (i, out) = session(
+      "optimizer sgd", "lr 0.05", "clip norm 1", "clip off", "clip 5", "lr -1", "clip what", "optimizer adam")
+    #expect(out[0].lines == ["optimizer sgd, learning rate 0.1"])
+    #expect(!i.useAdagrad && i.learningRate == 0.05 && i.clipping == .value(5))
+    #expect(out[5].error == "usage: lr X (a positive number)")
+    #expect(out[6].error == "usage: clip C | clip norm C | clip off")
+    #expect(out[7].error == "usage: optimizer adagrad|sgd")
+  }
+
+  @Test("examples: sine and echo train to a small loss; the check passes on them")
+  func examples() {
+    for name in ["sine", "echo"] {
+      let i = Interpreter()
+      i.execute("example \(name)")
+      let start = i.trace!.loss
+      i.execute("train 400")
+      #expect(i.trace!.loss < start / 5, "\(name): \(start) → \(i.trace!.loss)")
+      #expect(i.execute("gradcheck sample 4").lines.last!.hasPrefix("PASS"), "\(name)")
+    }
+    #expect(run("example nope").error == "usage: example hello|sine|echo")
+  }
+
+  @Test("series: columns named target are targets; bad rows name the line")
+  func series() throws {
+    let path = temporary("wave.csv")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try "x1,x2,target\n0,1,0.5\n1,0,0.25\n0.5,0.5,1\n".write(toFile: path, atomically: true, encoding: .utf8)
+    let (i, out) = session("new 4 input 2 output 1", "series \(path)", "last", "print x[2]")
+    #expect(out[1].lines[0] == "series \(path): 3 steps; inputs x1 x2; targets target; loss squared")
+    #expect(i.loss == .squared)
+    #expect(out[3].lines == ["x[2] = [1, 0]  (2×1)"])
+    try "a,b\n1,2\n3,oops\n".write(toFile: path, atomically: true, encoding: .utf8)
+    #expect(run("series \(path)").error == "\(path):3: 'oops' in column b is not a finite number")
+  }
+
+  @Test("sample: seeded and reproducible, starts from the given text, only vocabulary characters")
+  func sample() {
+    let a = run("sample 30 from he seed 4").lines[0]
+    #expect(a == run("sample 30 from he seed 4").lines[0])
+    #expect(a != run("sample 30 from he seed 5").lines[0])
+    #expect(a.hasPrefix("he") && a.count == 32)
+    #expect(a.allSatisfy { "helo".contains($0) })
+    #expect(run("sample 5 from hx").error == "'x' of hx is not in the vocabulary")
+    #expect(run("example sine; sample 5").error?.hasPrefix("sample draws characters") == true)
+  }
+
+  @Test("plots: heatmaps with a legend, line charts, SVG files")
+  func plots() throws {
+    let heat = run("plot Whh").lines
+    #expect(heat[0] == "Whh  (3×3; rows down, columns across)")
+    #expect(heat.count == 5)
+    #expect(heat.last!.hasPrefix("scale: shade ░▒▓█ = |value| up to "))
+    // The largest |value| gets the darkest shade; its sign is marked.
+    let whh = Interpreter().model.parameters.whh
+    let (bi, bj) = (0..<9).map { ($0 / 3, $0 % 3) }.max { abs(whh[$0.0, $0.1]) < abs(whh[$1.0, $1.1]) }!
+    let row = Array(heat[1 + bi].dropFirst(6))
+    #expect(row[2 * bj + 1] == "█" && (row[2 * bj] == "-") == (whh[bi, bj] < 0), "\(heat)")
+    #expect(run("plot h", after: ["last"]).lines[0] == "h  (4×3; time steps down, columns across)")
+    #expect(
+      run("plot h").error == "h[1] is not computed yet at the start, before forward t=1: plot it after last or run")
+    let chart = run("plot norm dh_next", after: ["last"]).lines
+    #expect(chart[0] == "norm(dh_next[t]) for t = 1…4")
+    #expect(chart.count == 1 + 14 + 3)
+    #expect(run("plot loss").error == "there is no training curve yet: train N first")
+    let svg = temporary("plot.svg")
+    defer { try? FileManager.default.removeItem(atPath: svg) }
+    #expect(run("train 20; plot loss --svg \(svg)").lines.last == "wrote \(svg)")
+    let text = try String(contentsOfFile: svg, encoding: .utf8)
+    #expect(text.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+    #expect(text.contains("<polyline") && text.hasSuffix("</svg>\n"))
+    #expect(run("plot Whh --svg \(svg)").lines.last == "wrote \(svg)")
+    #expect(
+      try String(contentsOfFile: svg, encoding: .utf8).components(separatedBy: "<rect x=").count - 1 == 9 + 20 + 0)
+  }
+}
