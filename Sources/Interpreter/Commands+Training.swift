@@ -86,7 +86,7 @@ extension CommandTable {
           throw CommandError("usage: lr X (a positive number)")
         }
         i.learningRate = x
-        i.trainer?.optimizer = i.useAdagrad ? i.trainer!.optimizer.withLearningRate(x) : .sgd(learningRate: x)
+        i.trainer?.optimizer.learningRate = x
         i.say("learning rate \(i.style.number(x))")
       }),
     CommandSpec(
@@ -120,16 +120,6 @@ extension CommandTable {
       completion: .words(["from", "temperature", "seed"]),
       run: { i, args in try i.sample(args) }),
   ]
-}
-
-extension Optimizer {
-  /// The same rule (and Adagrad's memory) with another learning rate.
-  func withLearningRate(_ rate: Double) -> Optimizer {
-    switch self {
-    case .sgd: .sgd(learningRate: rate)
-    case .adagrad(_, let memory): .adagrad(learningRate: rate, memory: memory)
-    }
-  }
 }
 
 extension Interpreter {

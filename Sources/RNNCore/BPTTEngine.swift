@@ -80,7 +80,8 @@ public final class BPTTEngine {
   ) throws -> Double {
     try data.validate(for: model, loss: kind)
     let ws = prepare(model, data)
-    let loss = ws.forward(model, data, kind, nil, helper: helper, backwardInput: true)
+    // With a helper, Why^T dy_t is computed by the backward pass, on the helper, ahead of need.
+    let loss = ws.forward(model, data, kind, nil, helper: helper, backwardInput: helper == nil)
     if gradients.wxh.rows != ws.shape.hidden || gradients.wxh.cols != ws.shape.input
       || gradients.why.rows != ws.shape.output
     {

@@ -24,39 +24,159 @@ public enum Clipping: Equatable, Sendable {
   }
 }
 
-/// An update rule: θ ← θ − step(g).
-public enum Optimizer: Equatable, Sendable {
-  /// θ ← θ − lr · g.
-  case sgd(learningRate: Double)
-  /// Adagrad as in min-char-rnn: mem += g², θ ← θ − lr · g / sqrt(mem + 1e-8).
-  case adagrad(learningRate: Double, memory: ParameterSet?)
+/// An update rule: θ ← θ − step(g), with its state.
+public struct Optimizer: Equatable, Sendable {
+  public enum Rule: String, Equatable, Sendable {
+    /// θ ← θ − lr · g.
+    case sgd
+    /// Adagrad as in min-char-rnn: mem += g², θ ← θ − lr · g / sqrt(mem + 1e-8).
+    case adagrad
+  }
 
-  /// The learning rate.
-  public var learningRate: Double {
-    switch self {
-    case .sgd(let lr), .adagrad(let lr, _): lr
-    }
+  public var rule: Rule
+  public var learningRate: Double
+  /// Adagrad's running sum of squared gradients (nil until the first update).
+  public private(set) var memory: ParameterSet?
+
+  /// Plain gradient descent.
+  public static func sgd(learningRate: Double) -> Optimizer {
+    Optimizer(rule: .sgd, learningRate: learningRate, memory: nil)
+  }
+
+  /// min-char-rnn's Adagrad, optionally with the memory of earlier updates.
+  public static func adagrad(learningRate: Double, memory: ParameterSet?) -> Optimizer {
+    Optimizer(rule: .adagrad, learningRate: learningRate, memory: memory)
   }
 
   /// Applies one update with (already clipped) gradients to `parameters`.
   public mutating func update(_ parameters: inout ParameterSet, with gradients: ParameterSet) {
-    switch self {
-    case .sgd(let lr):
-      parameters.add(gradients, scaledBy: -lr)
-    case .adagrad(let lr, let memory):
-      var mem = memory ?? gradients.map { _ in 0 }
-      for p in Parameter.allCases {
-        var theta = parameters[p]
-        var m = mem[p]
-        let g = gradients[p].storage
-        for i in 0..<g.count {
-          m.storage[i] += g[i] * g[i]
-          theta.storage[i] -= lr * g[i] / (m.storage[i] + 1e-8).squareRoot()
+    _ = update(&parameters, with: gradients, clipping: .off)
+  }
+
+  /// Clips the gradients (without changing them) and applies one update to `parameters`, in
+  /// place, in one pass over each matrix: the training loop's path, with no allocation once
+  /// Adagrad's memory exists.
+  /// - Returns: false when an updated parameter is NaN or infinite.
+  @discardableResult
+  public mutating func update(_ parameters: inout ParameterSet, with gradients: ParameterSet, clipping: Clipping)
+    -> Bool
+  {
+    // Clipping by value clamps each element; by norm scales all of them by one factor.
+    var (limit, scale) = (Double.infinity, 1.0)
+    switch clipping {
+    case .off: break
+    case .value(let c): limit = c
+    case .norm(let c):
+      let norm = gradients.globalNorm
+      if norm > c { scale = c / norm }
+    }
+    let lr = learningRate
+    var finite = true
+    if rule == .adagrad && memory == nil { memory = gradients.map { _ in 0 } }
+    for p in Parameter.allCases {
+      gradients[p].storage.withUnsafeBufferPointer { g in
+        parameters.withStorage(p) { theta in
+          if rule == .sgd {
+            finite = sgdStep(theta, g, lr, scale, limit) && finite
+          } else {
+            memory!.withStorage(p) { m in finite = adagradStep(theta, g, m, lr, scale, limit) && finite }
+          }
         }
-        parameters[p] = theta
-        mem[p] = m
       }
-      self = .adagrad(learningRate: lr, memory: mem)
+    }
+    return finite
+  }
+}
+
+/// Each lane limited to [−limit, limit] (NaN stays NaN).
+@inline(__always)
+private func clip(_ v: SIMD4<Double>, _ limit: Double) -> SIMD4<Double> {
+  v.replacing(with: limit, where: v .> limit).replacing(with: -limit, where: v .< -limit)
+}
+
+/// θ −= lr · clip(g); four lanes at a time. Returns false if a θ became NaN or infinite.
+private func sgdStep(
+  _ theta: UnsafeMutableBufferPointer<Double>, _ g: UnsafeBufferPointer<Double>, _ lr: Double, _ scale: Double,
+  _ limit: Double
+) -> Bool {
+  typealias V4 = SIMD4<Double>
+  let n = theta.count
+  let t = UnsafeMutableRawPointer(theta.baseAddress!)
+  let gp = UnsafeRawPointer(g.baseAddress!)
+  var poison = V4()  // stays 0 unless some θ is NaN or infinite (then θ·0 is NaN)
+  var i = 0
+  while i &+ 4 <= n {
+    let o = i &* 8
+    let gi = clip(gp.loadUnaligned(fromByteOffset: o, as: V4.self) * scale, limit)
+    let updated = t.loadUnaligned(fromByteOffset: o, as: V4.self) - lr * gi
+    t.storeBytes(of: updated, toByteOffset: o, as: V4.self)
+    poison += updated * 0
+    i &+= 4
+  }
+  var tail = 0.0
+  while i < n {
+    theta[i] -= lr * Swift.min(Swift.max(g[i] * scale, -limit), limit)
+    tail += theta[i] * 0
+    i &+= 1
+  }
+  return !(poison.sum() + tail).isNaN
+}
+
+/// min-char-rnn's Adagrad, four lanes at a time: mem += g², θ −= lr · g / sqrt(mem + 1e-8),
+/// with g clipped; 1/sqrt comes from ``inverseSquareRoot(_:)`` (within 3 ulp). Returns false if a θ became NaN or infinite.
+private func adagradStep(
+  _ theta: UnsafeMutableBufferPointer<Double>, _ g: UnsafeBufferPointer<Double>,
+  _ m: UnsafeMutableBufferPointer<Double>,
+  _ lr: Double, _ scale: Double, _ limit: Double
+) -> Bool {
+  typealias V4 = SIMD4<Double>
+  let n = theta.count
+  let t = UnsafeMutableRawPointer(theta.baseAddress!)
+  let mp = UnsafeMutableRawPointer(m.baseAddress!)
+  let gp = UnsafeRawPointer(g.baseAddress!)
+  var poison = V4()
+  // One group of four lanes; two groups per iteration give the core two independent chains of
+  // Newton steps to overlap.
+  @inline(__always) func group(_ o: Int) -> V4 {
+    let gi = clip(gp.loadUnaligned(fromByteOffset: o, as: V4.self) * scale, limit)
+    var mi = mp.loadUnaligned(fromByteOffset: o, as: V4.self)
+    mi.addProduct(gi, gi)
+    mp.storeBytes(of: mi, toByteOffset: o, as: V4.self)
+    let updated = t.loadUnaligned(fromByteOffset: o, as: V4.self) - lr * gi * inverseSquareRoot(mi + 1e-8)
+    t.storeBytes(of: updated, toByteOffset: o, as: V4.self)
+    return updated
+  }
+  var i = 0
+  while i &+ 8 <= n {
+    let a = group(i &* 8)
+    let b = group(i &* 8 &+ 32)
+    poison += (a + b) * 0
+    i &+= 8
+  }
+  while i &+ 4 <= n {
+    poison += group(i &* 8) * 0
+    i &+= 4
+  }
+  var tail = 0.0
+  while i < n {
+    let gi = Swift.min(Swift.max(g[i] * scale, -limit), limit)
+    m[i].addProduct(gi, gi)
+    theta[i] -= lr * gi * LaneMath.inverseSquareRoot(m[i] + 1e-8)
+    tail += theta[i] * 0
+    i &+= 1
+  }
+  return !(poison.sum() + tail).isNaN
+}
+
+extension ParameterSet {
+  /// Calls `body` with the storage of one matrix, to change in place.
+  mutating func withStorage<R>(_ parameter: Parameter, _ body: (UnsafeMutableBufferPointer<Double>) -> R) -> R {
+    switch parameter {
+    case .wxh: wxh.storage.withUnsafeMutableBufferPointer { body($0) }
+    case .whh: whh.storage.withUnsafeMutableBufferPointer { body($0) }
+    case .why: why.storage.withUnsafeMutableBufferPointer { body($0) }
+    case .bh: bh.storage.withUnsafeMutableBufferPointer { body($0) }
+    case .by: by.storage.withUnsafeMutableBufferPointer { body($0) }
     }
   }
 }

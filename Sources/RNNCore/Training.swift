@@ -65,6 +65,8 @@ public final class Trainer {
   /// The hidden state carried into the next chunk (min-char-rnn's hprev).
   public private(set) var hprev: [Double]
   private let engine = BPTTEngine(useSecondCore: true)
+  /// The model's h0, where every pass over the data starts.
+  private let initialState: [Double]
   private var gradients: ParameterSet
 
   public init(
@@ -79,6 +81,7 @@ public final class Trainer {
     self.optimizer = optimizer
     self.clipping = clipping
     hprev = model.h0
+    initialState = model.h0
     smoothLoss = loss == .softmax ? -PortableMath.log(1 / Double(model.outputSize)) * Double(sequenceLength) : 0
     gradients = ParameterSet(inputSize: model.inputSize, hiddenSize: model.hiddenSize, outputSize: model.outputSize)
   }
@@ -89,15 +92,15 @@ public final class Trainer {
     if position + sequenceLength > stream.count || iteration == 0 && position == 0 {
       // The start, or the end of the data: back to the beginning with a fresh memory.
       position = 0
-      hprev = model.h0
+      hprev = initialState
     }
     let chunk = try stream.chunk(from: position, length: sequenceLength)
-    var carried = model
-    try carried.setH0(hprev)
-    let loss = try engine.computeGradients(of: carried, on: chunk, loss: lossKind, into: &gradients)
+    // The chunk starts from the carried state; the model's own h0 is kept for the next reset.
+    try model.setH0(hprev)
+    defer { try? model.setH0(initialState) }
+    let loss = try engine.computeGradients(of: model, on: chunk, loss: lossKind, into: &gradients)
     hprev = engine.finalHiddenState()
-    optimizer.update(&model.parameters, with: clipping.apply(to: gradients))
-    guard model.parameters.isFinite else {
+    guard optimizer.update(&model.parameters, with: gradients, clipping: clipping) else {
       throw RNNError.notFinite("the update made a parameter NaN or infinite (lower the learning rate or clip)")
     }
     position += sequenceLength

@@ -42,7 +42,8 @@ final class Workspace: @unchecked Sendable {
   /// A single 1: a bias gradient is a weighted sum of it, like a row of a weight gradient.
   private let ones: UnsafeMutablePointer<Double>
   private let buffers: [UnsafeMutablePointer<Double>]
-  /// How many steps of the forward recurrence are finished, for the helper to follow.
+  /// Forward: how many steps of the recurrence are finished, for the helper to follow.
+  /// Backward: the lowest t whose Why^T dy_t the helper has finished.
   private let finishedSteps = Atomic<Int>(0)
 
   init(shape: Shape) {
@@ -155,11 +156,15 @@ final class Workspace: @unchecked Sendable {
       into: y, nOut, terms: nh, coefficients: hs + (r &+ 1) &* nh, 1, rows: whyT, nOut, accumulate: true,
       reversed: r & 1 == 1)
     losses[r] = lossAndGradientInput(kind, data, step: r)
-    if backwardInput {
-      // Why^T dy_t = Σ_k dy_t[k] Why[k,:]: the part of dh_t that does not wait for dh_next.
-      weightedRowSum(
-        into: dhs + r &* nh, nh, terms: nOut, coefficients: dys + r &* nOut, 1, rows: p.why, nh, reversed: r & 1 == 1)
-    }
+    if backwardInput { directPart(step: r, why: p.why) }
+  }
+
+  /// Why^T dy_t = Σ_k dy_t[k] Why[k,:] into row r of `dhs`: the part of dh_t that does not wait
+  /// for dh_next, so it can be computed ahead of the backward recurrence.
+  private func directPart(step r: Int, why: UnsafePointer<Double>) {
+    let (nh, nOut) = (shape.hidden, shape.output)
+    weightedRowSum(
+      into: dhs + r &* nh, nh, terms: nOut, coefficients: dys + r &* nOut, 1, rows: why, nh, reversed: r & 1 == 1)
   }
 
   /// L_t for the step in row `r`, with p_t and dy_t beside it: a loss's value and its derivative
@@ -214,26 +219,40 @@ final class Workspace: @unchecked Sendable {
 
   /// BPTT after ``forward(_:_:_:_:helper:backwardInput:)`` (with `backwardInput`): dh, dh_raw
   /// and dh_next for t = T down to 1, and, when `gradients` is given, the five gradients.
+  ///
+  /// With a helper, Why^T dy_t (which `forward` then left out) is computed on the helper from
+  /// t = T down, ahead of the recurrence that waits for each step's, and then dWhy and dby.
   func backward(
     _ model: RNN, _ data: SequenceData, _ variant: BPTTVariant, helper: HelperThread?, into gradients: GradientPointers?
   ) {
-    if let gradients, let helper {
-      helper.run { [self] in sumOutputGradients(rows: 0..<shape.output, variant, fromStep: 1, into: gradients) }
-      recurrence(model, variant)
-      helper.wait()
-      let half = shape.hidden / 2
-      helper.run { [self] in sumHiddenGradients(rows: half..<shape.hidden, data, variant, fromStep: 1, into: gradients)
-      }
-      sumHiddenGradients(rows: 0..<half, data, variant, fromStep: 1, into: gradients)
-      helper.wait()
-    } else {
-      recurrence(model, variant)
+    guard let gradients, let helper else {
+      recurrence(model, variant, waiting: false)
       if let gradients { sumGradients(data, variant, fromStep: 1, into: gradients) }
+      return
     }
+    let steps = shape.steps
+    finishedSteps.store(steps + 1, ordering: .relaxed)
+    model.parameters.why.storage.withUnsafeBufferPointer { whyBuffer in
+      let why = ParameterPointers.Row(whyBuffer.baseAddress!)
+      helper.run { [self] in
+        for t in stride(from: steps, through: 1, by: -1) {
+          directPart(step: t &- 1, why: why.pointer)
+          finishedSteps.store(t, ordering: .releasing)
+        }
+        sumOutputGradients(rows: 0..<shape.output, variant, fromStep: 1, into: gradients)
+      }
+      recurrence(model, variant, waiting: true)
+      helper.wait()
+    }
+    let half = shape.hidden / 2
+    helper.run { [self] in sumHiddenGradients(rows: half..<shape.hidden, data, variant, fromStep: 1, into: gradients) }
+    sumHiddenGradients(rows: 0..<half, data, variant, fromStep: 1, into: gradients)
+    helper.wait()
   }
 
-  /// The part of BPTT that must take the steps in order, t = T down to 1.
-  private func recurrence(_ model: RNN, _ variant: BPTTVariant) {
+  /// The part of BPTT that must take the steps in order, t = T down to 1. With `waiting`, step t
+  /// first waits until the helper has computed its Why^T dy_t.
+  private func recurrence(_ model: RNN, _ variant: BPTTVariant, waiting: Bool) {
     let (steps, nh) = (shape.steps, shape.hidden)
     let (hRows, hStride) = usedStates(variant).h
     model.parameters.whh.storage.withUnsafeBufferPointer { whhBuffer in
@@ -243,7 +262,8 @@ final class Workspace: @unchecked Sendable {
         let h = hRows + r &* hStride
         let dh = dhs + r &* nh
         let dhRaw = dhRaws + r &* nh
-        // dh_t = Why^T dy_t + dh_next   (Why^T dy_t from the forward pass; dh_next from step t+1, zero at t = T)
+        if waiting { while finishedSteps.load(ordering: .acquiring) > t {} }
+        // dh_t = Why^T dy_t + dh_next   (dh_next from step t+1, zero at t = T)
         if t < steps { axpy(1, dhNexts + t &* nh, dh, nh) }
         // dh_raw_t = (1 − h_t ⊙ h_t) ⊙ dh_t   (tanh'(a) = 1 − tanh(a)²)
         for i in 0..<nh { dhRaw[i] = (1 - h[i] * h[i]) * dh[i] }
@@ -334,6 +354,12 @@ struct GradientPointers: @unchecked Sendable {
 
 /// The storage of the five parameter matrices, read by both threads during a pass.
 struct ParameterPointers: @unchecked Sendable {
+  /// One matrix's storage, to hand to the helper thread.
+  struct Row: @unchecked Sendable {
+    let pointer: UnsafePointer<Double>
+    init(_ pointer: UnsafePointer<Double>) { self.pointer = pointer }
+  }
+
   let wxh: UnsafePointer<Double>
   let whh: UnsafePointer<Double>
   let why: UnsafePointer<Double>

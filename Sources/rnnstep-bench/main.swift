@@ -13,6 +13,10 @@ struct Reference: Decodable {
   let python: String
   // swift-format-ignore: AlwaysUseLowerCamelCase
   let seconds_per_iteration: Double
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  let train_seconds_per_iteration: Double
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  let train_iterations: Int
 }
 
 func readReference() -> Reference? {
@@ -92,6 +96,51 @@ if let reference = readReference() {
     String(
       format: "ratio forward+BPTT: rnnstep is %.1f× faster than NumPy (floor 8×)",
       reference.seconds_per_iteration / perIteration))
+}
+
+// Training: min-char-rnn's loop (chunks of T, hprev carried, clip ±5, Adagrad lr 0.1) on the
+// same 65-character text as the NumPy reference builds.
+let alphabet = (48..<(48 + vocabulary)).map { Character(Unicode.Scalar(UInt32($0))!) }
+let text = (0..<20_000).map { alphabet[($0 * 7 + $0 / 13) % vocabulary] }
+let chars = Array(Set(text)).sorted()
+let index = Dictionary(uniqueKeysWithValues: chars.enumerated().map { ($1, $0) })
+let trainingModel = try RNN(inputSize: chars.count, hiddenSize: hidden, outputSize: chars.count, seed: 3)
+let trainer = try Trainer(
+  model: trainingModel, stream: try TrainingStream(characters: text.map { index[$0]! }), loss: .softmax,
+  sequenceLength: steps, optimizer: .adagrad(learningRate: 0.1, memory: nil), clipping: .value(5))
+let (perUpdate, updates) = try bestTime { try trainer.step() }
+// BENCH_PARTS=1: where a training update's time goes (the optimiser alone, the pass alone).
+if ProcessInfo.processInfo.environment["BENCH_PARTS"] != nil {
+  var opt = Optimizer.adagrad(learningRate: 0.1, memory: nil)
+  var params = trainingModel.parameters
+  let grads = params.map { _ in 0.001 }
+  let (perOpt, _) = bestTime { opt.update(&params, with: grads, clipping: .value(5)) }
+  print(String(format: "  optimizer update alone: %.1f µs", perOpt * 1e6))
+  let chunk = try TrainingStream(characters: text.map { index[$0]! }).chunk(from: 0, length: steps)
+  var g = params
+  let e = BPTTEngine(useSecondCore: true)
+  var m = trainingModel
+  let (perPass, _) = try bestTime { sink += try e.computeGradients(of: m, on: chunk, loss: .softmax, into: &g) }
+  print(String(format: "  forward+BPTT on the training model: %.1f µs", perPass * 1e6))
+  let (perBoth, _) = try bestTime {
+    sink += try e.computeGradients(of: m, on: chunk, loss: .softmax, into: &g)
+    opt.update(&m.parameters, with: g, clipping: .value(5))
+  }
+  print(String(format: "  forward+BPTT and update: %.1f µs", perBoth * 1e6))
+}
+print(
+  String(
+    format: "rnnstep train: %.1f µs/update (%d updates), %.0f updates/s, smoothed loss %.2f", perUpdate * 1e6, updates,
+    1 / perUpdate, trainer.smoothLoss))
+if let reference = readReference() {
+  print(
+    String(
+      format: "NumPy min-char-rnn training: %.1f µs/update (%d updates)", reference.train_seconds_per_iteration * 1e6,
+      reference.train_iterations))
+  print(
+    String(
+      format: "ratio train: rnnstep runs %.1f× as many updates per second as NumPy (floor 8×)",
+      reference.train_seconds_per_iteration / perUpdate))
 }
 
 // Forward alone: what each finite-difference evaluation costs.
