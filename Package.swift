@@ -17,7 +17,9 @@ let package = Package(
   ],
   targets: [
     // The numerics: matrices, the model, forward, BPTT, gradient checks, optimisers. No text.
-    .target(name: "RNNCore", swiftSettings: vectorSettings),
+    .target(name: "RNNCore", dependencies: ["CPlatform"], swiftSettings: vectorSettings),
+    // The processor's spin-wait hint, for the helper thread.
+    .systemLibrary(name: "CPlatform"),
     // A cursor over a recorded pass, breakpoints. No text.
     .target(name: "Stepper", dependencies: ["RNNCore"]),
     // Model files: JSON, and NumPy .npy/.npz (zlib inflates compressed members).

@@ -35,7 +35,8 @@ public struct Perturbation: Equatable, Sendable {
 /// thread its own.
 public final class BPTTEngine {
   private var workspace: Workspace?
-  private let helper: HelperThread?
+  /// The second core's thread, when the engine uses one; a trainer shares it for its updates.
+  let helper: HelperThread?
 
   /// An engine for one thread.
   /// - Parameter useSecondCore: run part of each forward and backward pass on a helper thread

@@ -1,3 +1,4 @@
+import CPlatform
 import Foundation
 import Synchronization
 
@@ -41,7 +42,8 @@ final class HelperThread: @unchecked Sendable {
   /// Waits until the job given to `run` has finished; its writes are then visible.
   func wait() {
     let target = requested.load(ordering: .relaxed)
-    while completed.load(ordering: .acquiring) != target {}
+    var backoff = Backoff()
+    while completed.load(ordering: .acquiring) != target { backoff.pause() }
   }
 
   /// Ends the helper thread after its current job.
@@ -59,7 +61,12 @@ final class HelperThread: @unchecked Sendable {
       while requested.load(ordering: .acquiring) == done {
         if stopping.load(ordering: .acquiring) { return }
         spins += 1
-        if spins < 200_000 { continue }
+        if spins < 20_000 {
+          // After a short spin, yield: if the scheduler put both threads on one core, spinning
+          // would only delay the thread being waited for.
+          if spins < 256 { rnnstep_cpu_relax() } else { sched_yield() }
+          continue
+        }
         // Idle for a while: sleep until `run` or `stop` signals.
         condition.lock()
         sleeping.store(true, ordering: .sequentiallyConsistent)
@@ -74,5 +81,16 @@ final class HelperThread: @unchecked Sendable {
       job?()
       completed.store(done, ordering: .releasing)
     }
+  }
+}
+
+/// Waiting for another thread: a few spins with the processor's pause hint, then yielding the
+/// core, so that a thread that shares it with the one waited for lets it run.
+struct Backoff {
+  private var spins = 0
+
+  mutating func pause() {
+    spins += 1
+    if spins < 256 { rnnstep_cpu_relax() } else { sched_yield() }
   }
 }

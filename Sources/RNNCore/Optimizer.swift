@@ -61,6 +61,13 @@ public struct Optimizer: Equatable, Sendable {
   public mutating func update(_ parameters: inout ParameterSet, with gradients: ParameterSet, clipping: Clipping)
     -> Bool
   {
+    update(&parameters, with: gradients, clipping: clipping, helper: nil)
+  }
+
+  /// As ``update(_:with:clipping:)``, with the second half of each large matrix on `helper`.
+  mutating func update(
+    _ parameters: inout ParameterSet, with gradients: ParameterSet, clipping: Clipping, helper: HelperThread?
+  ) -> Bool {
     // Clipping by value clamps each element; by norm scales all of them by one factor.
     var (limit, scale) = (Double.infinity, 1.0)
     switch clipping {
@@ -79,13 +86,51 @@ public struct Optimizer: Equatable, Sendable {
           if rule == .sgd {
             finite = sgdStep(theta, g, lr, scale, limit) && finite
           } else {
-            memory!.withStorage(p) { m in finite = adagradStep(theta, g, m, lr, scale, limit) && finite }
+            memory!.withStorage(p) { m in
+              // Elementwise: a large matrix splits into two halves, one per core.
+              guard let helper, theta.count >= 2048 else {
+                finite = adagradStep(theta, g, m, lr, scale, limit) && finite
+                return
+              }
+              let half = (theta.count / 2) & ~7
+              let second = AdagradHalf(
+                theta: UnsafeMutableBufferPointer(rebasing: theta[half...]),
+                g: UnsafeBufferPointer(rebasing: g[half...]),
+                m: UnsafeMutableBufferPointer(rebasing: m[half...]), lr: lr, scale: scale, limit: limit)
+              helper.run { second.run() }
+              let firstFinite = adagradStep(
+                UnsafeMutableBufferPointer(rebasing: theta[..<half]), UnsafeBufferPointer(rebasing: g[..<half]),
+                UnsafeMutableBufferPointer(rebasing: m[..<half]), lr, scale, limit)
+              helper.wait()
+              finite = firstFinite && second.finite && finite
+            }
           }
         }
       }
     }
     return finite
   }
+}
+
+/// The second half of an Adagrad step, run on the helper thread over memory the owner does not
+/// touch until it waits.
+private final class AdagradHalf: @unchecked Sendable {
+  let theta: UnsafeMutableBufferPointer<Double>
+  let g: UnsafeBufferPointer<Double>
+  let m: UnsafeMutableBufferPointer<Double>
+  let lr: Double
+  let scale: Double
+  let limit: Double
+  var finite = true
+
+  init(
+    theta: UnsafeMutableBufferPointer<Double>, g: UnsafeBufferPointer<Double>, m: UnsafeMutableBufferPointer<Double>,
+    lr: Double, scale: Double, limit: Double
+  ) {
+    (self.theta, self.g, self.m, self.lr, self.scale, self.limit) = (theta, g, m, lr, scale, limit)
+  }
+
+  func run() { finite = adagradStep(theta, g, m, lr, scale, limit) }
 }
 
 /// Each lane limited to [−limit, limit] (NaN stays NaN).
@@ -123,7 +168,7 @@ private func sgdStep(
 }
 
 /// min-char-rnn's Adagrad, four lanes at a time: mem += g², θ −= lr · g / sqrt(mem + 1e-8),
-/// with g clipped; 1/sqrt comes from ``inverseSquareRoot(_:)`` (within 3 ulp). Returns false if a θ became NaN or infinite.
+/// with g clipped; 1/sqrt comes from ``inverseSquareRoot(_:newtonSteps:)`` with three steps (about 1e-10 relative). Returns false if a θ became NaN or infinite.
 private func adagradStep(
   _ theta: UnsafeMutableBufferPointer<Double>, _ g: UnsafeBufferPointer<Double>,
   _ m: UnsafeMutableBufferPointer<Double>,
@@ -139,10 +184,15 @@ private func adagradStep(
   // Newton steps to overlap.
   @inline(__always) func group(_ o: Int) -> V4 {
     let gi = clip(gp.loadUnaligned(fromByteOffset: o, as: V4.self) * scale, limit)
+    // A zero gradient changes neither mem nor θ (columns of Wxh for characters absent from
+    // the chunk): skip the arithmetic.
+    if gi == V4() { return V4() }
     var mi = mp.loadUnaligned(fromByteOffset: o, as: V4.self)
     mi.addProduct(gi, gi)
     mp.storeBytes(of: mi, toByteOffset: o, as: V4.self)
-    let updated = t.loadUnaligned(fromByteOffset: o, as: V4.self) - lr * gi * inverseSquareRoot(mi + 1e-8)
+    // 1/sqrt to about 1e-10 relative: the size of a step, where that is far below any effect.
+    let updated =
+      t.loadUnaligned(fromByteOffset: o, as: V4.self) - lr * gi * inverseSquareRoot(mi + 1e-8, newtonSteps: 3)
     t.storeBytes(of: updated, toByteOffset: o, as: V4.self)
     return updated
   }

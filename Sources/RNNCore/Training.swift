@@ -100,7 +100,7 @@ public final class Trainer {
     defer { try? model.setH0(initialState) }
     let loss = try engine.computeGradients(of: model, on: chunk, loss: lossKind, into: &gradients)
     hprev = engine.finalHiddenState()
-    guard optimizer.update(&model.parameters, with: gradients, clipping: clipping) else {
+    guard optimizer.update(&model.parameters, with: gradients, clipping: clipping, helper: engine.helper) else {
       throw RNNError.notFinite("the update made a parameter NaN or infinite (lower the learning rate or clip)")
     }
     position += sequenceLength

@@ -1,3 +1,4 @@
+import CPlatform
 import Foundation
 import Synchronization
 
@@ -109,7 +110,8 @@ final class Workspace: @unchecked Sendable {
       finishedSteps.store(0, ordering: .relaxed)
       helper?.run { [self] in
         for r in 0..<steps {
-          while finishedSteps.load(ordering: .acquiring) <= r {}
+          var backoff = Backoff()
+          while finishedSteps.load(ordering: .acquiring) <= r { backoff.pause() }
           output(step: r, p, data, kind, backwardInput: backwardInput)
         }
       }
@@ -262,7 +264,10 @@ final class Workspace: @unchecked Sendable {
         let h = hRows + r &* hStride
         let dh = dhs + r &* nh
         let dhRaw = dhRaws + r &* nh
-        if waiting { while finishedSteps.load(ordering: .acquiring) > t {} }
+        if waiting {
+          var backoff = Backoff()
+          while finishedSteps.load(ordering: .acquiring) > t { backoff.pause() }
+        }
         // dh_t = Why^T dy_t + dh_next   (dh_next from step t+1, zero at t = T)
         if t < steps { axpy(1, dhNexts + t &* nh, dh, nh) }
         // dh_raw_t = (1 − h_t ⊙ h_t) ⊙ dh_t   (tanh'(a) = 1 − tanh(a)²)
