@@ -65,6 +65,14 @@ keys "print Whh[0,0] * 0 + 42" Enter
 wait_for "Whh[0,0] * 0 + 42 = 42"
 check "Ctrl-C stops a long gradcheck and the session goes on"
 
+keys "example sine; train 1000000" Enter
+wait_for "s left"
+keys C-c
+wait_for "interrupted after"
+keys "last; print loss > 0" Enter
+wait_for "loss > 0 = 1"
+check "train shows progress on a terminal, and Ctrl-C stops it after the current update"
+
 keys C-d
 for _ in $(seq 1 100); do
   pgrep -f "^$binary\$" >/dev/null || break
@@ -77,7 +85,7 @@ tmux -L "$socket" kill-server 2>/dev/null || true
 start
 wait_for "(rnnstep)"
 keys Up
-wait_for "(rnnstep) print Whh[0,0] * 0 + 42"
+wait_for "(rnnstep) last; print loss > 0"
 check "a new session finds the history (Up recalls the last command)"
 keys C-u "quit" Enter
 echo "e2e: $passed passed, 0 failed"
