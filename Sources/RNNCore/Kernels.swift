@@ -41,25 +41,6 @@ func axpy(_ alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer
   }
 }
 
-/// Two axpys that share a loop: y1 += alpha·x1 and y2 += alpha·x2, all of length n.
-///
-/// BPTT meets this twice per step: `dWhy[k,:] += dy[k]·h` beside `dh += dy[k]·Why[k,:]`, and
-/// `dWhh[i,:] += dh_raw[i]·h_prev` beside `dh_next += dh_raw[i]·Whh[i,:]`. One pass reads
-/// each row once.
-@inline(__always)
-func axpy2(
-  _ alpha: Double,
-  _ x1: UnsafePointer<Double>, _ y1: UnsafeMutablePointer<Double>,
-  _ x2: UnsafePointer<Double>, _ y2: UnsafeMutablePointer<Double>, _ n: Int
-) {
-  var i = 0
-  while i < n {
-    y1[i] += alpha * x1[i]
-    y2[i] += alpha * x2[i]
-    i &+= 1
-  }
-}
-
 /// out[j] = Σ_m c[m·cStride] · v[m·vStride + j] for j in 0..<n, over m = count−1 down to 0;
 /// with `accumulate`, out[j] += that sum (the sum starts from out[j]).
 ///
