@@ -125,6 +125,8 @@ extension CommandTable {
         }
         i.pendingInputs = .indices(Array(indices.dropLast()))
         i.pendingTargets = .indices(Array(indices.dropFirst()))
+        i.stream = nil
+        i.trainer = nil
         i.say(
           "text \"\(text)\": \(indices.count - 1) steps, inputs \(indices.dropLast().map(String.init).joined(separator: " ")), targets \(indices.dropFirst().map(String.init).joined(separator: " "))"
         )
@@ -165,6 +167,7 @@ extension CommandTable {
           throw CommandError("usage: loss softmax|squared")
         }
         i.loss = kind
+        i.trainer = nil
         i.say("loss \(kind.rawValue)")
         i.cursor = nil
         i.rebuild(reason: " with loss \(kind.rawValue)")
@@ -230,7 +233,10 @@ extension Interpreter {
   }
 
   /// After inputs or targets change: record the pass when both fit, or say what is missing.
+  /// Data given by hand replace a corpus or series: train then uses them.
   func dataChanged(_ what: String) {
+    stream = nil
+    trainer = nil
     let count = { (i: SequenceData.Inputs?) -> Int? in
       switch i {
       case .indices(let v): v.count

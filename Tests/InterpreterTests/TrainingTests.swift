@@ -30,6 +30,10 @@ struct TrainingTests {
     // Training goes on from where it stopped.
     #expect(i.execute("train 10").lines[0].hasPrefix("trained 10 updates (iterations 151…160)"))
     #expect(i.execute("gradcheck sample 3").lines.last!.hasPrefix("PASS"))
+    // Data given by hand replace the corpus: train then repeats them.
+    i.execute("text the")
+    #expect(i.execute("train 2").lines[0].hasPrefix("trained 2 updates (iterations 1…2)"))
+    #expect(i.stream == nil)
   }
 
   @Test("the trainer follows min-char-rnn: chunks in order, hprev carried, reset at the end of the data")
