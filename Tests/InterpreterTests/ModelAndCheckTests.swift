@@ -176,6 +176,15 @@ struct SessionTests {
     #expect(quit.quit && quit.lines.isEmpty)
   }
 
+  @Test("history lists the line editor's entries, numbered, the last N")
+  func history() {
+    let i = Interpreter()
+    #expect(i.execute("history").lines.isEmpty)
+    i.historyProvider = { ["step", "print h", "gradcheck"] }
+    #expect(i.execute("history").lines == ["1     step", "2     print h", "3     gradcheck"])
+    #expect(i.execute("history 1").lines == ["3     gradcheck"])
+  }
+
   @Test("source runs a file and stops at its first error, naming the line")
   func source() throws {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("rnnstep-src-\(getpid()).rnn").path

@@ -54,6 +54,20 @@ wait_for "line-survived-ctrl-c"
 if screen | grep -q "half-typed textecho"; then echo "e2e: FAIL: Ctrl-C did not clear the line" >&2; exit 1; fi
 check "Ctrl-C clears the line being typed"
 
+keys "echo alpha-one" Enter
+wait_for "alpha-one"
+keys "echo beta-two" Enter
+wait_for "beta-two"
+keys C-r "alph"
+wait_for "bck:alph"
+keys Enter
+for _ in $(seq 1 50); do
+  [ "$(screen | grep -c '^alpha-one$')" -ge 2 ] && break
+  sleep 0.1
+done
+[ "$(screen | grep -c '^alpha-one$')" -ge 2 ] || { echo "e2e: FAIL: Ctrl-R did not find and run the earlier line" >&2; screen >&2; exit 1; }
+check "Ctrl-R searches the history"
+
 steps=$(python3 -c "print(' '.join(str(i % 40) for i in range(30)))")
 keys "new 80 input 40 output 40 seed 1; inputs $steps; targets $steps" Enter
 wait_for "targets: 30 steps"
