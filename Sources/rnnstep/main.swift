@@ -66,10 +66,15 @@ func historyPath() -> String {
 func lessonsDirectory() -> String? {
   let environment = ProcessInfo.processInfo.environment
   if let dir = environment["RNNSTEP_LESSONS"], !dir.isEmpty { return dir }
-  let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-  var candidates = [executable.deletingLastPathComponent().appendingPathComponent("../../lessons").standardized.path]
-  candidates.append(FileManager.default.currentDirectoryPath + "/lessons")
-  return candidates.first { FileManager.default.fileExists(atPath: $0) }
+  // The binary lives in .build/<platform>/<configuration>/ of the checkout: look upwards.
+  var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+  for _ in 0..<5 {
+    let candidate = folder.appendingPathComponent("lessons").path
+    if FileManager.default.fileExists(atPath: candidate) { return candidate }
+    folder = folder.deletingLastPathComponent()
+  }
+  let local = FileManager.default.currentDirectoryPath + "/lessons"
+  return FileManager.default.fileExists(atPath: local) ? local : nil
 }
 
 func lessonStatePath() -> String {
