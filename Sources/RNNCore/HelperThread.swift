@@ -55,6 +55,7 @@ final class HelperThread: @unchecked Sendable {
   }
 
   private func loop() {
+    pinToLastCore()
     var done = 0
     while true {
       var spins = 0
@@ -93,4 +94,13 @@ struct Backoff {
     spins += 1
     if spins < 256 { rnnstep_cpu_relax() } else { sched_yield() }
   }
+}
+
+/// Keeps the calling thread on the machine's last core. The owner runs free, and the scheduler
+/// moves it off a core the spinning helper keeps busy; without this, a virtual machine's
+/// scheduler sometimes left both threads on one core, where every hand-over waits for a
+/// time slice.
+private func pinToLastCore() {
+  let cores = ProcessInfo.processInfo.activeProcessorCount
+  if cores > 1 { _ = rnnstep_pin_to_cpu(Int32(cores - 1)) }
 }
