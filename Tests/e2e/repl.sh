@@ -95,7 +95,9 @@ done
 grep -q "print" "$RNNSTEP_HISTORY" || { echo "e2e: FAIL: no history file after Ctrl-D" >&2; exit 1; }
 check "Ctrl-D leaves and the history is saved"
 
+# A new session, on a new tmux server (restarting one on the same socket races its shutdown).
 tmux -L "$socket" kill-server 2>/dev/null || true
+socket="$socket-again"
 start
 wait_for "(rnnstep)"
 keys Up
