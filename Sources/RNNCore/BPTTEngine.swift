@@ -104,8 +104,12 @@ public final class BPTTEngine {
     let ws = prepare(model, data)
     let loss = ws.forward(model, data, kind, nil, helper: nil, backwardInput: true)
     ws.backward(model, data, variant, helper: nil, into: nil)
+    // Each running total is its own sum over steps t…T: T²/2 row sums in all, so keep them
+    // only while both the memory and that work stay small.
+    let elements = model.parameters.elementCount
     let keep =
-      keepRunningTotals && data.count * model.parameters.elementCount <= Trace.maximumRunningTotalElements
+      keepRunningTotals && data.count * elements <= Trace.maximumRunningTotalElements
+      && data.count * (data.count + 1) / 2 * elements <= Trace.maximumRunningTotalWork
     return Trace(
       model: model, data: data, lossKind: kind, variant: variant, loss: loss, workspace: ws,
       keepRunningTotals: keep)

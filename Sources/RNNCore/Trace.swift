@@ -4,8 +4,11 @@
 /// the `.npz` export; `hs` has T+1 rows, row 0 being h0. Stepping backward in time is reading
 /// another row, never recomputing.
 public struct Trace: Equatable, Sendable {
-  /// Running totals are kept only while T × (number of parameters) stays below this (64 MB).
+  /// Running totals are kept only while T × (number of parameters) stays below this (64 MB),
   public static let maximumRunningTotalElements = 8_000_000
+  /// and T(T+1)/2 × (number of parameters), the multiply-adds that make them, below this
+  /// (about a tenth of a second). Without them, a snapshot sums the steps' contributions.
+  public static let maximumRunningTotalWork = 200_000_000
 
   public let model: RNN
   public let data: SequenceData

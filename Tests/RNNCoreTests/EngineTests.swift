@@ -59,6 +59,21 @@ struct EngineTests {
     }
   }
 
+  @Test("a long pass keeps no running totals; they are summed when asked for")
+  func longPass() throws {
+    let (model, data) = try randomProblem(
+      seed: 35, hidden: 20, input: 10, output: 10, steps: 800, loss: .softmax, vectorInputs: false, scale: 0.3)
+    let trace = try BPTTEngine().record(model: model, data: data, loss: .softmax)
+    #expect(trace.runningTotals == nil)
+    // The sum of every step's contribution is the gradient, up to rounding.
+    for p in Parameter.allCases {
+      let summed = try (1...800).reduce(Matrix(rows: trace.gradients[p].rows, cols: trace.gradients[p].cols)) {
+        try $0.elementwise(trace.contribution(to: p, atStep: $1), +)
+      }
+      #expect(largestRelativeDifference(summed.storage, trace.gradients[p].storage, floor: 1e-12) < 1e-9, "\(p)")
+    }
+  }
+
   @Test("a loss-only pass gives the loss of the full pass")
   func lossOnly() throws {
     let (model, data) = try randomProblem(
