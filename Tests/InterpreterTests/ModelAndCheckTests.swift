@@ -160,6 +160,16 @@ struct SessionTests {
     #expect(run("help stepp").error == "no command 'stepp'; did you mean 'step'?")
   }
 
+  @Test("colour only when asked for: verdicts, places and heatmaps")
+  func colour() {
+    let plain = Interpreter()
+    #expect(!plain.execute("gradcheck Whh[0,0]; step; plot Whh").text.contains("\u{1B}["))
+    let coloured = Interpreter(style: Style(color: true))
+    #expect(coloured.execute("gradcheck Whh[0,0]").lines.last!.hasPrefix("\u{1B}[32mPASS\u{1B}[0m"))
+    #expect(coloured.execute("step").lines[0].hasPrefix("\u{1B}[1;33mforward t=1/4\u{1B}[0m"))
+    #expect(coloured.execute("plot Whh").lines[1].contains("\u{1B}[48;2;"))
+  }
+
   @Test("no single-letter alias names a quantity")
   func aliases() {
     let quantities: Set = ["h", "p", "x", "y", "a", "t", "T"]
