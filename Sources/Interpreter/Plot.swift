@@ -136,7 +136,8 @@ extension Interpreter {
     let left = 50
     let top = 40
     let width = left + m.cols * cell + 120
-    let height = top + m.rows * cell + 40
+    // Tall enough for the legend (20 swatches of 8) as well as the matrix.
+    let height = top + max(m.rows * cell, 170) + 20
     let limit = m.maxAbs
     var svg = svgHeader(width, height, title)
     for i in 0..<m.rows {
