@@ -13,7 +13,7 @@ extension CommandTable {
         Wxh Whh Why bh by (the parameters), dWxh dWhh dWhy dbh dby (each gradient's running \
         total at the cursor, as BPTT holds it), dWxh_t … dby_t (what one step adds: dWhh_t[3]), \
         hs (every h as a table, one row per step, row 0 being h0), t (the cursor's step) and T (the \
-        number of steps). Elements: Whh[0,1], h[3][1]. \
+        number of steps). Elements: Whh[0,1], h[3][1]; a row or column: Whh[1, :], Wxh[:, 0]. \
         Operators: + - * / elementwise (a number combines with every element), @ the matrix \
         product, .T the transpose, comparisons < <= > >= == != giving 1 or 0. Functions: norm \
         sum max min mean shape tanh exp log abs sqrt softmax, and clip(x, c). A value the cursor has not reached \

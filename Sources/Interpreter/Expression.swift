@@ -10,7 +10,7 @@ import Stepper
 ///     sum        := product (("+" | "-") product)*
 ///     product    := unary (("*" | "/" | "@") unary)*          * and / elementwise, @ matrix product
 ///     unary      := "-" unary | postfix
-///     postfix    := primary ("[" index ("," index)? "]" | ".T")*
+///     postfix    := primary ("[" index ("," index)? "]" | ".T")*      index := expression | ":"
 ///     primary    := number | name | name "(" expression ("," expression)* ")" | "(" expression ")"
 indirect enum Expression: Equatable {
   case number(Double)
@@ -20,6 +20,8 @@ indirect enum Expression: Equatable {
   case transpose(Expression)
   case negate(Expression)
   case binary(String, Expression, Expression, column: Int)
+  /// `:` inside brackets: every row or every column.
+  case all
 }
 
 /// A malformed expression or one that cannot be evaluated, with the column it concerns.
@@ -116,7 +118,7 @@ struct ExpressionParser {
         if ["<=", ">=", "==", "!="].contains(two) {
           result.append((.symbol(two), column))
           i += 2
-        } else if "+-*/@()[],.<>".contains(c) {
+        } else if "+-*/@()[],.<>:".contains(c) {
           result.append((.symbol(String(c)), column))
           i += 1
         } else {
@@ -196,10 +198,10 @@ struct ExpressionParser {
     while true {
       if case .symbol("[") = peek {
         let c = advance().column
-        var indices = [try comparison()]
+        var indices = [try indexOrAll()]
         if case .symbol(",") = peek {
           position += 1
-          indices.append(try comparison())
+          indices.append(try indexOrAll())
         }
         try expect("]")
         base = .index(base, indices, column: c)
@@ -214,6 +216,15 @@ struct ExpressionParser {
         return base
       }
     }
+  }
+
+  /// An index, or `:` for a whole row or column (NumPy's Wxh[:, 0]).
+  private mutating func indexOrAll() throws -> Expression {
+    if case .symbol(":") = peek {
+      position += 1
+      return .all
+    }
+    return try comparison()
   }
 
   private mutating func primary() throws -> Expression {
@@ -317,6 +328,26 @@ struct Evaluator {
       return .matrix(try call(f, try arguments.map { try resolve(value($0), column: column) }, column: column))
     case .index(let base, let indices, let column):
       let b = try value(base)
+      if indices.contains(.all) {
+        guard case .matrix(let m) = b, indices.count == 2, indices != [.all, .all] else {
+          throw ExpressionError(
+            message: "':' selects a row or a column of a matrix, as in Wxh[:, 0] or Whh[1, :]", column: column)
+        }
+        if indices[0] == .all {
+          let j = try integer(resolve(value(indices[1]), column: column), column: column)
+          guard j >= 0 && j < m.cols else {
+            throw ExpressionError(
+              message: "column index \(j) is outside 0..<\(m.cols) (shape \(m.shapeDescription))", column: column)
+          }
+          return .matrix(Matrix(column: m.column(j)))
+        }
+        let i = try integer(resolve(value(indices[0]), column: column), column: column)
+        guard i >= 0 && i < m.rows else {
+          throw ExpressionError(
+            message: "row index \(i) is outside 0..<\(m.rows) (shape \(m.shapeDescription))", column: column)
+        }
+        return .matrix(Matrix(rows: 1, cols: m.cols, m.row(i)))
+      }
       let numbers = try indices.map { try integer(resolve(value($0), column: column), column: column) }
       if case .series(_, _, let at, _) = b {
         guard numbers.count == 1 else {
@@ -333,6 +364,8 @@ struct Evaluator {
     case .binary(let op, let l, let r, let column):
       return .matrix(
         try binary(op, try resolve(value(l), column: column), try resolve(value(r), column: column), column: column))
+    case .all:
+      throw ExpressionError(message: "':' belongs inside brackets, as in Wxh[:, 0]", column: nil)
     }
   }
 

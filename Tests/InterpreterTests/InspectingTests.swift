@@ -52,6 +52,14 @@ struct InspectingTests {
     #expect(run("print T").lines == ["T = 4"])
     #expect(run("print t", after: ["goto backward t=2"]).lines == ["t = 2"])
     #expect(run("print h[2][1] == h[2][1]", after: ["last"]).lines == ["h[2][1] == h[2][1] = 1"])
+    // NumPy's slices of one row or column: Wxh[:, 0] is what a one-hot x[1] picks.
+    #expect(
+      run("print a[1] - (Wxh[:, 0] + Whh @ h0 + bh)", after: ["step"]).lines == [
+        "a[1] - (Wxh[:, 0] + Whh @ h0 + bh) = [0, 0, 0]  (3×1)"
+      ])
+    #expect(run("print shape(Whh[1, :])").lines == ["shape(Whh[1, :]) = [1, 3]"])
+    #expect(run("print Whh[:, :]").error?.hasPrefix("':' selects a row or a column of a matrix") == true)
+    #expect(run("print Wxh[:, 9]").error == "column index 9 is outside 0..<4 (shape 3×4) (column 10)")
   }
 
   @Test("a value before the cursor reaches it: an error that says where it is computed")
