@@ -55,7 +55,8 @@ struct RobustnessTests {
     let words =
       CommandTable.allNames + ExpressionNames.all + ExpressionNames.functions
       + [
-        "[", "]", "(", ")", ",", "@", ".T", "-1", "0", "1", "3", "99999999999", "1e308", "nan", "if", "t=2", "--eps",
+        "[", "]", "(", ")", ",", ":", "@", ".T", "-1", "0", "1", "3", "99999999999", "1e308", "nan", "if", "t=2",
+        "--eps",
         ";", "'", "\"",
       ]
     let i = Interpreter()
