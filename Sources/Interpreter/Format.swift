@@ -21,7 +21,6 @@ public struct Style: Sendable {
   func dim(_ s: String) -> String { paint(s, "2") }
   func good(_ s: String) -> String { paint(s, "32") }
   func bad(_ s: String) -> String { paint(s, "31") }
-  func name(_ s: String) -> String { paint(s, "36") }
   func place(_ s: String) -> String { paint(s, "1;33") }
 
   // MARK: Numbers

@@ -47,9 +47,6 @@ public struct Matrix: Equatable, Hashable, Sendable {
   /// The shape written the way rnnstep prints it, e.g. `3×4`.
   public var shapeDescription: String { "\(rows)×\(cols)" }
 
-  /// True when the matrix has one column.
-  public var isColumn: Bool { cols == 1 }
-
   /// Element `(i, j)`.
   public subscript(i: Int, j: Int) -> Double {
     get {

@@ -112,11 +112,6 @@ public struct ParameterSet: Equatable, Hashable, Sendable {
   /// Total number of elements in all five matrices.
   public var elementCount: Int { Parameter.allCases.reduce(0) { $0 + self[$1].count } }
 
-  /// Every element as `(parameter, flat index)`, in the order Wxh Whh Why bh by, row-major.
-  public var allElements: [(parameter: Parameter, index: Int)] {
-    Parameter.allCases.flatMap { p in (0..<self[p].count).map { (p, $0) } }
-  }
-
   /// Σ over all elements of self ⊙ other (the dot product of two flattened sets).
   public func dot(_ other: ParameterSet) -> Double {
     Parameter.allCases.reduce(0) { total, p in
