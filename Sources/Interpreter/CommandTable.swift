@@ -42,13 +42,21 @@ struct CommandSpec: Sendable {
   let run: @Sendable (Interpreter, Arguments) throws -> Void
 }
 
-/// A command's arguments: the text after the command name.
+/// A command's arguments: the text after the command name, and the command's spec, whose
+/// usage line is the one source of every usage error.
 struct Arguments {
   let raw: String
-  let command: String
+  let spec: CommandSpec
+
+  var command: String { spec.name }
 
   /// The words, split at whitespace.
   var words: [String] { raw.split(whereSeparator: { $0.isWhitespace }).map(String.init) }
+
+  /// The error for arguments that do not fit the command: its usage line from the table.
+  func usageError(_ detail: String? = nil) -> CommandError {
+    CommandError((detail.map { $0 + "; " } ?? "") + "usage: \(spec.usage)")
+  }
 
   /// The value of `--name VALUE` (or `--name=VALUE`), and the words without it.
   func option(_ name: String) throws -> (value: String?, rest: [String]) {
@@ -73,13 +81,16 @@ struct Arguments {
     guard raw.isEmpty else { throw CommandError("\(command) takes no arguments (got '\(raw)')") }
   }
 
+  /// The largest count a command takes (`step N`, `train N`, `history N`).
+  static let maximumCount = 1_000_000
+
   /// An optional count (`step 3`), 1 when absent.
   func count() throws -> Int {
     let w = words
-    guard w.count <= 1 else { throw CommandError("usage: \(CommandTable.find(command)!.usage)") }
+    guard w.count <= 1 else { throw usageError() }
     guard let first = w.first else { return 1 }
-    guard let n = Int(first), n >= 1, n <= 1_000_000 else {
-      throw CommandError("'\(first)' is not a count: give a whole number from 1")
+    guard let n = Int(first), n >= 1, n <= Arguments.maximumCount else {
+      throw CommandError("'\(first)' is not a count: give a whole number from 1 to \(Arguments.maximumCount)")
     }
     return n
   }

@@ -28,17 +28,22 @@ extension CommandTable {
       examples: ["delete 2", "delete"], completion: .none,
       run: { i, args in
         if args.raw.isEmpty {
-          let count = i.breakpoints.all.count + i.watches.count
-          i.breakpoints.delete(nil)
-          i.watches.removeAll()
-          i.say("deleted \(count) breakpoint\(count == 1 ? "" : "s") and watches")
+          let breakpoints = i.session.breakpoints.all.count
+          let watches = i.session.watches.count
+          i.session.breakpoints.delete(nil)
+          i.session.watches.removeAll()
+          let parts = [(breakpoints, "breakpoint", "breakpoints"), (watches, "watch", "watches")].filter { $0.0 > 0 }
+          i.say(
+            parts.isEmpty
+              ? "no breakpoints or watches to delete"
+              : "deleted " + parts.map { counted($0.0, $0.1, $0.2) }.joined(separator: " and "))
           return
         }
         let n = try i.number(args)
-        if i.breakpoints.delete(n) {
+        if i.session.breakpoints.delete(n) {
           i.say("deleted breakpoint \(n)")
-        } else if let w = i.watches.firstIndex(where: { $0.number == n }) {
-          i.watches.remove(at: w)
+        } else if let w = i.session.watches.firstIndex(where: { $0.number == n }) {
+          i.session.watches.remove(at: w)
           i.say("deleted watch \(n)")
         } else {
           throw CommandError("there is no breakpoint or watch \(n) (info breakpoints lists them)")
@@ -51,7 +56,7 @@ extension CommandTable {
       examples: ["disable 1"], completion: .none,
       run: { i, args in
         let n = try i.number(args)
-        guard i.breakpoints.setEnabled(n, false) else { throw CommandError("there is no breakpoint \(n)") }
+        guard i.session.breakpoints.setEnabled(n, false) else { throw CommandError("there is no breakpoint \(n)") }
         i.say("breakpoint \(n) disabled")
       }),
     CommandSpec(
@@ -61,7 +66,7 @@ extension CommandTable {
       examples: ["enable 1"], completion: .none,
       run: { i, args in
         let n = try i.number(args)
-        guard i.breakpoints.setEnabled(n, true) else { throw CommandError("there is no breakpoint \(n)") }
+        guard i.session.breakpoints.setEnabled(n, true) else { throw CommandError("there is no breakpoint \(n)") }
         i.say("breakpoint \(n) enabled")
       }),
     CommandSpec(
@@ -73,11 +78,11 @@ extension CommandTable {
         """,
       examples: ["watch dWhh[0,1]", "watch norm(dh_next)"], completion: .expression,
       run: { i, args in
-        guard !args.raw.isEmpty else { throw CommandError("usage: watch EXPRESSION") }
+        guard !args.raw.isEmpty else { throw args.usageError() }
         let expression = try ExpressionParser.parse(args.raw)
-        let number = i.breakpoints.reserveNumber()
-        i.watches.append(
-          Interpreter.Watch(number: number, text: args.raw, expression: expression, last: try? i.evaluate(expression)))
+        let number = i.session.breakpoints.reserveNumber()
+        i.session.watches.append(
+          Watch(number: number, text: args.raw, expression: expression, last: try? i.evaluate(expression)))
         i.say("watch \(number): \(args.raw)")
       }),
     CommandSpec(
@@ -87,13 +92,12 @@ extension CommandTable {
       examples: ["display h", "display norm(dh_next)"], completion: .expression,
       run: { i, args in
         guard !args.raw.isEmpty else {
-          if i.displays.isEmpty { i.say("no displays") }
+          if i.session.displays.isEmpty { i.say("no displays") }
           i.showDisplays()
           return
         }
         _ = try ExpressionParser.parse(args.raw)
-        i.displays.append((i.nextDisplayNumber, args.raw))
-        i.nextDisplayNumber += 1
+        i.session.displays.add(args.raw)
         i.showDisplays()
       }),
     CommandSpec(
@@ -103,15 +107,12 @@ extension CommandTable {
       examples: ["undisplay 1"], completion: .none,
       run: { i, args in
         if args.raw.isEmpty {
-          i.displays.removeAll()
+          i.session.displays.remove(nil)
           i.say("no displays")
           return
         }
         let n = try i.number(args)
-        guard let index = i.displays.firstIndex(where: { $0.number == n }) else {
-          throw CommandError("there is no display \(n)")
-        }
-        i.displays.remove(at: index)
+        guard i.session.displays.remove(n) else { throw CommandError("there is no display \(n)") }
         i.say("display \(n) removed")
       }),
   ]
@@ -120,7 +121,7 @@ extension CommandTable {
 extension Interpreter {
   func number(_ args: Arguments) throws -> Int {
     guard args.words.count == 1, let n = Int(args.words[0]) else {
-      throw CommandError("usage: \(CommandTable.find(args.command)!.usage)")
+      throw args.usageError()
     }
     return n
   }
@@ -140,7 +141,7 @@ extension Interpreter {
     guard !placeWords.isEmpty || condition != nil else {
       throw CommandError("usage: \(temporary ? "tbreak" : "break") PLACE [if CONDITION]")
     }
-    let n = breakpoints.add(place, condition: condition, temporary: temporary)
+    let n = session.breakpoints.add(place, condition: condition, temporary: temporary)
     let at = place.text.isEmpty ? "the end of every time step" : place.text
     say("\(temporary ? "temporary breakpoint" : "breakpoint") \(n) at \(at)" + (condition.map { " if \($0)" } ?? ""))
   }

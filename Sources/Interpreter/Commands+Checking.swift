@@ -40,14 +40,14 @@ extension CommandTable {
       examples: ["bptt seed", "gradcheck", "bptt correct"], completion: .words(["seed", "correct"]),
       run: { i, args in
         guard args.words.count == 1, let v = BPTTVariant(rawValue: args.words[0]) else {
-          throw CommandError("usage: bptt seed|correct")
+          throw args.usageError()
         }
-        i.variant = v
+        i.session.variant = v
         i.say(
           v == .seed
             ? "bptt seed: the tutorial's backward, with h[T] for every h[t] and h[0] for every h[t-1]"
             : "bptt correct: each step uses its own h[t] and h[t-1]")
-        i.rebuild(reason: " with bptt \(v.rawValue)")
+        i.announcePass(" with bptt \(v.rawValue)")
       }),
     CommandSpec(
       name: "update", aliases: [], group: .checking, usage: "update [LR] [clip C]",
@@ -74,16 +74,15 @@ extension CommandTable {
         }
         if !rest.isEmpty {
           guard rest.count == 2, rest.first == "clip", let c = Double(rest.last!), c > 0 else {
-            throw CommandError("usage: update [LR] [clip C]")
+            throw args.usageError()
           }
           clipping = .value(c)
         }
         let before = trace.loss
         var optimizer = Optimizer.sgd(learningRate: rate)
-        var parameters = i.model.parameters
+        var parameters = i.session.model.parameters
         optimizer.update(&parameters, with: clipping.apply(to: trace.gradients))
-        i.model.parameters = parameters
-        i.rebuild(announce: false)
+        i.session.model.parameters = parameters
         let after = try i.requireTrace().0.loss
         i.say(
           "SGD step, learning rate \(i.style.number(rate))\(clipping == .off ? "" : ", gradients clipped to ±\(rest.last!)"): "
@@ -95,9 +94,9 @@ extension CommandTable {
 extension Interpreter {
   func gradcheck(_ args: Arguments) throws {
     let (trace, cursor) = try requireTrace()
-    var settings = checkSettings
+    var settings = session.check
     let (eps, afterEps) = try args.option("eps")
-    let (tol, words) = try Arguments(raw: afterEps.joined(separator: " "), command: args.command).option("tol")
+    let (tol, words) = try Arguments(raw: afterEps.joined(separator: " "), spec: args.spec).option("tol")
     if let eps {
       guard let e = Double(eps), e > 0, e.isFinite else {
         throw CommandError("--eps needs a positive number, not '\(eps)'")
@@ -122,46 +121,35 @@ extension Interpreter {
     let first = words.first ?? ""
     switch first {
     case "":
-      report(try checker.checkAll(cancellation: cancellation), settings)
+      emitCheck(.parameters(try checker.checkAll(cancellation: cancellation)), settings)
     case "sample":
       guard words.count >= 2, let k = Int(words[1]), k >= 1 else {
-        throw CommandError("usage: gradcheck sample K [seed S]")
+        throw args.usageError()
       }
-      report(try checker.checkSample(k, seed: try seed(after: 2), cancellation: cancellation), settings)
+      emitCheck(.parameters(try checker.checkSample(k, seed: try seed(after: 2), cancellation: cancellation)), settings)
     case "direction":
       let d = checker.checkDirection(seed: try seed(after: 1))
-      say("direction v: seeded unit vector over all \(model.parameters.elementCount) parameters (seed \(d.seed))")
-      elementDetail(d.check, analyticName: "∇L·v", settings: settings)
+      say(
+        "direction v: seeded unit vector over all \(session.model.parameters.elementCount) parameters (seed \(d.seed))")
+      emitCheck(.element(d.check, analyticName: "∇L·v"), settings)
     case "sweep":
       guard words.count == 2 else {
-        throw CommandError("usage: gradcheck sweep ELEMENT (e.g. gradcheck sweep Whh[0,1])")
+        throw args.usageError()
       }
       let (parameter, index) = try parameterElement(words[1])
-      let rows = checker.sweep(parameter, index: index)
-      say("ε sweep for \(rows[0].label): analytic \(style.scientific(rows[0].analytic))")
-      say("  ε        numeric          rel error")
-      let best = rows.min { $0.relativeError < $1.relativeError }!
-      for row in rows {
-        let bar = String(repeating: "#", count: max(0, min(40, Int((log10(max(row.relativeError, 1e-17)) + 17) * 2.5))))
-        say(
-          "  \(style.scientific(row.epsilon, digits: 1).padded(8)) \(style.scientific(row.numeric).padded(16)) \(style.scientific(row.relativeError, digits: 2).padded(9)) \(bar)"
-        )
-      }
-      say(
-        "smallest error at ε = \(style.scientific(best.epsilon, digits: 1)): truncation error grows above it (∝ ε²), rounding below it (∝ 1/ε)"
-      )
+      emitCheck(.sweep(checker.sweep(parameter, index: index)), settings)
     default:
       if let quantity = try intermediate(first, words, cursor) {
         let checks = try checker.checkIntermediate(quantity)
-        table(checks, title: "\(quantity) (perturbing the forward pass from inside)", settings: settings)
+        emitCheck(
+          .elements(checks, title: "\(renderer.name(quantity)) (perturbing the forward pass from inside)"), settings)
       } else if let parameter = Parameter(name: first), !first.hasPrefix("d"), words.count == 1 {
-        report(try checker.checkAll([parameter], cancellation: cancellation), settings)
+        emitCheck(.parameters(try checker.checkAll([parameter], cancellation: cancellation)), settings)
       } else if words.count == 1 && first.contains("[") {
         let (parameter, index) = try parameterElement(first)
-        elementDetail(
-          checker.checkElement(parameter, index: index), analyticName: "analytic (BPTT)", settings: settings)
+        emitCheck(.element(checker.checkElement(parameter, index: index), analyticName: "analytic (BPTT)"), settings)
       } else {
-        throw CommandError("usage: \(CommandTable.find("gradcheck")!.usage)")
+        throw args.usageError()
       }
     }
   }
@@ -200,7 +188,7 @@ extension Interpreter {
       }
       return Int(x)
     }
-    let m = model.parameters[parameter]
+    let m = session.model.parameters[parameter]
     let (i, j) = numbers.count == 2 ? (numbers[0], numbers[1]) : (numbers[0], 0)
     guard i < m.rows && j < m.cols && (numbers.count == 2 || m.cols == 1) else {
       throw CommandError("\(text) is outside \(name), which is \(m.shapeDescription)")
@@ -208,65 +196,7 @@ extension Interpreter {
     return (parameter, i * m.cols + j)
   }
 
-  private func verdict(_ passed: Bool) -> String { passed ? style.good("PASS") : style.bad("FAIL") }
-
-  private func elementDetail(_ c: ElementCheck, analyticName: String, settings: CheckSettings) {
-    let e = style.scientific
-    say("\(c.label)   ε = \(e(c.epsilon, 1))")
-    say("  L(θ+ε)             \(e(c.lossPlus, 12))")
-    say("  L(θ−ε)             \(e(c.lossMinus, 12))")
-    say("  numeric            \(e(c.numeric, 10))   = (L(θ+ε) − L(θ−ε)) / 2ε")
-    say("  \(analyticName.padded(18)) \(e(c.analytic, 10))")
-    say("  relative error     \(e(c.relativeError, 2))   |a−n| = \(e(c.absoluteError, 2))")
-    say(
-      "\(verdict(c.passed))  (relative error ≤ \(e(settings.relativeTolerance, 1)) or |a−n| ≤ \(e(settings.absoluteTolerance, 1)))"
-    )
-    if !c.passed { failedCheck = true }
-  }
-
-  private func table(_ checks: [ElementCheck], title: String, settings: CheckSettings) {
-    say(title)
-    say("  element".padded(22) + "analytic".padded(16) + "numeric".padded(16) + "rel error".padded(11) + "verdict")
-    for c in checks {
-      say(
-        "  " + c.label.padded(20) + style.scientific(c.analytic).padded(16) + style.scientific(c.numeric).padded(16)
-          + style.scientific(c.relativeError, digits: 2).padded(11) + verdict(c.passed))
-    }
-    let failed = checks.count { !$0.passed }
-    summary(failed: failed, of: checks.count, unit: "element", worst: checks.map(\.relativeError).max() ?? 0, settings)
-  }
-
-  private func report(_ reports: [ParameterCheck], _ settings: CheckSettings) {
-    say(
-      "  parameter".padded(12) + "checked".padded(9) + "worst element".padded(18) + "analytic".padded(16)
-        + "numeric".padded(16)
-        + "rel error".padded(11) + "verdict")
-    for r in reports {
-      let w = r.worst
-      say(
-        "  " + r.parameter.name.padded(10) + String(r.checked).padded(9) + w.label.padded(18)
-          + style.scientific(w.analytic).padded(16)
-          + style.scientific(w.numeric).padded(16) + style.scientific(w.relativeError, digits: 2).padded(11)
-          + verdict(r.passed)
-          + (r.failed > 0 ? "  (\(r.failed) failed)" : ""))
-    }
-    let failed = reports.count { !$0.passed }
-    summary(
-      failed: failed, of: reports.count, unit: "parameter", worst: reports.map(\.worst.relativeError).max() ?? 0,
-      settings)
-  }
-
-  private func summary(failed: Int, of count: Int, unit: String, worst: Double, _ settings: CheckSettings) {
-    let e = style.scientific
-    let limits =
-      "tolerance \(e(settings.relativeTolerance, 1)), floor \(e(settings.absoluteTolerance, 1)), ε \(e(settings.epsilon, 1)), bptt \(variant.rawValue)"
-    if failed == 0 {
-      say(
-        "\(verdict(true)): all \(count) \(unit)\(count == 1 ? "" : "s") agree (worst relative error \(e(worst, 2)); \(limits))"
-      )
-    } else {
-      say("\(verdict(false)): \(failed) of \(count) \(unit)\(count == 1 ? "" : "s") disagree (\(limits))")
-      failedCheck = true
-    }
+  private func emitCheck(_ kind: CheckReport.Kind, _ settings: CheckSettings) {
+    emit(.check(CheckReport(kind: kind, settings: settings, variant: session.variant)))
   }
 }

@@ -24,19 +24,8 @@ extension CommandTable {
       ],
       completion: .expression,
       run: { i, args in
-        guard !args.raw.isEmpty else { throw CommandError("usage: print EXPRESSION (e.g. print h[1])") }
-        let value = try i.evaluate(args.raw)
-        let lines = i.style.block(value)
-        if value.count > 1 && lines.count == 1 {
-          i.say(
-            "\(args.raw) = \(lines[0])"
-              + (value.cols == 1 && value.rows > 1 ? i.style.dim("  (\(value.shapeDescription))") : ""))
-        } else if lines.count == 1 {
-          i.say("\(args.raw) = \(lines[0])")
-        } else {
-          i.say("\(args.raw) =  " + i.style.dim("(\(value.shapeDescription))"))
-          for line in lines { i.say("  " + line) }
-        }
+        guard !args.raw.isEmpty else { throw args.usageError() }
+        i.emit(.value(expression: args.raw, value: try i.evaluate(args.raw)))
       }),
     CommandSpec(
       name: "explain", aliases: [], group: .inspecting, usage: "explain ELEMENT",
@@ -47,29 +36,32 @@ extension CommandTable {
         dWhy[1,2], dbh[0], dby[1] (a gradient as its sum of per-step contributions).
         """,
       examples: ["explain h[1][0]", "explain dWhh[0,1]"], completion: .expression,
-      run: { i, args in try i.explain(args.raw) }),
+      run: { i, args in try i.explain(args) }),
     CommandSpec(
-      name: "info", aliases: ["i"], group: .inspecting, usage: "info model|data|step|breakpoints|display",
+      name: "info", aliases: ["i"], group: .inspecting, usage: "info model|data|step|breakpoints|watches|display",
       summary: "describe the model, the data, the cursor, the breakpoints or the displays",
       details: """
-        info model: sizes, parameters, loss, BPTT variant. info data: inputs and targets step by \
-        step. info step: where the cursor is and the equation there. info breakpoints: \
-        breakpoints and watches. info display: the displays.
+        info model: sizes, parameters, loss, BPTT variant, training and check settings. info \
+        data: inputs and targets step by step. info step: where the cursor is and the equation \
+        there. info breakpoints (or info watches): breakpoints and watches. info display: the \
+        displays.
         """,
-      examples: ["info model", "info step"], completion: .words(["model", "data", "step", "breakpoints", "display"]),
+      examples: ["info model", "info step"],
+      completion: .words(["model", "data", "step", "breakpoints", "watches", "display"]),
       run: { i, args in
-        switch args.words.first ?? "" {
+        guard args.words.count <= 1 else { throw args.usageError() }
+        switch args.words.first ?? "model" {
         case "model": i.infoModel()
         case "data": try i.infoData()
         case "step":
           _ = try i.requireTrace()
           i.say(
-            "at \(i.cursorDescription) of a pass over \(i.trace!.steps) steps (bptt \(i.variant.rawValue), loss \(i.loss.rawValue))"
+            "at \(i.cursorDescription) of a pass over \(i.trace!.steps) steps (bptt \(i.session.variant.rawValue), loss \(i.session.loss.rawValue))"
           )
           i.showStop()
-        case "breakpoints", "break", "b", "watch", "watches": i.infoBreakpoints()
+        case "breakpoints", "watches": i.infoBreakpoints()
         case "display": i.showDisplays()
-        default: throw CommandError("usage: info model|data|step|breakpoints|display")
+        default: throw args.usageError()
         }
       }),
     CommandSpec(
@@ -90,11 +82,11 @@ extension CommandTable {
 
 extension Interpreter {
   func infoModel() {
-    let p = model.parameters
+    let p = session.model.parameters
     say(
-      "vanilla RNN: input size \(model.inputSize), hidden size H = \(model.hiddenSize), output size \(model.outputSize); "
-        + "loss \(loss.rawValue); bptt \(variant.rawValue)")
-    if let vocabulary {
+      "vanilla RNN: input size \(session.model.inputSize), hidden size H = \(session.model.hiddenSize), output size \(session.model.outputSize); "
+        + "loss \(session.loss.rawValue); bptt \(session.variant.rawValue)")
+    if let vocabulary = session.vocabulary {
       say(
         "vocabulary (\(vocabulary.count)): " + vocabulary.indices.map { "\($0)=\(symbol($0))" }.joined(separator: " "))
     }
@@ -102,32 +94,46 @@ extension Interpreter {
       let m = p[parameter]
       say("  \(parameter.name.padded(4)) \(m.shapeDescription.padded(8)) " + style.inline(m))
     }
-    say("  h0   \("\(model.hiddenSize)×1".padded(8)) " + style.inline(Matrix(column: model.h0)))
+    say("  h0   \("\(session.model.hiddenSize)×1".padded(8)) " + style.inline(Matrix(column: session.model.h0)))
     say("  \(p.elementCount) parameters")
+    let t = session.training
+    let clip =
+      switch t.clipping {
+      case .off: "off"
+      case .value(let c): "each element to ±\(style.number(c))"
+      case .norm(let c): "global norm to \(style.number(c))"
+      }
+    say(
+      "train: optimizer \(t.optimizer.rawValue), learning rate \(style.number(t.learningRate)), clip \(clip), "
+        + "seqlen \(t.sequenceLength)")
+    let c = session.check
+    say(
+      "gradcheck: ε \(style.number(c.epsilon)), tolerance \(style.number(c.relativeTolerance)), "
+        + "floor \(style.number(c.absoluteTolerance))")
   }
 
   func infoData() throws {
-    guard let pendingInputs else {
+    guard let inputs = session.inputs else {
       throw CommandError("there is no data: give inputs and targets, or text (e.g. text hello)")
     }
     let steps: Int
-    switch pendingInputs {
+    switch inputs {
     case .indices(let i): steps = i.count
     case .vectors(let m): steps = m.rows
     }
     say(
-      "\(steps) input steps; loss \(loss.rawValue)"
-        + (data == nil ? style.bad("  (targets missing or of another length)") : ""))
+      "\(steps) input steps; loss \(session.loss.rawValue)"
+        + (session.data == nil ? style.bad("  (targets missing or of another length)") : ""))
     for r in 0..<steps {
       var line = "  t=\(r + 1)  x: "
-      switch pendingInputs {
+      switch inputs {
       case .indices(let i): line += "\(symbol(i[r])) (\(i[r]))"
       case .vectors(let m): line += style.inline(Matrix(rows: 1, cols: m.cols, m.row(r)))
       }
-      if let pendingTargets {
-        switch pendingTargets {
+      if let targets = session.targets {
+        switch targets {
         case .indices(let i) where r < i.count:
-          line += "  target: \(vocabulary == nil ? "" : symbol(i[r]) + " ")(\(i[r]))"
+          line += "  target: \(session.vocabulary == nil ? "" : symbol(i[r]) + " ")(\(i[r]))"
         case .vectors(let m) where r < m.rows:
           line += "  target: " + style.inline(Matrix(rows: 1, cols: m.cols, m.row(r)))
         default: break
@@ -138,12 +144,12 @@ extension Interpreter {
   }
 
   func infoBreakpoints() {
-    if breakpoints.all.isEmpty && watches.isEmpty {
+    if session.breakpoints.all.isEmpty && session.watches.isEmpty {
       say("no breakpoints or watches")
       return
     }
     say("Num  Type        On   Hits  Where")
-    var rows: [(Int, String)] = breakpoints.all.map { b in
+    var rows: [(Int, String)] = session.breakpoints.all.map { b in
       let kind = b.temporary ? "tbreak" : "breakpoint"
       let at = (b.place.text.isEmpty ? "end of every step" : b.place.text) + (b.condition.map { " if \($0)" } ?? "")
       return (
@@ -151,7 +157,7 @@ extension Interpreter {
         "\(String(b.number).padded(4)) \(kind.padded(11)) \((b.enabled ? "y" : "n").padded(4)) \(String(b.hits).padded(5)) \(at)"
       )
     }
-    rows += watches.map { w in
+    rows += session.watches.map { w in
       (w.number, "\(String(w.number).padded(4)) \("watch".padded(11)) \("y".padded(4)) \("".padded(5)) \(w.text)")
     }
     for (_, line) in rows.sorted(by: { $0.0 < $1.0 }) { say(line) }
@@ -159,7 +165,7 @@ extension Interpreter {
 
   func set(_ args: Arguments) throws {
     let words = args.words
-    guard words.count == 2 else { throw CommandError("usage: \(CommandTable.find("set")!.usage)") }
+    guard words.count == 2 else { throw args.usageError() }
     func positive(_ text: String) throws -> Double {
       guard let x = Double(text), x.isFinite, x > 0 else { throw CommandError("'\(text)' is not a positive number") }
       return x
@@ -172,13 +178,13 @@ extension Interpreter {
       style.precision = n
       say("numbers now print with \(n) significant digits")
     case "eps":
-      checkSettings.epsilon = try positive(words[1])
+      session.check.epsilon = try positive(words[1])
       say("gradient checks now use ε = \(words[1])")
     case "tol":
-      checkSettings.relativeTolerance = try positive(words[1])
+      session.check.relativeTolerance = try positive(words[1])
       say("gradient checks now pass at relative error ≤ \(words[1])")
     case "floor":
-      checkSettings.absoluteTolerance = try positive(words[1])
+      session.check.absoluteTolerance = try positive(words[1])
       say("gradient checks now pass at absolute difference ≤ \(words[1])")
     default:
       try setElement(words[0], words[1])
@@ -201,30 +207,30 @@ extension Interpreter {
       return Int(x)
     }
     if name == "h0" {
-      guard indices.count == 1, indices[0] < model.hiddenSize else {
-        throw CommandError("h0 has elements 0..<\(model.hiddenSize)")
+      guard indices.count == 1, indices[0] < session.model.hiddenSize else {
+        throw CommandError("h0 has elements 0..<\(session.model.hiddenSize)")
       }
-      var h0 = model.h0
+      var h0 = session.model.h0
       let old = h0[indices[0]]
       h0[indices[0]] = value
-      try model.setH0(h0)
+      try session.model.setH0(h0)
       say("h0[\(indices[0])]: \(style.number(old)) → \(style.number(value))")
-      rebuild(reason: " after set")
+      announcePass(" after set")
       return
     }
     guard let parameter = Parameter.allCases.first(where: { $0.name == name }) else {
       throw CommandError(
         "'\(name)' is not a parameter: set one of \(ExpressionNames.parameters.joined(separator: " ")) or h0")
     }
-    var m = model.parameters[parameter]
+    var m = session.model.parameters[parameter]
     let (i, j) = indices.count == 2 ? (indices[0], indices[1]) : (indices[0], 0)
     guard i < m.rows && j < m.cols && (indices.count == 2 || m.cols == 1) else {
       throw CommandError("\(target) is outside \(name), which is \(m.shapeDescription)")
     }
     let old = m[i, j]
     m[i, j] = value
-    model.parameters[parameter] = m
+    session.model.parameters[parameter] = m
     say("\(target): \(style.number(old)) → \(style.number(value))")
-    rebuild(reason: " after set")
+    announcePass(" after set")
   }
 }

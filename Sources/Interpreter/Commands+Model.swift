@@ -26,7 +26,7 @@ extension CommandTable {
         """,
       examples: ["load hello.json", "load min-char-rnn.npz"], completion: .file,
       run: { i, args in
-        guard !args.raw.isEmpty else { throw CommandError("usage: load FILE") }
+        guard !args.raw.isEmpty else { throw args.usageError() }
         let path = i.expandPath(args.raw)
         let file: ModelFile
         if path.hasSuffix(".json") {
@@ -36,21 +36,21 @@ extension CommandTable {
         } else {
           throw CommandError("\(args.raw): rnnstep reads .json and .npz model files")
         }
-        i.model = file.model
-        i.vocabulary = file.vocabulary
-        if path.hasSuffix(".json") { i.loss = file.loss }
+        i.session.model = file.model
+        i.session.vocabulary = file.vocabulary
+        if path.hasSuffix(".json") { i.session.loss = file.loss }
         if let data = file.data {
-          i.pendingInputs = data.inputs
-          i.pendingTargets = data.targets
-        } else if let data = i.data, (try? data.validate(for: file.model, loss: i.loss)) == nil {
-          i.pendingInputs = nil
-          i.pendingTargets = nil
+          i.session.inputs = data.inputs
+          i.session.targets = data.targets
+        } else if let data = i.session.data, (try? data.validate(for: file.model, loss: i.session.loss)) == nil {
+          i.session.inputs = nil
+          i.session.targets = nil
         }
         i.cursor = nil
         i.say(
-          "loaded \(args.raw): H = \(i.model.hiddenSize), input \(i.model.inputSize), output \(i.model.outputSize), loss \(i.loss.rawValue)"
+          "loaded \(args.raw): H = \(i.session.model.hiddenSize), input \(i.session.model.inputSize), output \(i.session.model.outputSize), loss \(i.session.loss.rawValue)"
         )
-        i.rebuild(reason: " for the loaded model")
+        i.announcePass(" for the loaded model")
       }),
     CommandSpec(
       name: "save", aliases: [], group: .model, usage: "save FILE",
@@ -58,8 +58,9 @@ extension CommandTable {
       details: "The file is written whole or not at all: a temporary file is renamed over the target.",
       examples: ["save hello.json", "save hello.npz"], completion: .file,
       run: { i, args in
-        guard !args.raw.isEmpty else { throw CommandError("usage: save FILE") }
-        let file = ModelFile(model: i.model, vocabulary: i.vocabulary, loss: i.loss, data: i.data)
+        guard !args.raw.isEmpty else { throw args.usageError() }
+        let file = ModelFile(
+          model: i.session.model, vocabulary: i.session.vocabulary, loss: i.session.loss, data: i.session.data)
         if args.raw.hasSuffix(".json") {
           try JSONModelFormat.write(file, to: i.expandPath(args.raw))
         } else if args.raw.hasSuffix(".npz") {
@@ -67,7 +68,7 @@ extension CommandTable {
         } else {
           throw CommandError("\(args.raw): rnnstep writes .json and .npz model files")
         }
-        i.say("saved \(args.raw)")
+        i.emit(.fileWritten(path: args.raw, contents: .model))
       }),
     CommandSpec(
       name: "inputs", aliases: [], group: .model, usage: "inputs I1 I2 … | inputs [v,v] [v,v] …",
@@ -78,7 +79,7 @@ extension CommandTable {
         """,
       examples: ["inputs 0 1 2 2", "inputs [0.5, 1] [0, -1] [1, 1]"], completion: .none,
       run: { i, args in
-        i.pendingInputs =
+        i.session.inputs =
           try i.parseSteps(args.raw, what: "inputs").map { .indices($0) }
           ?? .vectors(try i.parseVectors(args.raw, what: "inputs"))
         i.dataChanged("inputs")
@@ -89,7 +90,7 @@ extension CommandTable {
       details: "Indices are classes for softmax (or one-hot targets for squared error); vectors need loss squared.",
       examples: ["targets 1 2 2 3", "targets [1] [0] [0.5]"], completion: .none,
       run: { i, args in
-        i.pendingTargets =
+        i.session.targets =
           try i.parseSteps(args.raw, what: "targets").map { .indices($0) }
           ?? .vectors(try i.parseVectors(args.raw, what: "targets"))
         i.dataChanged("targets")
@@ -104,7 +105,7 @@ extension CommandTable {
         """,
       examples: ["text hello", "text hell"], completion: .none,
       run: { i, args in
-        guard let vocabulary = i.vocabulary else {
+        guard let vocabulary = i.session.vocabulary else {
           throw CommandError("this model has no vocabulary: use inputs and targets (or load a character model)")
         }
         var text = args.raw
@@ -123,14 +124,13 @@ extension CommandTable {
           }
           indices.append(index)
         }
-        i.pendingInputs = .indices(Array(indices.dropLast()))
-        i.pendingTargets = .indices(Array(indices.dropFirst()))
-        i.stream = nil
-        i.trainer = nil
+        i.session.inputs = .indices(Array(indices.dropLast()))
+        i.session.targets = .indices(Array(indices.dropFirst()))
+        i.session.stream = nil
         i.say(
           "text \"\(text)\": \(indices.count - 1) steps, inputs \(indices.dropLast().map(String.init).joined(separator: " ")), targets \(indices.dropFirst().map(String.init).joined(separator: " "))"
         )
-        i.rebuild(reason: " for the new data")
+        i.announcePass(" for the new data")
       }),
     CommandSpec(
       name: "h0", aliases: [], group: .model, usage: "h0 V1 … VH | h0 zero",
@@ -141,7 +141,7 @@ extension CommandTable {
         let words = args.words
         let values: [Double]
         if words == ["zero"] {
-          values = Array(repeating: 0, count: i.model.hiddenSize)
+          values = Array(repeating: 0, count: i.session.model.hiddenSize)
         } else {
           values = try words.map { w in
             guard let x = Double(w.trimmingCharacters(in: CharacterSet(charactersIn: ","))), x.isFinite else {
@@ -150,9 +150,9 @@ extension CommandTable {
             return x
           }
         }
-        try i.model.setH0(values)
+        try i.session.model.setH0(values)
         i.say("h0 = \(i.style.inline(Matrix(column: values)))")
-        i.rebuild(reason: " with the new h0")
+        i.announcePass(" with the new h0")
       }),
     CommandSpec(
       name: "loss", aliases: [], group: .model, usage: "loss softmax|squared",
@@ -164,13 +164,12 @@ extension CommandTable {
       examples: ["loss squared"], completion: .words(LossKind.allCases.map(\.rawValue)),
       run: { i, args in
         guard args.words.count == 1, let kind = LossKind(rawValue: args.words[0]) else {
-          throw CommandError("usage: loss softmax|squared")
+          throw args.usageError()
         }
-        i.loss = kind
-        i.trainer = nil
+        i.session.loss = kind
         i.say("loss \(kind.rawValue)")
         i.cursor = nil
-        i.rebuild(reason: " with loss \(kind.rawValue)")
+        i.announcePass(" with loss \(kind.rawValue)")
       }),
   ]
 }
@@ -235,8 +234,7 @@ extension Interpreter {
   /// After inputs or targets change: record the pass when both fit, or say what is missing.
   /// Data given by hand replace a corpus or series: train then uses them.
   func dataChanged(_ what: String) {
-    stream = nil
-    trainer = nil
+    session.stream = nil
     let count = { (i: SequenceData.Inputs?) -> Int? in
       switch i {
       case .indices(let v): v.count
@@ -245,43 +243,41 @@ extension Interpreter {
       }
     }
     let targetCount: Int? =
-      switch pendingTargets {
+      switch session.targets {
       case .indices(let v): v.count
       case .vectors(let m): m.rows
       case nil: nil
       }
-    let inputCount = count(pendingInputs)
+    let inputCount = count(session.inputs)
     say("\(what): \(what == "inputs" ? inputCount! : targetCount!) steps")
     if let inputCount, let targetCount, inputCount != targetCount {
       say(
         style.dim(
           "(\(inputCount) inputs but \(targetCount) targets: give the \(what == "inputs" ? "targets" : "inputs") to match)"
         ))
-      trace = nil
       cursor = nil
       return
     }
-    if let data {
+    if let data = session.data {
       do {
-        try data.validate(for: model, loss: loss)
+        try data.validate(for: session.model, loss: session.loss)
       } catch {
         say(style.bad("these do not fit the model: ") + describeError(error))
-        trace = nil
         cursor = nil
         return
       }
     }
-    rebuild(reason: " for the new data")
+    announcePass(" for the new data")
   }
 
   func newModel(_ args: Arguments) throws {
     var words = args.words
     guard let first = words.first, let h = Int(first) else {
-      throw CommandError("usage: \(CommandTable.find("new")!.usage)")
+      throw args.usageError()
     }
     words.removeFirst()
-    var input = vocabulary?.count ?? model.inputSize
-    var output = vocabulary?.count ?? model.outputSize
+    var input = session.vocabulary?.count ?? session.model.inputSize
+    var output = session.vocabulary?.count ?? session.model.outputSize
     var seed: UInt64 = 1
     var scale = 0.01
     while !words.isEmpty {
@@ -305,15 +301,15 @@ extension Interpreter {
         throw CommandError("'\(key)' is not an option of new (input, output, seed, scale)")
       }
     }
-    model = try RNN(inputSize: input, hiddenSize: h, outputSize: output, seed: seed, scale: scale)
-    if let v = vocabulary, v.count != input || v.count != output { vocabulary = nil }
+    session.model = try RNN(inputSize: input, hiddenSize: h, outputSize: output, seed: seed, scale: scale)
+    if let v = session.vocabulary, v.count != input || v.count != output { session.vocabulary = nil }
     cursor = nil
     say("new model: H = \(h), input \(input), output \(output), seed \(seed), weights randn × \(style.number(scale))")
-    if let data, (try? data.validate(for: model, loss: loss)) == nil {
-      pendingInputs = nil
-      pendingTargets = nil
+    if let data = session.data, (try? data.validate(for: session.model, loss: session.loss)) == nil {
+      session.inputs = nil
+      session.targets = nil
       say(style.dim("(the data no longer fit and were dropped: give inputs and targets)"))
     }
-    rebuild(reason: " for the new model")
+    announcePass(" for the new model")
   }
 }

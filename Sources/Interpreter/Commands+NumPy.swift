@@ -9,31 +9,31 @@ extension CommandTable {
       name: "export", aliases: [], group: .model, usage: "export FILE.npz",
       summary: "write the gradients, the loss and the whole trace as NumPy arrays",
       details: """
-        Arrays: dWxh dWhh dWhy dbh dby (min-char-rnn's shapes), loss (a 0-d array), and the \\
-        trace one row per step: xs (T×Vin), hs ((T+1)×H, starting with h0), ys, ps (softmax \\
+        Arrays: dWxh dWhh dWhy dbh dby (min-char-rnn's shapes), loss (a 0-d array), and the \
+        trace one row per step: xs (T×Vin), hs ((T+1)×H, starting with h0), ys, ps (softmax \
         only), dy (T×V), dh, dh_raw, dh_next (T×H). np.load reads it.
         """,
       examples: ["export run.npz"], completion: .file,
       run: { i, args in
-        guard args.raw.hasSuffix(".npz") else { throw CommandError("usage: export FILE.npz") }
+        guard args.raw.hasSuffix(".npz") else { throw args.usageError() }
         let (trace, _) = try i.requireTrace()
         let arrays = i.exportArrays(trace)
         try NPZ.write(arrays.map { (name: $0.0, array: $0.1) }, to: i.expandPath(args.raw))
-        i.say("exported \(arrays.map(\.0).joined(separator: " ")) to \(args.raw)")
+        i.emit(.fileWritten(path: args.raw, contents: .arrays(arrays.map(\.0))))
       }),
     CommandSpec(
       name: "compare", aliases: [], group: .checking, usage: "compare FILE.npz",
       summary: "compare your own NumPy gradients (and trace arrays) with rnnstep's",
       details: """
-        Reads the arrays of FILE.npz named like export's (dWxh dWhh dWhy dbh dby, loss, xs hs ys \\
-        ps dy dh dh_raw dh_next; biases may be (n,) or (n, 1); hs may leave out h0) and reports \\
-        for each the largest absolute and relative difference and where, with PASS or FAIL \\
-        (relative difference ≤ 1e-6 or absolute ≤ 1e-8, as gradcheck). A FAIL makes a script \\
+        Reads the arrays of FILE.npz named like export's (dWxh dWhh dWhy dbh dby, loss, xs hs ys \
+        ps dy dh dh_raw dh_next; biases may be (n,) or (n, 1); hs may leave out h0) and reports \
+        for each the largest absolute and relative difference and where, with PASS or FAIL \
+        (relative difference ≤ 1e-6 or absolute ≤ 1e-8, as gradcheck). A FAIL makes a script \
         exit non-zero.
         """,
       examples: ["compare mine.npz"], completion: .file,
       run: { i, args in
-        guard args.raw.hasSuffix(".npz") else { throw CommandError("usage: compare FILE.npz") }
+        guard args.raw.hasSuffix(".npz") else { throw args.usageError() }
         let (trace, _) = try i.requireTrace()
         let theirs = try NPZ.read(path: i.expandPath(args.raw))
         try i.compare(theirs, with: i.exportArrays(trace), file: args.raw)
@@ -65,10 +65,7 @@ extension Interpreter {
         "\(file) has none of the arrays compare knows (\(ours.map(\.0).joined(separator: " "))); it has \(theirs.keys.sorted().joined(separator: " "))"
       )
     }
-    say(
-      "  array".padded(11) + "shape".padded(12) + "max |diff|".padded(13) + "max rel diff".padded(14) + "at".padded(10)
-        + "verdict")
-    var failed = 0
+    var rows: [ComparisonReport.Row] = []
     for (name, mine) in known {
       var their = theirs[name]!
       // Biases as (n,), hs without h0: the same numbers in another shape.
@@ -83,10 +80,10 @@ extension Interpreter {
         their = NumPyArray(shape: mine.shape, values: Array(mine.values.prefix(mine.shape[1])) + their.values)
       }
       guard their.shape == mine.shape else {
-        failed += 1
-        say(
-          "  " + name.padded(9) + "\(their.shape)".padded(12) + style.bad("FAIL")
-            + "  shape \(their.shape), rnnstep's is \(mine.shape)")
+        rows.append(
+          .init(
+            name: name, shape: mine.shape, theirShape: their.shape, maxAbsolute: .nan, maxRelative: .nan, worstIndex: 0,
+            passed: false))
         continue
       }
       var worstAbs = 0.0
@@ -97,30 +94,19 @@ extension Interpreter {
         let d = abs(a - b)
         let r = relativeError(a, b)
         // The same verdict as gradcheck's.
-        if !checkSettings.passes(analytic: a, numeric: b) { passed = false }
+        if !session.check.passes(analytic: a, numeric: b) { passed = false }
         if d > worstAbs || d.isNaN {
           worstAbs = d
           worstIndex = k
         }
-        worstRel = max(worstRel, d <= checkSettings.absoluteTolerance ? 0 : r)
+        worstRel = max(worstRel, d <= session.check.absoluteTolerance ? 0 : r)
       }
-      if !passed { failed += 1 }
-      let at =
-        mine.shape.count == 2
-        ? "[\(worstIndex / mine.shape[1]),\(worstIndex % mine.shape[1])]" : mine.shape.isEmpty ? "" : "[\(worstIndex)]"
-      say(
-        "  " + name.padded(9) + mine.shape.map(String.init).joined(separator: "×").padded(12)
-          + style.scientific(worstAbs, digits: 2).padded(13) + style.scientific(worstRel, digits: 2).padded(14)
-          + at.padded(10)
-          + (passed ? style.good("PASS") : style.bad("FAIL")))
+      rows.append(
+        .init(
+          name: name, shape: mine.shape, theirShape: their.shape, maxAbsolute: worstAbs, maxRelative: worstRel,
+          worstIndex: worstIndex, passed: passed))
     }
     let skipped = theirs.keys.filter { key in !ours.contains { $0.0 == key } }.sorted()
-    if !skipped.isEmpty { say(style.dim("  (not compared: \(skipped.joined(separator: " ")))")) }
-    if failed == 0 {
-      say(style.good("PASS") + ": \(known.count) arrays agree with rnnstep's (bptt \(variant.rawValue))")
-    } else {
-      say(style.bad("FAIL") + ": \(failed) of \(known.count) arrays differ from rnnstep's (bptt \(variant.rawValue))")
-      failedCheck = true
-    }
+    emit(.comparison(ComparisonReport(rows: rows, skipped: skipped, variant: session.variant)))
   }
 }

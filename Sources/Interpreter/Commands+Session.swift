@@ -9,14 +9,14 @@ extension CommandTable {
       examples: ["help", "help break"], completion: .commands,
       run: { i, args in
         guard let name = args.words.first else {
-          i.output += CommandTable.helpListing(i.style)
+          i.emit(.text(CommandTable.helpListing(i.style)))
           return
         }
         guard let spec = find(name) else {
           let suggestion = closest(name, among: allNames).map { "; did you mean '\($0)'?" } ?? ""
           throw CommandError("no command '\(name)'\(suggestion)")
         }
-        i.output += CommandTable.help(for: spec, i.style)
+        i.emit(.text(CommandTable.help(for: spec, i.style)))
       }),
     CommandSpec(
       name: "source", aliases: [], group: .session, usage: "source FILE",
@@ -24,7 +24,7 @@ extension CommandTable {
       details: "Lines starting with # are comments. An error stops the file and names the line.",
       examples: ["source setup.rnn"], completion: .file,
       run: { i, args in
-        guard !args.raw.isEmpty else { throw CommandError("usage: source FILE") }
+        guard !args.raw.isEmpty else { throw args.usageError() }
         guard i.sourceDepth < 8 else { throw CommandError("source files nest too deep (does one source itself?)") }
         let path = i.expandPath(args.raw)
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {

@@ -147,7 +147,6 @@ extension CommandTable {
       examples: ["run", "print loss"], completion: .none,
       run: { i, args in
         try args.none()
-        i.rebuild(announce: false)
         let (trace, cursor) = try i.requireTrace()
         i.cursor?.move(to: cursor.timeline.positions.count - 1)
         i.say(
@@ -211,7 +210,7 @@ extension Interpreter {
       throw CommandError(
         "\(equation.rawValue) is computed in the \(equation.phase.rawValue) pass, not \(phase.rawValue)")
     }
-    if place.equation == .p && loss == .squared {
+    if place.equation == .p && session.loss == .squared {
       throw CommandError("there is no p under squared error")
     }
     return place
@@ -233,43 +232,35 @@ extension Interpreter {
           : c.isAtStart ? "at the start: nothing is computed yet" : "the cursor stays at \(cursorDescription)")
       return
     }
-    for i in watches.indices { watches[i].last = try? evaluate(watches[i].expression) }
-    showPassed(from: before, to: c.index)
-    showStop()
+    for k in session.watches.indices { session.watches[k].last = try? evaluate(session.watches[k].expression) }
+    showStop(passedFrom: before)
   }
 
-  /// After a move over several equations forward, one line for each value computed on the way
-  /// (the last one is shown in full by the stop).
-  func showPassed(from before: Int, to after: Int) {
-    guard let trace, let cursor, after > before + 1 else { return }
-    let passed = cursor.timeline.positions[(before + 1)..<after]
-    if passed.count > 12 {
-      say(style.dim("(computed \(passed.count) equations on the way)"))
-      return
+  /// Reports the stop at the cursor, with what was computed on the way from `before` when the
+  /// cursor moved forward over several equations, then the displays.
+  func showStop(passedFrom before: Int? = nil) {
+    guard let trace, let cursor else { return }
+    var passed: [Position] = []
+    if let before, cursor.index > before + 1 {
+      passed = Array(cursor.timeline.positions[(before + 1)..<cursor.index])
     }
-    for p in passed { say(style.dim("  " + summaryLine(p, trace))) }
+    emit(
+      .stop(Stop(snapshot: Snapshot(trace: trace, cursor: cursor), vocabulary: session.vocabulary, passed: passed)))
+    showDisplays()
   }
 
-  /// One line for the value an equation computed: `h[2] = [0.1, 0.2, 0.3]`.
-  func summaryLine(_ p: Position, _ trace: Trace) -> String {
-    let r = p.t - 1
-    let row = { (m: Matrix) in Matrix(column: m.row(r)) }
-    let place = "\(p.phase.rawValue) t=\(p.t)"
-    switch p.equation {
-    case .a: return "\(place)  a[\(p.t)] = \(style.inline(row(trace.a)))"
-    case .h: return "\(place)  h[\(p.t)] = \(style.inline(trace.h(p.t)))"
-    case .y: return "\(place)  y[\(p.t)] = \(style.inline(row(trace.ys)))"
-    case .p: return "\(place)  p[\(p.t)] = \(style.inline(row(trace.ps!)))"
-    case .loss: return "\(place)  loss[\(p.t)] = \(style.number(trace.losses[r]))"
-    case .dy: return "\(place)  dy[\(p.t)] = \(style.inline(row(trace.dy)))"
-    case .dh: return "\(place)  dh[\(p.t)] = \(style.inline(row(trace.dh)))"
-    case .dhRaw: return "\(place)  dh_raw[\(p.t)] = \(style.inline(row(trace.dhRaw)))"
-    case .dhNext: return "\(place)  dh_next = \(style.inline(row(trace.dhNext)))"
-    case .dWhy, .dby, .dbh, .dWxh, .dWhh:
-      let parameter = p.equation.updatedGradient!
-      return
-        "\(place)  \(parameter.gradientName) += step \(p.t)'s part (norm \(style.number(trace.contribution(to: parameter, atStep: p.t).norm)))"
-    }
+  /// Reports the displays' values at the cursor.
+  func showDisplays() {
+    guard !session.displays.isEmpty else { return }
+    emit(
+      .displays(
+        session.displays.all.map { d in
+          let value: Result<Matrix, DisplayValue.DisplayError>
+          do { value = .success(try evaluate(d.text)) } catch {
+            value = .failure(.init(message: describeError(error)))
+          }
+          return DisplayValue(number: d.number, text: d.text, value: value)
+        }))
   }
 
   /// continue / reverse-continue: scan for a breakpoint whose condition holds or a watch that changes.
@@ -280,35 +271,35 @@ extension Interpreter {
     while forward ? c.index < last : c.index > -1 {
       c.move(to: c.index + (forward ? 1 : -1))
       cursor = c
-      if let reason = try stopReason(at: c) {
-        say(reason)
+      let reasons = try stopReasons(at: c)
+      if !reasons.isEmpty {
+        emit(.stopReason(reasons))
         showStop()
         return
       }
     }
     showStop()
-    say(style.dim(forward ? "(end of the pass)" : "(start of the pass)"))
+    note(forward ? "(end of the pass)" : "(start of the pass)")
   }
 
   /// Why to stop at this cursor, if at all: a changed watch, or a matching breakpoint whose
   /// condition holds.
-  func stopReason(at c: Cursor) throws -> String? {
-    var reasons: [String] = []
-    for i in watches.indices {
-      let now = try? evaluate(watches[i].expression)
-      if now != watches[i].last {
-        let old = watches[i].last.map(style.inline) ?? "(not computed)"
-        let new = now.map(style.inline) ?? "(not computed)"
-        reasons.append("watch \(watches[i].number): \(watches[i].text): \(old) → \(new)")
-        watches[i].last = now
+  func stopReasons(at c: Cursor) throws -> [StopReason] {
+    var reasons: [StopReason] = []
+    for k in session.watches.indices {
+      let now = try? evaluate(session.watches[k].expression)
+      let watch = session.watches[k]
+      if now != watch.last {
+        reasons.append(.watch(number: watch.number, text: watch.text, old: watch.last, new: now))
+        session.watches[k].last = now
       }
     }
-    guard let position = c.position else { return reasons.isEmpty ? nil : reasons.joined(separator: "\n") }
-    for b in breakpoints.candidates(at: position, in: c.timeline) {
+    guard let position = c.position else { return reasons }
+    for b in session.breakpoints.candidates(at: position, in: c.timeline) {
       if let condition = b.condition {
         let value: Matrix
         do { value = try evaluate(condition) } catch {
-          reasons.append("breakpoint \(b.number): its condition cannot be evaluated here: \(describeError(error))")
+          reasons.append(.conditionFailed(number: b.number, error: describeError(error)))
           continue
         }
         guard value.count == 1 else {
@@ -317,11 +308,9 @@ extension Interpreter {
         }
         if value.storage[0] == 0 { continue }
       }
-      breakpoints.hit(b.number)
-      reasons.append(
-        "breakpoint \(b.number)\(b.temporary ? " (temporary, now deleted)" : ""): \(b.place.text)"
-          + (b.condition.map { " if \($0)" } ?? ""))
+      session.breakpoints.hit(b.number)
+      reasons.append(.breakpoint(number: b.number, place: b.place, condition: b.condition, temporary: b.temporary))
     }
-    return reasons.isEmpty ? nil : reasons.joined(separator: "\n")
+    return reasons
   }
 }

@@ -8,8 +8,8 @@ extension CommandTable {
       name: "corpus", aliases: [], group: .training, usage: "corpus FILE",
       summary: "a text file as character data; its sorted distinct characters are the vocabulary",
       details: """
-        The text becomes a stream: input t is character t, target t the character after it. \\
-        The pass shows its first seqlen characters. A model of another size than the \\
+        The text becomes a stream: input t is character t, target t the character after it. \
+        The pass shows its first seqlen characters. A model of another size than the \
         vocabulary waits for new H, which sizes one for it.
         """,
       examples: ["corpus input.txt", "new 100"], completion: .file,
@@ -24,8 +24,7 @@ extension CommandTable {
         guard t <= SequenceData.maximumLength else {
           throw CommandError("seqlen \(t) is more than \(SequenceData.maximumLength)")
         }
-        i.sequenceLength = t
-        i.trainer = nil
+        i.session.training.sequenceLength = t
         i.say("seqlen \(t)")
         try i.showChunk()
       }),
@@ -33,8 +32,8 @@ extension CommandTable {
       name: "series", aliases: [], group: .training, usage: "series FILE.csv",
       summary: "numeric sequences from a CSV file: one step per row, input columns then target columns",
       details: """
-        The first row names the columns; columns whose name starts with target (or y) are \\
-        targets, the others inputs (without such names, the last column is the target). The loss \\
+        The first row names the columns; columns whose name starts with target (or y) are \
+        targets, the others inputs (without such names, the last column is the target). The loss \
         becomes squared error.
         """,
       examples: ["series wave.csv"], completion: .file,
@@ -43,9 +42,9 @@ extension CommandTable {
       name: "example", aliases: [], group: .training, usage: "example hello|sine|echo",
       summary: "a built-in task: the hello model, a sine wave to continue, or an echo that needs memory",
       details: """
-        hello: the built-in character model. sine: predict the next value of sin(0.3 t) from the \\
-        current one (H = 8, squared error). echo: repeat a random ±1 input 3 steps later (H = 8, \\
-        squared error): the target depends on an input the network saw 3 steps ago, so the \\
+        hello: the built-in character model. sine: predict the next value of sin(0.3 t) from the \
+        current one (H = 8, squared error). echo: repeat a random ±1 input 3 steps later (H = 8, \
+        squared error): the target depends on an input the network saw 3 steps ago, so the \
         gradient must flow back 3 steps, and lesson 9's vanishing gradients show.
         """,
       examples: ["example sine", "train 200"], completion: .words(["hello", "sine", "echo"]),
@@ -54,10 +53,10 @@ extension CommandTable {
       name: "train", aliases: [], group: .training, usage: "train N",
       summary: "N updates of min-char-rnn's loop over the data",
       details: """
-        Consecutive seqlen-long chunks of the data, the hidden state carried from chunk to chunk \\
-        and reset at the end of the data; gradients clipped (clip), then an update (optimizer, \\
-        lr). Reports the loss and min-char-rnn's smoothed loss; on a terminal a progress line \\
-        shows as it goes. Ctrl-C stops after the current update with the model whole. \\
+        Consecutive seqlen-long chunks of the data, the hidden state carried from chunk to chunk \
+        and reset at the end of the data; gradients clipped (clip), then an update (optimizer, \
+        lr). Reports the loss and min-char-rnn's smoothed loss; on a terminal a progress line \
+        shows as it goes. Ctrl-C stops after the current update with the model whole. \
         Adagrad's memory and the position in the data carry on from one train to the next.
         """,
       examples: ["train 100", "train 5000"], completion: .none,
@@ -70,11 +69,10 @@ extension CommandTable {
       examples: ["optimizer sgd"], completion: .words(["adagrad", "sgd"]),
       run: { i, args in
         guard args.words.count == 1, ["adagrad", "sgd"].contains(args.words[0]) else {
-          throw CommandError("usage: optimizer adagrad|sgd")
+          throw args.usageError()
         }
-        i.useAdagrad = args.words[0] == "adagrad"
-        i.trainer = nil
-        i.say("optimizer \(args.words[0]), learning rate \(i.style.number(i.learningRate))")
+        i.session.training.optimizer = args.words[0] == "adagrad" ? .adagrad : .sgd
+        i.say("optimizer \(args.words[0]), learning rate \(i.style.number(i.session.training.learningRate))")
       }),
     CommandSpec(
       name: "lr", aliases: [], group: .training, usage: "lr X",
@@ -82,11 +80,11 @@ extension CommandTable {
       details: "A positive number.",
       examples: ["lr 0.05"], completion: .none,
       run: { i, args in
-        guard args.words.count == 1, let x = Double(args.words[0]), x > 0, x.isFinite else {
-          throw CommandError("usage: lr X (a positive number)")
+        guard args.words.count == 1 else { throw args.usageError() }
+        guard let x = Double(args.words[0]), x > 0, x.isFinite else {
+          throw CommandError("the learning rate must be a positive number, not '\(args.words[0])'")
         }
-        i.learningRate = x
-        i.trainer?.optimizer.learningRate = x
+        i.session.training.learningRate = x
         i.say("learning rate \(i.style.number(x))")
       }),
     CommandSpec(
@@ -97,23 +95,22 @@ extension CommandTable {
       run: { i, args in
         let w = args.words
         if w == ["off"] {
-          i.clipping = .off
+          i.session.training.clipping = .off
         } else if w.count == 1, let c = Double(w[0]), c > 0 {
-          i.clipping = .value(c)
+          i.session.training.clipping = .value(c)
         } else if w.count == 2, w[0] == "norm", let c = Double(w[1]), c > 0 {
-          i.clipping = .norm(c)
+          i.session.training.clipping = .norm(c)
         } else {
-          throw CommandError("usage: clip C | clip norm C | clip off")
+          throw args.usageError()
         }
-        i.trainer?.clipping = i.clipping
         i.say("clip " + args.raw)
       }),
     CommandSpec(
       name: "sample", aliases: [], group: .training, usage: "sample N [from TEXT] [temperature T] [seed S]",
       summary: "generate N characters from the model",
       details: """
-        As min-char-rnn's sample: the state starts at h0, reads TEXT (default: the first \\
-        character of the data), then each character drawn from p = softmax(y / T) is fed back \\
+        As min-char-rnn's sample: the state starts at h0, reads TEXT (default: the first \
+        character of the data), then each character drawn from p = softmax(y / T) is fed back \
         in. Lower temperatures pick likelier characters; the seed fixes the draws.
         """,
       examples: ["sample 200", "sample 100 from the temperature 0.5 seed 3"],
@@ -125,19 +122,19 @@ extension CommandTable {
 extension Interpreter {
   /// The data the pass shows: the stream's first seqlen steps.
   func showChunk() throws {
-    guard let stream else {
-      rebuild(reason: "")
+    guard let stream = session.stream else {
+      announcePass("")
       return
     }
-    let chunk = try stream.chunk(from: 0, length: sequenceLength)
-    pendingInputs = chunk.inputs
-    pendingTargets = chunk.targets
+    let chunk = try stream.chunk(from: 0, length: session.training.sequenceLength)
+    session.inputs = chunk.inputs
+    session.targets = chunk.targets
     cursor = nil
-    rebuild(reason: " for the first \(chunk.count) steps")
+    announcePass(" for the first \(chunk.count) steps")
   }
 
   func loadCorpus(_ args: Arguments) throws {
-    guard !args.raw.isEmpty else { throw CommandError("usage: corpus FILE") }
+    guard !args.raw.isEmpty else { throw args.usageError() }
     let path = expandPath(args.raw)
     guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
       throw CommandError("\(args.raw): no such file")
@@ -155,21 +152,20 @@ extension Interpreter {
       throw CommandError("\(args.raw): \(vocabulary.count) distinct characters is more than \(RNN.maximumSize)")
     }
     let index = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, $0) })
-    stream = try TrainingStream(characters: characters.map { index[$0]! })
-    self.vocabulary = vocabulary
-    loss = .softmax
-    trainer = nil
+    session.stream = try TrainingStream(characters: characters.map { index[$0]! })
+    self.session.vocabulary = vocabulary
+    session.loss = .softmax
     say("corpus \(args.raw): \(characters.count) characters, vocabulary of \(vocabulary.count)")
-    if model.inputSize != vocabulary.count || model.outputSize != vocabulary.count {
+    if session.model.inputSize != vocabulary.count || session.model.outputSize != vocabulary.count {
       say(
-        "the model has input \(model.inputSize) and output \(model.outputSize): new H sizes one for this vocabulary (e.g. new 100)"
+        "the model has input \(session.model.inputSize) and output \(session.model.outputSize): new H sizes one for this vocabulary (e.g. new 100)"
       )
     }
     try showChunk()
   }
 
   func loadSeries(_ args: Arguments) throws {
-    guard args.raw.hasSuffix(".csv") else { throw CommandError("usage: series FILE.csv") }
+    guard args.raw.hasSuffix(".csv") else { throw args.usageError() }
     let path = expandPath(args.raw)
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
       throw CommandError("\(args.raw): cannot read it")
@@ -203,16 +199,15 @@ extension Interpreter {
     }
     let inputs = Matrix(rowVectors: rows.map { row in inputColumns.map { row[$0] } })
     let targets = Matrix(rowVectors: rows.map { row in targetColumns.map { row[$0] } })
-    stream = try TrainingStream(inputs: .vectors(inputs), targets: .vectors(targets))
-    vocabulary = nil
-    loss = .squared
-    trainer = nil
+    session.stream = try TrainingStream(inputs: .vectors(inputs), targets: .vectors(targets))
+    session.vocabulary = nil
+    session.loss = .squared
     say(
       "series \(args.raw): \(rows.count) steps; inputs \(inputColumns.map { header[$0] }.joined(separator: " ")); "
         + "targets \(targetColumns.map { header[$0] }.joined(separator: " ")); loss squared")
-    if model.inputSize != inputColumns.count || model.outputSize != targetColumns.count {
+    if session.model.inputSize != inputColumns.count || session.model.outputSize != targetColumns.count {
       say(
-        "the model has input \(model.inputSize) and output \(model.outputSize): new H input \(inputColumns.count) output \(targetColumns.count) sizes one"
+        "the model has input \(session.model.inputSize) and output \(session.model.outputSize): new H input \(inputColumns.count) output \(targetColumns.count) sizes one"
       )
     }
     try showChunk()
@@ -222,17 +217,15 @@ extension Interpreter {
     switch args.words.first ?? "" {
     case "hello":
       restoreBuiltIn()
-      stream = nil
       say("example hello: the built-in model, H = 3, vocabulary h e l o, data \"hello\"")
-      rebuild(announce: false)
     case "sine":
       // x[t] = sin(0.3 t), target[t] = sin(0.3 (t + 1)).
       let n = 400
       let wave = (0...n).map { Foundation.sin(0.3 * Double($0)) }
-      stream = try TrainingStream(
+      session.stream = try TrainingStream(
         inputs: .vectors(Matrix(rows: n, cols: 1, Array(wave.dropLast()))),
         targets: .vectors(Matrix(rows: n, cols: 1, Array(wave.dropFirst()))))
-      model = try RNN(inputSize: 1, hiddenSize: 8, outputSize: 1, seed: 1, scale: 0.3)
+      session.model = try RNN(inputSize: 1, hiddenSize: 8, outputSize: 1, seed: 1, scale: 0.3)
       finishExample("sine: predict sin(0.3 (t+1)) from sin(0.3 t); H = 8, squared error, seqlen 25")
     case "echo":
       // target[t] = x[t-3]: the network must remember three steps.
@@ -240,20 +233,19 @@ extension Interpreter {
       let n = 600
       let bits = (0..<n).map { _ in rng.nextUniform() < 0.5 ? -1.0 : 1.0 }
       let delayed = (0..<n).map { $0 >= 3 ? bits[$0 - 3] : 0 }
-      stream = try TrainingStream(
+      session.stream = try TrainingStream(
         inputs: .vectors(Matrix(rows: n, cols: 1, bits)), targets: .vectors(Matrix(rows: n, cols: 1, delayed)))
-      model = try RNN(inputSize: 1, hiddenSize: 8, outputSize: 1, seed: 1, scale: 0.3)
+      session.model = try RNN(inputSize: 1, hiddenSize: 8, outputSize: 1, seed: 1, scale: 0.3)
       finishExample("echo: repeat a random ±1 input 3 steps later; H = 8, squared error, seqlen 25")
     default:
-      throw CommandError("usage: example hello|sine|echo")
+      throw args.usageError()
     }
   }
 
   private func finishExample(_ description: String) {
-    vocabulary = nil
-    loss = .squared
-    sequenceLength = 25
-    trainer = nil
+    session.vocabulary = nil
+    session.loss = .squared
+    session.training.sequenceLength = 25
     cursor = nil
     say("example " + description)
     try? showChunk()
@@ -261,20 +253,16 @@ extension Interpreter {
 
   func train(_ args: Arguments) throws {
     let n = try args.count()
-    if trainer == nil || trainer!.model != model {
-      let source = try stream ?? TrainingStream(inputs: requireData().inputs, targets: requireData().targets)
-      let length = stream == nil ? source.count : sequenceLength
-      let optimizer: Optimizer =
-        useAdagrad ? .adagrad(learningRate: learningRate, memory: nil) : .sgd(learningRate: learningRate)
-      trainer = try Trainer(
-        model: model, stream: source, loss: loss, sequenceLength: length, optimizer: optimizer, clipping: clipping)
-    }
-    let trainer = trainer!
+    let trainer = try trainerForSession()
     cancellation.reset()
     let start = Date()
     let first = trainer.iteration
     var interrupted = false
     var lastReport = Date.distantPast
+    defer {
+      // Whatever happened, the session keeps the model of the last complete update.
+      session.model = trainer.model
+    }
     for k in 0..<n {
       if cancellation.isCancelled {
         interrupted = true
@@ -286,38 +274,37 @@ extension Interpreter {
         let elapsed = Date().timeIntervalSince(start)
         let rate = Double(k + 1) / max(elapsed, 1e-9)
         progress(
-          "iteration \(trainer.iteration)  loss \(style.number(loss))  smoothed \(style.number(trainer.smoothLoss))  "
-            + String(format: "%.0f it/s  %.1f s left", rate, Double(n - k - 1) / rate))
+          renderer.progressLine(
+            TrainingProgress(
+              iteration: trainer.iteration, loss: loss, smoothedLoss: trainer.smoothLoss, updatesPerSecond: rate,
+              secondsLeft: Double(n - k - 1) / rate, variant: trainer.variant)))
       }
     }
     progress?("")
-    model = trainer.model
     let done = trainer.iteration - first
-    let elapsed = Date().timeIntervalSince(start)
-    say(
-      (interrupted ? "interrupted after \(done) of \(n) updates" : "trained \(done) updates")
-        + " (iterations \(first + 1)…\(trainer.iteration)): loss \(style.number(trainer.losses.last ?? .nan)), "
-        + "smoothed loss \(style.number(trainer.smoothLoss)), "
-        + String(format: "%.0f it/s", Double(done) / max(elapsed, 1e-9)))
-    let keep = cursor?.index
-    rebuild(announce: false)
-    if let keep { cursor?.move(to: keep) }
+    emit(
+      .training(
+        TrainingReport(
+          requested: n, done: done, firstIteration: first + 1, lastIteration: trainer.iteration,
+          lastLoss: trainer.losses.last ?? .nan, smoothedLoss: trainer.smoothLoss,
+          updatesPerSecond: Double(done) / max(Date().timeIntervalSince(start), 1e-9), interrupted: interrupted,
+          variant: trainer.variant)))
   }
 
   func requireData() throws -> SequenceData {
-    guard let data else {
+    guard let data = session.data else {
       throw CommandError("there is no data: corpus FILE, series FILE.csv, example NAME, text, or inputs and targets")
     }
     return data
   }
 
   func sample(_ args: Arguments) throws {
-    guard let vocabulary else {
+    guard let vocabulary = session.vocabulary else {
       throw CommandError("sample draws characters: it needs a character model (corpus, text, example hello)")
     }
     var words = args.words
     guard let first = words.first, let n = Int(first), n >= 1, n <= 100_000 else {
-      throw CommandError("usage: \(CommandTable.find("sample")!.usage)")
+      throw args.usageError()
     }
     words.removeFirst()
     var prime: String?
@@ -346,12 +333,12 @@ extension Interpreter {
         return k
       }
     } else {
-      guard case .indices(let indices) = data?.inputs, let k = indices.first else {
+      guard case .indices(let indices) = session.data?.inputs, let k = indices.first else {
         throw CommandError("give from TEXT to start from")
       }
       start = [k]
     }
-    let drawn = Sampler.sample(model: model, prime: start, count: n, temperature: temperature, seed: seed)
+    let drawn = Sampler.sample(model: session.model, prime: start, count: n, temperature: temperature, seed: seed)
     say((prime ?? String(vocabulary[start[0]])) + String(drawn.map { vocabulary[$0] }))
   }
 }

@@ -4,10 +4,9 @@ import Stepper
 
 extension Interpreter {
   /// `explain ELEMENT`: how one number was computed, with its inputs substituted.
-  func explain(_ text: String) throws {
-    guard !text.isEmpty else {
-      throw CommandError("usage: explain ELEMENT (e.g. explain h[1][0] or explain dWhh[0,1])")
-    }
+  func explain(_ args: Arguments) throws {
+    let text = args.raw
+    guard !text.isEmpty else { throw args.usageError() }
     let (trace, cursor) = try requireTrace()
     let snapshot = Snapshot(trace: trace, cursor: cursor)
     let expression = try ExpressionParser.parse(text)
@@ -71,7 +70,7 @@ extension Interpreter {
   private func explainStep(_ q: StepQuantity, t: Int, i: Int, _ s: Snapshot) throws {
     let n = style.number
     let trace = s.trace
-    let p = model.parameters
+    let p = session.model.parameters
     let v = { (q: StepQuantity, t: Int) in try s.value(q, t: t) }
     let size = try v(q, t).count
     guard i >= 0 && i < size else { throw CommandError("\(q.rawValue)[\(t)] has elements 0..<\(size)") }
@@ -82,7 +81,7 @@ extension Interpreter {
       say("\(label) = \(n(try v(.x, t).storage[i])): input data, given")
     case .a:
       let hPrev = try v(.h, t - 1).storage
-      let recurrent = (0..<model.hiddenSize).map { (p.whh[i, $0], hPrev[$0]) }
+      let recurrent = (0..<session.model.hiddenSize).map { (p.whh[i, $0], hPrev[$0]) }
       let input: String
       let inputValue: Double
       switch trace.data.inputs {
@@ -105,7 +104,7 @@ extension Interpreter {
       say("\(label) = tanh(a[\(t)][\(i)]) = tanh(\(n(try v(.a, t).storage[i]))) = \(n(try v(.h, t).storage[i]))")
     case .y:
       let h = try v(.h, t).storage
-      let pairs = (0..<model.hiddenSize).map { (p.why[i, $0], h[$0]) }
+      let pairs = (0..<session.model.hiddenSize).map { (p.why[i, $0], h[$0]) }
       say("\(label) = Why[\(i),:]·h[\(t)] + by[\(i)]")
       say("  = (\(products(pairs))) + \(n(p.by.storage[i]))")
       say("  = \(n(try v(.y, t).storage[i]))")
@@ -121,13 +120,13 @@ extension Interpreter {
       )
     case .loss:
       switch trace.data.targets {
-      case .indices(let targets) where loss == .softmax:
+      case .indices(let targets) where session.loss == .softmax:
         let pt = try v(.p, t).storage[targets[r]]
         say("\(label) = -log p[\(t)][\(targets[r])]   (the target at t=\(t) is \(symbol(targets[r])))")
         say("  = -log(\(n(pt))) = \(n(trace.losses[r]))")
       default:
         let y = try v(.y, t).storage
-        let target = self.target(r, trace).storage
+        let target = trace.targetVector(r).storage
         let terms = zip(y, target).map { "(\(n($0)) − \(n($1)))²" }
         say("\(label) = 1/2 Σ_k (y[\(t)][k] − target[\(t)][k])²")
         say(
@@ -136,19 +135,19 @@ extension Interpreter {
       }
     case .dy:
       let dy = try v(.dy, t).storage[i]
-      if loss == .softmax, case .indices(let targets) = trace.data.targets {
+      if session.loss == .softmax, case .indices(let targets) = trace.data.targets {
         say(
           "\(label) = p[\(t)][\(i)] − \(i == targets[r] ? "1   (\(i) is the target)" : "0   (\(i) is not the target \(targets[r]))")"
         )
         say("  = \(n(trace.ps![r, i])) − \(i == targets[r] ? 1 : 0) = \(n(dy))")
       } else {
         say(
-          "\(label) = y[\(t)][\(i)] − target[\(t)][\(i)] = \(n(trace.ys[r, i])) − \(n(target(r, trace).storage[i])) = \(n(dy))"
+          "\(label) = y[\(t)][\(i)] − target[\(t)][\(i)] = \(n(trace.ys[r, i])) − \(n(trace.targetVector(r).storage[i])) = \(n(dy))"
         )
       }
     case .dh:
       let dy = try v(.dy, t).storage
-      let pairs = (0..<model.outputSize).map { (p.why[$0, i], dy[$0]) }
+      let pairs = (0..<session.model.outputSize).map { (p.why[$0, i], dy[$0]) }
       let next = t < trace.steps ? trace.dhNext[t, i] : 0
       say(
         "\(label) = Σ_k Why[k,\(i)]·dy[\(t)][k] + dh_next[\(i)]   (dh_next from step \(t + 1)\(t == trace.steps ? ": zero at the last step" : ""))"
@@ -158,9 +157,9 @@ extension Interpreter {
     case .dhRaw:
       let hUsed = trace.hUsed(atStep: t).storage[i]
       let dh = try v(.dh, t).storage[i]
-      let used = variant == .correct ? t : trace.steps
+      let used = session.variant == .correct ? t : trace.steps
       let note =
-        variant == .correct || t == trace.steps
+        session.variant == .correct || t == trace.steps
         ? "(tanh'(a) = 1 − tanh(a)²)" : "(bptt seed: h[\(used)] stands for h[\(t)])"
       say("\(label) = (1 − h[\(used)][\(i)]²)·dh[\(t)][\(i)]   \(note)")
       say(
@@ -168,7 +167,7 @@ extension Interpreter {
       )
     case .dhNext:
       let raw = try v(.dhRaw, t).storage
-      let pairs = (0..<model.hiddenSize).map { (p.whh[$0, i], raw[$0]) }
+      let pairs = (0..<session.model.hiddenSize).map { (p.whh[$0, i], raw[$0]) }
       say("\(label) = Σ_j Whh[j,\(i)]·dh_raw[\(t)][j]   (what step \(t) sends back to h[\(t - 1)])")
       say("  = \(products(pairs))")
       say("  = \(n(try v(.dhNext, t).storage[i]))")

@@ -491,9 +491,10 @@ struct Evaluator {
     case "min": return scalar(x.storage.min()!)
     case "mean": return scalar(x.sum / Double(x.count))
     case "shape": return Matrix(rows: 1, cols: 2, [Double(x.rows), Double(x.cols)])
-    case "tanh": return x.map { Foundation.tanh($0) }
-    case "exp": return x.map { Foundation.exp($0) }
-    case "log": return x.map { Foundation.log($0) }
+    // The engine's own functions: what it computed, print recomputes to the last bit.
+    case "tanh": return Matrix(rows: x.rows, cols: x.cols, VectorMath.tanh(x.storage))
+    case "exp": return Matrix(rows: x.rows, cols: x.cols, VectorMath.exp(x.storage))
+    case "log": return Matrix(rows: x.rows, cols: x.cols, VectorMath.log(x.storage))
     case "abs": return x.map { Swift.abs($0) }
     case "sqrt": return x.map { $0.squareRoot() }
     case "clip":
@@ -504,9 +505,7 @@ struct Evaluator {
       let c = args[1].storage[0]
       return x.map { Swift.min(Swift.max($0, -c), c) }
     case "softmax":
-      let m = x.storage.max()!
-      let e = x.map { Foundation.exp($0 - m) }
-      return e.map { $0 / e.sum }
+      return Matrix(rows: x.rows, cols: x.cols, VectorMath.softmax(x.storage))
     default:
       let suggestion = closest(f, among: ExpressionNames.functions).map { "; did you mean '\($0)'?" } ?? ""
       throw ExpressionError(

@@ -96,3 +96,8 @@ extension String {
     count >= width ? self : self + String(repeating: " ", count: width - count)
   }
 }
+
+/// `1 breakpoint`, `2 breakpoints`, `0 watches`: a count with its noun in the right number.
+func counted(_ n: Int, _ singular: String, _ plural: String? = nil) -> String {
+  "\(n) \(n == 1 ? singular : plural ?? singular + "s")"
+}

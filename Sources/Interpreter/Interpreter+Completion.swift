@@ -55,14 +55,14 @@ extension Interpreter {
     var lines = [
       style.bold("rnnstep \(version)")
         + ": step through a recurrent network's forward pass and backpropagation through time.",
-      "Model: vanilla RNN, H = \(model.hiddenSize), input \(model.inputSize), output \(model.outputSize)"
-        + (vocabulary.map { ", vocabulary " + $0.map { String($0) }.joined(separator: " ") } ?? "")
-        + "; loss \(loss.rawValue).",
+      "Model: vanilla RNN, H = \(session.model.hiddenSize), input \(session.model.inputSize), output \(session.model.outputSize)"
+        + (session.vocabulary.map { ", vocabulary " + $0.map { String($0) }.joined(separator: " ") } ?? "")
+        + "; loss \(session.loss.rawValue).",
     ]
     if let trace {
       lines.append(
         "Data: \(trace.steps) steps"
-          + (vocabulary != nil && trace.steps == 4 && model.hiddenSize == 3
+          + (session.vocabulary != nil && trace.steps == 4 && session.model.hiddenSize == 3
             ? " (\"hello\": read h e l l, predict e l l o)" : "") + ".")
     }
     lines.append("Try: step, next, print h, explain h[1][0], gradcheck, help. Quit with quit or Ctrl-D.")

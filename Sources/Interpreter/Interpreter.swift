@@ -3,8 +3,10 @@ import Interop
 import RNNCore
 import Stepper
 
-/// What one line did: the text to show, and how it ended.
-public struct Outcome: Equatable, Sendable {
+/// What one line did: the reports of its commands, their text, and how it ended.
+public struct Outcome: Sendable {
+  /// What the commands produced, as data.
+  public var reports: [Report] = []
   /// The rendered output, one element per line.
   public var lines: [String] = []
   /// The error, if the line failed (already among `lines` too).
@@ -24,40 +26,18 @@ struct CommandError: Error, CustomStringConvertible {
   init(_ message: String) { description = message }
 }
 
-/// The interpreter: parses lines into commands and runs them against the session (model, data,
-/// recorded pass, cursor, breakpoints). It knows text; RNNCore and Stepper do not.
+/// The interpreter: parses lines into commands and runs them against the ``Session``; each
+/// command returns reports, which the ``Renderer`` turns into text. It knows text; RNNCore and
+/// Stepper do not.
 public final class Interpreter {
-  // MARK: Session state
-
-  var model: RNN
-  /// The characters of a character model, index by index.
-  var vocabulary: [Character]?
-  var loss: LossKind = .softmax
-  var variant: BPTTVariant = .correct
-  /// Inputs and targets as given; the data exist once both are given with the same length.
-  var pendingInputs: SequenceData.Inputs?
-  var pendingTargets: SequenceData.Targets?
-  /// The recorded pass and the cursor over it (nil without data).
-  var trace: Trace?
-  var cursor: Cursor?
-  var breakpoints = Breakpoints()
-  var watches: [Watch] = []
-  var displays: [(number: Int, text: String)] = []
-  var nextDisplayNumber = 1
-  var checkSettings = CheckSettings()
+  /// Everything the learner has set up.
+  public var session: Session
+  /// How reports become text: colour and precision.
   public var style: Style
-  /// Polled by long work (a full gradient check); a Ctrl-C handler sets it.
+  /// Polled by long work (a full gradient check, train); a Ctrl-C handler sets it.
   public let cancellation: CancellationFlag
   /// Supplies `history` (the line editor's); nil when there is none.
   public var historyProvider: (() -> [String])?
-  /// A long sequence to train on (corpus, series, example), shown seqlen steps at a time.
-  var stream: TrainingStream?
-  var sequenceLength = 25
-  var useAdagrad = true
-  var learningRate = 0.1
-  var clipping = Clipping.value(5)
-  /// The training loop, kept while the model is the one it trained.
-  var trainer: Trainer?
   /// Where `train` writes its progress line (a terminal); nil writes none.
   public var progress: ((String) -> Void)?
   /// Guided lessons, when the program found them.
@@ -65,62 +45,61 @@ public final class Interpreter {
   /// How deep `source` files nest, to stop a file that sources itself.
   var sourceDepth = 0
 
-  var output: [String] = []
-  var failedCheck = false
-  var quitRequested = false
+  /// The recorded pass of the session's model on its data, and what it was recorded from.
+  private var recorded: (key: PassKey, trace: Trace?)?
+  /// Whether the last recording kept the cursor where it was (the new pass has the same places
+  /// and no command sent the cursor back to the start).
+  private var recordingKeptCursor = false
+  /// Set when a command sends the cursor back to the start (`cursor = nil`) before a change.
+  private var cursorDropped = false
+  /// The training loop, and what it was made from.
+  private var trainerCache: (key: TrainerKey, trainer: Trainer)?
 
-  struct Watch {
-    let number: Int
-    let text: String
-    let expression: Expression
-    var last: Matrix?
-  }
+  /// The reports of the line being run.
+  var reports: [Report] = []
+  var quitRequested = false
 
   /// A session on the built-in model: characters h e l o, H = 3, data "hello".
   public init(style: Style = Style(), cancellation: CancellationFlag = CancellationFlag()) {
     self.style = style
     self.cancellation = cancellation
-    model = try! RNN(inputSize: 4, hiddenSize: 3, outputSize: 4, seed: Interpreter.defaultSeed, scale: 0.5)
-    vocabulary = Array("helo")
-    pendingInputs = .indices([0, 1, 2, 2])
-    pendingTargets = .indices([1, 2, 2, 3])
-    rebuild(announce: false)
+    session = .builtIn()
+    _ = trace
   }
 
-  /// The seed of the built-in model.
-  static let defaultSeed: UInt64 = 7
-
-  /// The data, when inputs and targets are both given and agree in length.
-  var data: SequenceData? {
-    guard let pendingInputs, let pendingTargets else { return nil }
-    return try? SequenceData(inputs: pendingInputs, targets: pendingTargets)
-  }
+  var renderer: Renderer { Renderer(style: style) }
 
   // MARK: Running lines
 
   /// Runs one line (which may hold several commands separated by `;`).
   @discardableResult
   public func execute(_ line: String) -> Outcome {
-    output = []
-    failedCheck = false
+    // A lesson runs lines of its own from inside a command: keep the outer line's reports.
+    let outer = reports
+    defer { reports = outer }
+    reports = []
     var outcome = Outcome()
     if let lessonHost, let lines = lessonHost.intercept(line, interpreter: self) {
+      outcome.reports = [.text(lines)]
       outcome.lines = lines
       return outcome
     }
+    var errorLine: String?
     for command in splitCommands(line) {
       do {
         try run(command)
       } catch {
         let message = describeError(error)
-        output.append(style.bad("error: ") + message)
+        errorLine = style.bad("error: ") + message
         outcome.error = message
         break
       }
       if quitRequested { break }
     }
-    outcome.lines = output
-    outcome.failedCheck = failedCheck
+    outcome.reports = reports
+    outcome.lines = reports.flatMap(renderer.lines)
+    if let errorLine { outcome.lines.append(errorLine) }
+    outcome.failedCheck = reports.contains { $0.isFailedCheck }
     outcome.quit = quitRequested
     return outcome
   }
@@ -131,7 +110,7 @@ public final class Interpreter {
     case let e as ExpressionError: e.description
     case let e as RNNError: e.description
     case let e as FileError: e.description
-    case let e as Cancelled: "interrupted: \(e.progress); the session is as it was"
+    case let e as Cancelled: "interrupted: \(e.done) of \(e.total) \(e.unit.rawValue); the session is as it was"
     default: "\(error)"
     }
   }
@@ -170,43 +149,102 @@ public final class Interpreter {
       let suggestion = closest(word, among: CommandTable.allNames).map { "; did you mean '\($0)'?" } ?? ""
       throw CommandError("unknown command '\(word)'\(suggestion) (type help for the list)")
     }
+    // A cursor sent back to the start matters only to the recording its own command causes.
+    defer { cursorDropped = false }
     do {
-      try spec.run(self, Arguments(raw: rest, command: spec.name))
+      try spec.run(self, Arguments(raw: rest, spec: spec))
     } catch let error as ExpressionError {
       // Count the column in the command as typed, not in the expression alone.
       throw error.relative(to: trimmed, argumentsAt: word.count)
     }
   }
 
-  func say(_ line: String = "") { output.append(line) }
+  /// Adds a report to the line's results.
+  func emit(_ report: Report) { reports.append(report) }
 
-  // MARK: The recorded pass
+  /// A sentence as a report.
+  func say(_ line: String = "") { reports.append(.message(line)) }
 
-  /// Records the pass anew after a change to the model or the data, keeping the cursor where
-  /// it was when the pass has the same places, and says so.
-  func rebuild(announce: Bool = true, reason: String = "") {
-    guard let data else {
-      trace = nil
-      cursor = nil
+  /// An aside as a report.
+  func note(_ line: String) { reports.append(.note(line)) }
+
+  // MARK: The recorded pass (derived from the session)
+
+  /// What a recorded pass is computed from: when any of it changes, the pass is recorded again.
+  struct PassKey: Equatable {
+    let model: RNN
+    let inputs: SequenceData.Inputs?
+    let targets: SequenceData.Targets?
+    let loss: LossKind
+    let variant: BPTTVariant
+  }
+
+  private var passKey: PassKey {
+    PassKey(
+      model: session.model, inputs: session.inputs, targets: session.targets, loss: session.loss,
+      variant: session.variant)
+  }
+
+  /// The recorded pass of the session's model on its data (nil without data that fit), recorded
+  /// again whenever the model, the data, the loss or the BPTT variant changed. When the new pass
+  /// has other places than the old, the cursor goes back to the start; watches take their values
+  /// at the cursor anew.
+  var trace: Trace? {
+    let key = passKey
+    if let recorded, recorded.key == key { return recorded.trace }
+    let old = recorded?.trace.map { Timeline(steps: $0.steps, loss: $0.lossKind) }
+    let new: Trace?
+    if let data = session.data, (try? data.validate(for: session.model, loss: session.loss)) != nil {
+      new = try? BPTTEngine().record(model: session.model, data: data, loss: session.loss, variant: session.variant)
+    } else {
+      new = nil
+    }
+    recorded = (key, new)
+    let timeline = new.map { Timeline(steps: $0.steps, loss: $0.lossKind) }
+    recordingKeptCursor = timeline != nil && timeline == old && !cursorDropped
+    cursorDropped = false
+    if !recordingKeptCursor { session.cursorIndex = -1 }
+    if new != nil {
+      for k in session.watches.indices { session.watches[k].last = try? evaluate(session.watches[k].expression) }
+    }
+    return new
+  }
+
+  /// The cursor over the recorded pass (nil without one). Setting it moves the session's cursor.
+  var cursor: Cursor? {
+    get {
+      guard let trace else { return nil }
+      let timeline = Timeline(steps: trace.steps, loss: trace.lossKind)
+      let index = min(max(session.cursorIndex, -1), timeline.positions.count - 1)
+      return Cursor(timeline: timeline, index: index)
+    }
+    set {
+      session.cursorIndex = newValue?.index ?? -1
+      if newValue == nil { cursorDropped = true }
+    }
+  }
+
+  /// Says that the pass was recorded again (after a change to the model or the data), and
+  /// where the cursor is; or why there is no pass.
+  func announcePass(_ reason: String = "") {
+    guard let trace else {
+      if let error = dataProblem() { note("(no recorded pass: \(error))") }
       return
     }
-    do {
-      try data.validate(for: model, loss: loss)
-      let newTrace = try BPTTEngine().record(model: model, data: data, loss: loss, variant: variant)
-      let timeline = Timeline(steps: data.count, loss: loss)
-      let keep = cursor.map { $0.timeline == timeline } ?? false
-      cursor = Cursor(timeline: timeline, index: keep ? cursor!.index : -1)
-      trace = newTrace
-      for i in watches.indices { watches[i].last = try? evaluate(watches[i].expression) }
-      if announce {
-        let at = keep ? "the cursor stays at \(cursorDescription)" : "the cursor is at the start"
-        say(style.dim("(recorded the pass again\(reason): loss \(style.number(newTrace.loss)); \(at))"))
-      }
-    } catch {
-      trace = nil
-      cursor = nil
-      if announce { say(style.dim("(no recorded pass: \(describeError(error)))")) }
+    let at = recordingKeptCursor ? "the cursor stays at \(cursorDescription)" : "the cursor is at the start"
+    note("(recorded the pass again\(reason): loss \(style.number(trace.loss)); \(at))")
+  }
+
+  /// Why there is no recorded pass, or nil when there is one.
+  func dataProblem() -> String? {
+    guard session.inputs != nil, session.targets != nil else {
+      return "there is no data: give inputs and targets, or text (e.g. text hello)"
     }
+    guard let data = session.data else { return "inputs and targets differ in length: give both again" }
+    do { try data.validate(for: session.model, loss: session.loss) } catch {
+      return "the data do not fit the model: \(describeError(error))"
+    }
+    return nil
   }
 
   var cursorDescription: String {
@@ -216,15 +254,7 @@ public final class Interpreter {
 
   func requireTrace() throws -> (Trace, Cursor) {
     guard let trace, let cursor else {
-      if pendingInputs == nil || pendingTargets == nil {
-        throw CommandError("there is no data: give inputs and targets, or text (e.g. text hello)")
-      }
-      if let data {
-        do { try data.validate(for: model, loss: loss) } catch {
-          throw CommandError("the data do not fit the model: \(describeError(error))")
-        }
-      }
-      throw CommandError("inputs and targets differ in length: give both again")
+      throw CommandError(dataProblem() ?? "there is no recorded pass")
     }
     return (trace, cursor)
   }
@@ -235,7 +265,7 @@ public final class Interpreter {
   }
 
   func evaluate(_ expression: Expression) throws -> Matrix {
-    try Evaluator(model: model, snapshot: snapshot).evaluate(expression)
+    try Evaluator(model: session.model, snapshot: snapshot).evaluate(expression)
   }
 
   func evaluate(_ text: String) throws -> Matrix {
@@ -247,20 +277,59 @@ public final class Interpreter {
     }
   }
 
+  // MARK: The trainer (derived from the session)
+
+  /// What a trainer is made from; a change to any of it starts a new one (and a new Adagrad
+  /// memory). The learning rate and clipping apply to the running trainer.
+  struct TrainerKey: Equatable {
+    let stream: TrainingStream
+    let loss: LossKind
+    let variant: BPTTVariant
+    let sequenceLength: Int
+    let optimizer: OptimizerKind
+  }
+
+  /// The training loop for the session, kept while the model is the one it trained.
+  func trainerForSession() throws -> Trainer {
+    let source: TrainingStream
+    if let stream = session.stream {
+      source = stream
+    } else {
+      guard let data = session.data else {
+        throw CommandError(
+          "there is no data: corpus FILE, series FILE.csv, example NAME, text, or inputs and targets")
+      }
+      source = try TrainingStream(inputs: data.inputs, targets: data.targets)
+    }
+    let settings = session.training
+    let key = TrainerKey(
+      stream: source, loss: session.loss, variant: session.variant,
+      sequenceLength: session.stream == nil ? source.count : settings.sequenceLength, optimizer: settings.optimizer)
+    if let trainerCache, trainerCache.key == key, trainerCache.trainer.model == session.model {
+      trainerCache.trainer.optimizer.learningRate = settings.learningRate
+      trainerCache.trainer.clipping = settings.clipping
+      return trainerCache.trainer
+    }
+    let optimizer: Optimizer =
+      settings.optimizer == .adagrad
+      ? .adagrad(learningRate: settings.learningRate, memory: nil) : .sgd(learningRate: settings.learningRate)
+    let trainer = try Trainer(
+      model: session.model, stream: source, loss: session.loss, variant: session.variant,
+      sequenceLength: key.sequenceLength, optimizer: optimizer, clipping: settings.clipping)
+    trainerCache = (key, trainer)
+    return trainer
+  }
+
+  /// The trainer that made the current model, if any (for `plot loss`).
+  var currentTrainer: Trainer? {
+    guard let trainerCache, trainerCache.trainer.model == session.model else { return nil }
+    return trainerCache.trainer
+  }
+
   // MARK: Characters
 
   /// A label for index i of the input or output: the character when there is a vocabulary.
-  func symbol(_ i: Int) -> String {
-    guard let vocabulary, i < vocabulary.count else { return "\(i)" }
-    return "'\(printable(vocabulary[i]))'"
-  }
+  func symbol(_ i: Int) -> String { renderer.symbol(i, session.vocabulary) }
 
-  func printable(_ c: Character) -> String {
-    switch c {
-    case "\n": "\\n"
-    case "\t": "\\t"
-    case " ": "␣"
-    default: String(c)
-    }
-  }
+  func printable(_ c: Character) -> String { Renderer.printable(c) }
 }

@@ -24,7 +24,7 @@ extension CommandTable {
       examples: ["lessons"], completion: .none,
       run: { i, args in
         try args.none()
-        i.output += try i.requireLessons().listLessons()
+        i.emit(.text(try i.requireLessons().listLessons()))
       }),
     CommandSpec(
       name: "lesson", aliases: [], group: .lessons, usage: "lesson [N [restart] | stop]",
@@ -35,7 +35,7 @@ extension CommandTable {
         restart starts N again; lesson stop leaves the lesson, keeping your place.
         """,
       examples: ["lesson 1", "lesson", "lesson stop"], completion: .words(["stop", "restart"]),
-      run: { i, args in i.output += try i.requireLessons().lessonCommand(args.raw, interpreter: i) }),
+      run: { i, args in i.emit(.text(try i.requireLessons().lessonCommand(args.raw, interpreter: i))) }),
     CommandSpec(
       name: "hint", aliases: [], group: .lessons, usage: "hint",
       summary: "the next hint for the open exercise",
@@ -43,7 +43,7 @@ extension CommandTable {
       examples: ["hint"], completion: .none,
       run: { i, args in
         try args.none()
-        i.output += try i.requireLessons().hint()
+        i.emit(.text(try i.requireLessons().hint()))
       }),
     CommandSpec(
       name: "solution", aliases: [], group: .lessons, usage: "solution",
@@ -52,7 +52,7 @@ extension CommandTable {
       examples: ["solution"], completion: .none,
       run: { i, args in
         try args.none()
-        i.output += try i.requireLessons().solution(interpreter: i)
+        i.emit(.text(try i.requireLessons().solution(interpreter: i)))
       }),
   ]
 }
@@ -73,22 +73,9 @@ extension Interpreter {
   /// Back to the built-in model and data, the cursor at the start, no breakpoints: where every
   /// lesson begins.
   public func restoreBuiltIn() {
-    let fresh = Interpreter(style: style, cancellation: cancellation)
-    model = fresh.model
-    vocabulary = fresh.vocabulary
-    loss = fresh.loss
-    variant = fresh.variant
-    pendingInputs = fresh.pendingInputs
-    pendingTargets = fresh.pendingTargets
-    trace = fresh.trace
-    cursor = fresh.cursor
-    breakpoints = fresh.breakpoints
-    watches = []
-    displays = []
-    checkSettings = fresh.checkSettings
-    stream = nil
-    trainer = nil
-    sequenceLength = fresh.sequenceLength
+    session = .builtIn()
+    // Record now, so that what the lesson does first is measured against this pass.
+    _ = trace
   }
 
   /// Whether `word` names a command (or an alias).

@@ -10,11 +10,11 @@ extension CommandTable {
       usage: "plot EXPRESSION | plot loss | plot norm QUANTITY [--svg FILE]",
       summary: "a heatmap of a matrix or of a quantity over time, or a line chart; --svg writes it to a file",
       details: """
-        plot Whh draws a heatmap on a diverging scale (blue negative, red positive, with its \\
-        legend); a quantity over time (h, a, y, p, dy, dh, dh_raw, dh_next) is drawn T×n, one row \\
-        per step. Without colour (NO_COLOR, or not a terminal) cells are a sign and a shade. plot \\
-        loss draws the training curve (each update's loss and min-char-rnn's smoothed loss); \\
-        plot norm dh_next (or any step quantity) draws its norm against t. --svg FILE writes the \\
+        plot Whh draws a heatmap on a diverging scale (blue negative, red positive, with its \
+        legend); a quantity over time (h, a, y, p, dy, dh, dh_raw, dh_next) is drawn T×n, one row \
+        per step. Without colour (NO_COLOR, or not a terminal) cells are a sign and a shade. plot \
+        loss draws the training curve (each update's loss and min-char-rnn's smoothed loss); \
+        plot norm dh_next (or any step quantity) draws its norm against t. --svg FILE writes the \
         same picture as an SVG file a browser shows.
         """,
       examples: ["plot Whh", "plot h", "plot norm dh_next", "plot loss --svg loss.svg"],
@@ -26,26 +26,21 @@ extension CommandTable {
 extension Interpreter {
   func plot(_ args: Arguments) throws {
     let (svgPath, words) = try args.option("svg")
-    guard !words.isEmpty else { throw CommandError("usage: \(CommandTable.find("plot")!.usage)") }
+    guard !words.isEmpty else { throw args.usageError() }
     let text = words.joined(separator: " ")
     if text == "loss" {
-      guard let trainer, !trainer.losses.isEmpty else {
+      guard let trainer = currentTrainer, !trainer.losses.isEmpty else {
         throw CommandError("there is no training curve yet: train N first")
       }
-      var smooth: [Double] = []
-      var s = trainer.losses[0]
-      for l in trainer.losses {
-        s = s * 0.99 + l * 0.01
-        smooth.append(s)
-      }
-      let series = [("loss", trainer.losses), ("smoothed (0.99)", smooth)]
-      output += lineChart(series, xLabel: "update", title: "training loss over \(trainer.losses.count) updates")
+      // The smoothed loss is the trainer's own: min-char-rnn's 0.999 · smooth + 0.001 · loss.
+      let series = [("loss", trainer.losses), ("smoothed loss", trainer.smoothLosses)]
+      emit(.text(lineChart(series, xLabel: "update", title: "training loss over \(trainer.losses.count) updates")))
       if let svgPath { try writeSVG(svgLineChart(series, title: "training loss", xLabel: "update"), svgPath) }
       return
     }
     if words.first == "norm" {
       guard words.count == 2, let quantity = StepQuantity(rawValue: words[1]), quantity != .loss else {
-        throw CommandError("usage: plot norm QUANTITY (x a h y p dy dh dh_raw dh_next)")
+        throw args.usageError()
       }
       let (trace, cursor) = try requireTrace()
       let snapshot = Snapshot(trace: trace, cursor: cursor)
@@ -55,7 +50,7 @@ extension Interpreter {
         }
       }
       let title = "norm(\(quantity.rawValue)[t]) for t = 1…\(trace.steps)"
-      output += lineChart([(quantity.rawValue, norms)], xLabel: "t", title: title, firstX: 1)
+      emit(.text(lineChart([(quantity.rawValue, norms)], xLabel: "t", title: title, firstX: 1)))
       if let svgPath {
         try writeSVG(svgLineChart([(quantity.rawValue, norms)], title: title, xLabel: "t", firstX: 1), svgPath)
       }
@@ -80,14 +75,14 @@ extension Interpreter {
     guard matrix.rows <= 200 && matrix.cols <= 200 else {
       throw CommandError("\(matrix.shapeDescription) is too large to draw (200×200 at most)")
     }
-    output += heatmap(matrix, title: text, rowLabel: rowLabel)
+    emit(.text(heatmap(matrix, title: text, rowLabel: rowLabel)))
     if let svgPath { try writeSVG(svgHeatmap(matrix, title: text, rowLabel: rowLabel), svgPath) }
   }
 
   private func writeSVG(_ svg: String, _ path: String) throws {
     guard path.hasSuffix(".svg") else { throw CommandError("--svg needs a file ending in .svg") }
     try AtomicFile.write(Data(svg.utf8), to: expandPath(path))
-    say("wrote \(path)")
+    emit(.fileWritten(path: path, contents: .picture))
   }
 
   // MARK: Heatmaps

@@ -1,33 +1,52 @@
 import RNNCore
 import Stepper
 
-extension Interpreter {
-  /// Shows where the cursor is and the equation just computed, with its numbers, then the displays.
-  func showStop() {
-    guard let trace, let cursor else { return }
-    guard let p = cursor.position else {
-      say(style.place("start") + "  nothing is computed yet; step computes a[1] = Wxh @ x[1] + Whh @ h[0] + bh")
-      showDisplays()
-      return
+extension Renderer {
+  /// Where the cursor is and the equation just computed, with its numbers.
+  func stopLines(_ stop: Stop) -> [String] {
+    var lines: [String] = []
+    let trace = stop.snapshot.trace
+    let context = StopContext(stop: stop, renderer: self)
+    if stop.passed.count > 12 {
+      lines.append(style.dim("(computed \(stop.passed.count) equations on the way)"))
+    } else {
+      lines += stop.passed.map { style.dim("  " + context.summaryLine($0)) }
     }
-    let steps = trace.steps
-    say(
-      style.place("\(p.phase.rawValue) t=\(p.t)/\(steps)") + "  " + style.bold(p.equation.rawValue) + "  "
-        + style.dim(formula(p.equation)))
-    for line in equationLines(p, trace) { say("  " + line) }
-    showDisplays()
+    guard let p = stop.position else {
+      lines.append(
+        style.place("start") + "  nothing is computed yet; step computes a[1] = Wxh @ x[1] + Whh @ h[0] + bh")
+      return lines
+    }
+    lines.append(
+      style.place("\(p.phase.rawValue) t=\(p.t)/\(trace.steps)") + "  " + style.bold(p.equation.rawValue) + "  "
+        + style.dim(StopContext.formula(p.equation, loss: trace.lossKind)))
+    lines += context.equationLines(p).map { "  " + $0 }
+    return lines
+  }
+}
+
+/// What the lines of one stop are made from.
+struct StopContext {
+  let trace: Trace
+  let snapshot: Snapshot
+  let vocabulary: [Character]?
+  let renderer: Renderer
+  var style: Style { renderer.style }
+  var model: RNN { trace.model }
+  var loss: LossKind { trace.lossKind }
+  var variant: BPTTVariant { trace.variant }
+
+  init(stop: Stop, renderer: Renderer) {
+    trace = stop.snapshot.trace
+    snapshot = stop.snapshot
+    vocabulary = stop.vocabulary
+    self.renderer = renderer
   }
 
-  func showDisplays() {
-    for d in displays {
-      let value: String
-      do { value = style.inline(try evaluate(d.text)) } catch { value = style.dim("(\(describeError(error)))") }
-      say("\(d.number): \(d.text) = \(value)")
-    }
-  }
+  func symbol(_ i: Int) -> String { renderer.symbol(i, vocabulary) }
 
   /// The equation in symbols, as min-char-rnn writes it.
-  func formula(_ e: Equation) -> String {
+  static func formula(_ e: Equation, loss: LossKind) -> String {
     switch e {
     case .a: "a[t] = Wxh @ x[t] + Whh @ h[t-1] + bh"
     case .h: "h[t] = tanh(a[t])"
@@ -49,7 +68,7 @@ extension Interpreter {
   private func vector(_ m: Matrix) -> String { style.inline(m) }
 
   /// The equation at `p` with the recorded numbers substituted.
-  func equationLines(_ p: Position, _ trace: Trace) -> [String] {
+  func equationLines(_ p: Position) -> [String] {
     let t = p.t
     let r = t - 1
     let params = model.parameters
@@ -93,7 +112,7 @@ extension Interpreter {
         ]
       default:
         return [
-          "loss[\(t)] = 1/2 ||\(vector(column(trace.ys, r))) - \(vector(target(r, trace)))||^2 = \(n(trace.losses[r]))",
+          "loss[\(t)] = 1/2 ||\(vector(column(trace.ys, r))) - \(vector(trace.targetVector(r)))||^2 = \(n(trace.losses[r]))",
           "loss so far (t = 1…\(t)): \(n(sum))" + (t == trace.steps ? "  = the total loss" : ""),
         ]
       }
@@ -132,7 +151,7 @@ extension Interpreter {
     case .dWhy, .dby, .dbh, .dWxh, .dWhh:
       let parameter = p.equation.updatedGradient!
       let added = trace.contribution(to: parameter, atStep: t)
-      let total = Snapshot(trace: trace, cursor: cursor!).runningTotal(parameter)
+      let total = snapshot.runningTotal(parameter)
       let changed = added.storage.count { $0 != 0 }
       var lines = [
         "step \(t) adds "
@@ -151,8 +170,33 @@ extension Interpreter {
     }
   }
 
-  func target(_ r: Int, _ trace: Trace) -> Matrix {
-    switch trace.data.targets {
+  /// One line for the value an equation computed: `h[2] = [0.1, 0.2, 0.3]`.
+  func summaryLine(_ p: Position) -> String {
+    let r = p.t - 1
+    let row = { (m: Matrix) in Matrix(column: m.row(r)) }
+    let place = "\(p.phase.rawValue) t=\(p.t)"
+    switch p.equation {
+    case .a: return "\(place)  a[\(p.t)] = \(style.inline(row(trace.a)))"
+    case .h: return "\(place)  h[\(p.t)] = \(style.inline(trace.h(p.t)))"
+    case .y: return "\(place)  y[\(p.t)] = \(style.inline(row(trace.ys)))"
+    case .p: return "\(place)  p[\(p.t)] = \(style.inline(row(trace.ps!)))"
+    case .loss: return "\(place)  loss[\(p.t)] = \(style.number(trace.losses[r]))"
+    case .dy: return "\(place)  dy[\(p.t)] = \(style.inline(row(trace.dy)))"
+    case .dh: return "\(place)  dh[\(p.t)] = \(style.inline(row(trace.dh)))"
+    case .dhRaw: return "\(place)  dh_raw[\(p.t)] = \(style.inline(row(trace.dhRaw)))"
+    case .dhNext: return "\(place)  dh_next = \(style.inline(row(trace.dhNext)))"
+    case .dWhy, .dby, .dbh, .dWxh, .dWhh:
+      let parameter = p.equation.updatedGradient!
+      return
+        "\(place)  \(parameter.gradientName) += step \(p.t)'s part (norm \(style.number(trace.contribution(to: parameter, atStep: p.t).norm)))"
+    }
+  }
+}
+
+extension Trace {
+  /// The target of step r + 1 as a vector: one-hot for a class index.
+  func targetVector(_ r: Int) -> Matrix {
+    switch data.targets {
     case .indices(let targets):
       var v = Array(repeating: 0.0, count: model.outputSize)
       v[targets[r]] = 1

@@ -17,11 +17,20 @@ public final class CancellationFlag: Sendable {
 }
 
 /// Long work stopped by a ``CancellationFlag``; whatever it was changing is left as it was.
-public struct Cancelled: Error, Equatable, CustomStringConvertible {
-  /// How much was done before the stop, e.g. "1200 of 23165 elements".
-  public let progress: String
+public struct Cancelled: Error, Equatable {
+  /// What the work counts.
+  public enum Unit: String, Sendable {
+    case elements, updates, characters
+  }
 
-  public init(progress: String) { self.progress = progress }
+  /// How much was done before the stop, of how much.
+  public let done: Int
+  public let total: Int
+  public let unit: Unit
 
-  public var description: String { "interrupted after \(progress)" }
+  public init(done: Int, total: Int, unit: Unit) {
+    self.done = done
+    self.total = total
+    self.unit = unit
+  }
 }

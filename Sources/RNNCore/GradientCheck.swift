@@ -44,10 +44,20 @@ public func relativeError(_ a: Double, _ n: Double) -> Double {
   return difference / Swift.max(Swift.abs(a) + Swift.abs(n), Double.leastNormalMagnitude)
 }
 
+/// What one check perturbed.
+public enum CheckedElement: Equatable, Sendable {
+  /// Element (row, column) of a parameter; a bias has column 0.
+  case parameter(Parameter, row: Int, column: Int)
+  /// Element `index` of an intermediate quantity.
+  case intermediate(IntermediateQuantity, index: Int)
+  /// All parameters along a seeded unit direction.
+  case direction(seed: UInt64)
+}
+
 /// One element's analytic derivative beside its centered difference.
 public struct ElementCheck: Equatable, Sendable {
-  /// What was perturbed, e.g. `Whh[0,1]` or `dh_raw[2][0]`.
-  public let label: String
+  /// What was perturbed.
+  public let element: CheckedElement
   /// L(θ+ε) and L(θ−ε).
   public let lossPlus: Double
   public let lossMinus: Double
@@ -59,8 +69,10 @@ public struct ElementCheck: Equatable, Sendable {
   public let relativeError: Double
   public let passed: Bool
 
-  init(label: String, plus: Double, minus: Double, epsilon: Double, analytic: Double, settings: CheckSettings) {
-    self.label = label
+  init(
+    element: CheckedElement, plus: Double, minus: Double, epsilon: Double, analytic: Double, settings: CheckSettings
+  ) {
+    self.element = element
     lossPlus = plus
     lossMinus = minus
     self.epsilon = epsilon
@@ -100,7 +112,7 @@ public struct DirectionalCheck: Equatable, Sendable {
 }
 
 /// An intermediate quantity checked by perturbing the forward pass from inside.
-public enum IntermediateQuantity: Equatable, Sendable, CustomStringConvertible {
+public enum IntermediateQuantity: Equatable, Sendable {
   /// dh_t = dL/dh_t: perturb h_t.
   case dh(t: Int)
   /// dh_raw_t = dL/da_t: perturb a_t.
@@ -108,14 +120,6 @@ public enum IntermediateQuantity: Equatable, Sendable, CustomStringConvertible {
   /// dh_next of step t = Whh^T dh_raw_t, the part of dL/dh_{t−1} that flows back through a_t:
   /// perturb h_{t−1} where a_t reads it, and only there. At t = 1 it is all of dL/dh0.
   case dhNext(t: Int)
-
-  public var description: String {
-    switch self {
-    case .dh(let t): "dh[\(t)]"
-    case .dhRaw(let t): "dh_raw[\(t)]"
-    case .dhNext(let t): "dh_next[\(t)]"
-    }
-  }
 }
 
 /// Finite-difference checks of the gradients of one model on one sequence.
@@ -152,10 +156,10 @@ public struct GradientChecker: Sendable {
     self.trace = trace
   }
 
-  /// The label a learner sees for an element, e.g. `Whh[0,1]` or `bh[2]`.
-  public func label(_ parameter: Parameter, _ index: Int) -> String {
-    let m = model.parameters[parameter]
-    return m.cols == 1 ? "\(parameter.name)[\(index)]" : "\(parameter.name)[\(index / m.cols),\(index % m.cols)]"
+  /// The element at flat `index` of a parameter.
+  public func element(_ parameter: Parameter, _ index: Int) -> CheckedElement {
+    let cols = model.parameters[parameter].cols
+    return .parameter(parameter, row: index / cols, column: index % cols)
   }
 
   // MARK: Parameters
@@ -175,7 +179,7 @@ public struct GradientChecker: Sendable {
     shifted.parameters[parameter, index] = original - epsilon
     let minus = lossOrNaN(shifted, engine)
     return ElementCheck(
-      label: label(parameter, index), plus: plus, minus: minus, epsilon: epsilon,
+      element: element(parameter, index), plus: plus, minus: minus, epsilon: epsilon,
       analytic: trace.gradients[parameter, index], settings: settings)
   }
 
@@ -237,7 +241,7 @@ public struct GradientChecker: Sendable {
     }
     let done = slots.buffer.compactMap { $0 }
     if done.count < elements.count {
-      throw Cancelled(progress: "\(done.count) of \(elements.count) elements")
+      throw Cancelled(done: done.count, total: elements.count, unit: .elements)
     }
     return zip(elements, done).map { ($0.0, $1) }
   }
@@ -259,7 +263,7 @@ public struct GradientChecker: Sendable {
     shifted.parameters.add(v, scaledBy: -settings.epsilon)
     let minus = lossOrNaN(shifted, engine)
     let check = ElementCheck(
-      label: "direction (seed \(seed))", plus: plus, minus: minus, epsilon: settings.epsilon,
+      element: .direction(seed: seed), plus: plus, minus: minus, epsilon: settings.epsilon,
       analytic: trace.gradients.dot(v), settings: settings)
     return DirectionalCheck(seed: seed, check: check)
   }
@@ -284,7 +288,7 @@ public struct GradientChecker: Sendable {
       let plus = lossOrNaN(model, engine, Perturbation(target(i), index: i, delta: e))
       let minus = lossOrNaN(model, engine, Perturbation(target(i), index: i, delta: -e))
       return ElementCheck(
-        label: "\(quantity)[\(i)]", plus: plus, minus: minus, epsilon: e, analytic: analytic[t - 1, i],
+        element: .intermediate(quantity, index: i), plus: plus, minus: minus, epsilon: e, analytic: analytic[t - 1, i],
         settings: settings)
     }
   }

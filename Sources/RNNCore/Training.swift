@@ -50,6 +50,8 @@ public final class Trainer {
   public private(set) var model: RNN
   public let stream: TrainingStream
   public let lossKind: LossKind
+  /// The backward pass whose gradients the updates follow (the seed's, to watch wrong gradients train).
+  public let variant: BPTTVariant
   public var sequenceLength: Int
   public var optimizer: Optimizer
   public var clipping: Clipping
@@ -62,6 +64,8 @@ public final class Trainer {
   public private(set) var smoothLoss: Double
   /// The loss of every update, in order.
   public private(set) var losses: [Double] = []
+  /// ``smoothLoss`` after every update, in order.
+  public private(set) var smoothLosses: [Double] = []
   /// The hidden state carried into the next chunk (min-char-rnn's hprev).
   public private(set) var hprev: [Double]
   private let engine = BPTTEngine(useSecondCore: true)
@@ -70,13 +74,15 @@ public final class Trainer {
   private var gradients: ParameterSet
 
   public init(
-    model: RNN, stream: TrainingStream, loss: LossKind, sequenceLength: Int, optimizer: Optimizer, clipping: Clipping
+    model: RNN, stream: TrainingStream, loss: LossKind, variant: BPTTVariant = .correct, sequenceLength: Int,
+    optimizer: Optimizer, clipping: Clipping
   ) throws {
     guard sequenceLength >= 1 else { throw RNNError.outOfRange("seqlen must be at least 1") }
     try stream.chunk(from: 0, length: sequenceLength).validate(for: model, loss: loss)
     self.model = model
     self.stream = stream
     lossKind = loss
+    self.variant = variant
     self.sequenceLength = sequenceLength
     self.optimizer = optimizer
     self.clipping = clipping
@@ -98,7 +104,8 @@ public final class Trainer {
     // The chunk starts from the carried state; the model's own h0 is kept for the next reset.
     try model.setH0(hprev)
     defer { try? model.setH0(initialState) }
-    let loss = try engine.computeGradients(of: model, on: chunk, loss: lossKind, into: &gradients)
+    let loss = try engine.computeGradients(
+      of: model, on: chunk, loss: lossKind, variant: variant, into: &gradients)
     hprev = engine.finalHiddenState()
     guard optimizer.update(&model.parameters, with: gradients, clipping: clipping, helper: engine.helper) else {
       throw RNNError.notFinite("the update made a parameter NaN or infinite (lower the learning rate or clip)")
@@ -107,6 +114,7 @@ public final class Trainer {
     iteration += 1
     smoothLoss = iteration == 1 && lossKind == .squared ? loss : smoothLoss * 0.999 + loss * 0.001
     losses.append(loss)
+    smoothLosses.append(smoothLoss)
     return loss
   }
 }

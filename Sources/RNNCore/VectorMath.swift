@@ -1,3 +1,5 @@
+import Foundation
+
 // exp and tanh four lanes at a time, from arithmetic alone.
 //
 // The forward pass calls tanh H·T times and exp V·T times; libm's scalar calls cost more than all
@@ -91,6 +93,59 @@ func applyLanewise(
     for k in 0..<(n &- i) { v[k] = x[i &+ k] }
     let r = f(v)
     for k in 0..<(n &- i) { out[i &+ k] = r[k] }
+  }
+}
+
+/// p = softmax(y) = exp(y − max y) / Σ exp(y − max y), stable for any y: the forward pass's
+/// and `print softmax(…)`'s arithmetic, so that both give the same bits.
+/// - Returns: max y and Σ exp(y − max y), from which L = log Σ + max − y[target].
+@inline(__always)
+func softmax(_ y: UnsafePointer<Double>, into p: UnsafeMutablePointer<Double>, count n: Int) -> (
+  max: Double, sum: Double
+) {
+  var m = -Double.infinity
+  for k in 0..<n { m = Swift.max(m, y[k]) }
+  for k in 0..<n { p[k] = y[k] - m }
+  applyLanewise(exp, p, p, n)
+  var sum = 0.0
+  for k in 0..<n { sum += p[k] }
+  let inverse = 1 / sum
+  for k in 0..<n { p[k] *= inverse }
+  return (m, sum)
+}
+
+/// The engine's elementwise functions, for whoever must recompute what it computed bit for bit
+/// (the expression language's tanh, exp, log and softmax).
+public enum VectorMath {
+  /// tanh of each element, as the forward pass computes h = tanh(a).
+  public static func tanh(_ x: [Double]) -> [Double] { lanewise(RNNCore.tanh, x) }
+
+  /// e^x of each element, as softmax computes it.
+  public static func exp(_ x: [Double]) -> [Double] { lanewise(RNNCore.exp, x) }
+
+  /// The natural logarithm of each element: the one the loss uses (the platform's correctly
+  /// rounded-or-nearly `log`; NaN below 0, −∞ at 0).
+  public static func log(_ x: [Double]) -> [Double] { x.map { Foundation.log($0) } }
+
+  /// softmax of a vector, as the forward pass computes p from y.
+  public static func softmax(_ y: [Double]) -> [Double] {
+    guard !y.isEmpty else { return [] }
+    var p = [Double](repeating: 0, count: y.count)
+    y.withUnsafeBufferPointer { yb in
+      p.withUnsafeMutableBufferPointer { pb in
+        _ = RNNCore.softmax(yb.baseAddress!, into: pb.baseAddress!, count: y.count)
+      }
+    }
+    return p
+  }
+
+  private static func lanewise(_ f: (Double4) -> Double4, _ x: [Double]) -> [Double] {
+    guard !x.isEmpty else { return [] }
+    var out = [Double](repeating: 0, count: x.count)
+    x.withUnsafeBufferPointer { xb in
+      out.withUnsafeMutableBufferPointer { ob in applyLanewise(f, xb.baseAddress!, ob.baseAddress!, x.count) }
+    }
+    return out
   }
 }
 

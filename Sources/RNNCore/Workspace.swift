@@ -181,18 +181,8 @@ final class Workspace: @unchecked Sendable {
       guard case .indices(let targets) = data.targets else {
         preconditionFailure("validated: softmax has index targets")
       }
-      // p_t = softmax(y_t) = exp(y − max y) / Σ exp(y − max y), stable for any y.
-      var m = -Double.infinity
-      for k in 0..<nOut { m = Swift.max(m, y[k]) }
-      for k in 0..<nOut { p[k] = y[k] - m }
-      applyLanewise(exp, p, p, nOut)
-      var sum = 0.0
-      for k in 0..<nOut { sum += p[k] }
-      let inverse = 1 / sum
-      for k in 0..<nOut {
-        p[k] *= inverse
-        dy[k] = p[k]
-      }
+      let (m, sum) = softmax(y, into: p, count: nOut)
+      for k in 0..<nOut { dy[k] = p[k] }
       // L_t = −log p_t[target] = log Σ exp(y − m) + m − y[target]   (exact even when p is tiny)
       // dy_t = p_t − onehot(target)
       let target = targets[r]

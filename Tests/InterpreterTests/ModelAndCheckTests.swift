@@ -56,8 +56,9 @@ struct ModelAndCheckTests {
     #expect(out[3].lines[1].hasPrefix("(recorded the pass again for the new data"))
     #expect(out[4].lines[1].contains("with loss squared"))
     #expect(out[6].lines[0] == "new model: H = 5, input 4, output 4, seed 3, weights randn × 0.01")
-    #expect(i.model.hiddenSize == 5)
-    #expect(i.model.parameters.wxh == (try! RNN(inputSize: 4, hiddenSize: 5, outputSize: 4, seed: 3)).parameters.wxh)
+    #expect(i.session.model.hiddenSize == 5)
+    #expect(
+      i.session.model.parameters.wxh == (try! RNN(inputSize: 4, hiddenSize: 5, outputSize: 4, seed: 3)).parameters.wxh)
     #expect(run("text hexo").error == "character 3 of the text, 'x', is not in the vocabulary (h e l o)")
     #expect(run("inputs 0 9 1 2").lines.last!.contains("input at t=2 is index 9, outside 0..<4"))
     #expect(run("h0 1 2").error == "h0 needs H = 3 values, got 2")
@@ -89,9 +90,9 @@ struct ModelAndCheckTests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["m.json"])
     let (b, loaded) = session("new 7", "load \(path)")
     #expect(loaded[1].error == nil)
-    #expect(b.model == a.model)
-    #expect(b.vocabulary == a.vocabulary)
-    #expect(b.data == a.data)
+    #expect(b.session.model == a.session.model)
+    #expect(b.session.vocabulary == a.session.vocabulary)
+    #expect(b.session.data == a.session.data)
     // Corrupt, truncated, mismatched or not a model at all: one line naming the file; nothing changes.
     let bad = folder.appendingPathComponent("bad.json").path
     let cases: [(String, String)] = [
@@ -114,7 +115,7 @@ struct ModelAndCheckTests {
       #expect(
         outcome.error?.hasPrefix("\(bad): ") == true && outcome.error?.contains(problem) == true,
         "\(outcome.error ?? "no error")")
-      #expect(b.model == a.model)
+      #expect(b.session.model == a.session.model)
     }
     #expect(b.execute("load \(folder.path)/none.json").error == "\(folder.path)/none.json: no such file")
     #expect(
@@ -226,5 +227,21 @@ struct SessionTests {
       "../../docs/commands.md")
     let committed = try String(contentsOf: url, encoding: .utf8)
     #expect(committed == Interpreter.commandsMarkdown(), "docs/commands.md is out of date: run make docs")
+  }
+
+  @Test("help text has no stray backslashes and every usage error quotes the table's usage")
+  func helpText() {
+    for spec in CommandTable.all {
+      #expect(!spec.details.contains("\\"), "help \(spec.name) shows a backslash")
+      #expect(!spec.summary.contains("\\"), "help \(spec.name) shows a backslash")
+    }
+    for (line, usage) in [
+      ("optimizer adam", "optimizer adagrad|sgd"), ("clip what", "clip C | clip norm C | clip off"),
+      ("loss hinge", "loss softmax|squared"), ("bptt wrong", "bptt seed|correct"),
+      ("example nope", "example hello|sine|echo"),
+    ] {
+      #expect(run(line).error == "usage: " + usage)
+      #expect(CommandTable.find(String(line.prefix { $0 != " " }))?.usage == usage)
+    }
   }
 }

@@ -62,7 +62,7 @@ struct NumPyTests {
     #expect(process.terminationStatus == 0)
     #expect(lines.first == "(3, 4) (3, 1) helo")
     let numbers = lines[1].split(separator: " ").prefix(2).compactMap { Double($0) }
-    #expect(numbers == [i.model.parameters.whh[0, 1], i.trace!.loss])
+    #expect(numbers == [i.session.model.parameters.whh[0, 1], i.trace!.loss])
     #expect(lines[1].hasSuffix("(5, 3) (4, 3)"))
     #expect(lines.last == "True")
   }
@@ -75,8 +75,8 @@ struct NumPyTests {
     a.execute("set Whh[0,1] 0.1234567890123456789; h0 0.1 -0.2 0.3; save \(path)")
     let b = Interpreter()
     #expect(b.execute("new 9; load \(path)").error == nil)
-    #expect(b.model == a.model)
-    #expect(b.vocabulary == a.vocabulary)
+    #expect(b.session.model == a.session.model)
+    #expect(b.session.vocabulary == a.session.vocabulary)
   }
 
   @Test("compare: NumPy's own min-char-rnn gradients PASS, the tutorial's FAIL where they are wrong")
@@ -102,9 +102,9 @@ struct NumPyTests {
     func attempt(_ bytes: Data) -> String? {
       try? bytes.write(to: URL(fileURLWithPath: path))
       let i = Interpreter()
-      let before = i.model
+      let before = i.session.model
       let outcome = i.execute("load \(path)")
-      #expect(i.model == before)
+      #expect(i.session.model == before)
       return outcome.error
     }
     #expect(attempt(original.prefix(original.count / 2)) == "\(path): not an .npz file (no zip directory; truncated?)")

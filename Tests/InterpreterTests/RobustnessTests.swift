@@ -43,7 +43,8 @@ struct RobustnessTests {
   @Test("mangled JSON model files are refused, never crash")
   func json() {
     var rng = SeededGenerator(seed: 2)
-    let original = Array(JSONModelFormat.encode(ModelFile(model: Interpreter().model, vocabulary: Array("helo"))))
+    let original = Array(
+      JSONModelFormat.encode(ModelFile(model: Interpreter().session.model, vocabulary: Array("helo"))))
     for bytes in mutations(of: original, count: 3000, rng: &rng) {
       if let object = try? JSONReader.parse(bytes) { _ = try? JSONModelFormat.decode(object) }
     }

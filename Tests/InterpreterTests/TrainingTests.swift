@@ -20,7 +20,7 @@ struct TrainingTests {
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     let (i, out) = session("corpus \(path)", "new 16 seed 3", "seqlen 10", "info data")
     #expect(out[0].lines[0] == "corpus \(path): \(text.count) characters, vocabulary of 11")
-    #expect(i.vocabulary == Array(" .acehmnost"))
+    #expect(i.session.vocabulary == Array(" .acehmnost"))
     #expect(out[2].lines.last!.contains("for the first 10 steps"))
     #expect(out[3].lines[1] == "  t=1  x: 't' (10)  target: 'h' (5)")
     let before = i.trace!.loss
@@ -33,7 +33,7 @@ struct TrainingTests {
     // Data given by hand replace the corpus: train then repeats them.
     i.execute("text the")
     #expect(i.execute("train 2").lines[0].hasPrefix("trained 2 updates (iterations 1…2)"))
-    #expect(i.stream == nil)
+    #expect(i.session.stream == nil)
   }
 
   @Test("the trainer follows min-char-rnn: chunks in order, hprev carried, reset at the end of the data")
@@ -63,8 +63,10 @@ struct TrainingTests {
     let (i, out) = session(
       "optimizer sgd", "lr 0.05", "clip norm 1", "clip off", "clip 5", "lr -1", "clip what", "optimizer adam")
     #expect(out[0].lines == ["optimizer sgd, learning rate 0.1"])
-    #expect(!i.useAdagrad && i.learningRate == 0.05 && i.clipping == .value(5))
-    #expect(out[5].error == "usage: lr X (a positive number)")
+    #expect(
+      i.session.training.optimizer == .sgd && i.session.training.learningRate == 0.05
+        && i.session.training.clipping == .value(5))
+    #expect(out[5].error == "the learning rate must be a positive number, not '-1'")
     #expect(out[6].error == "usage: clip C | clip norm C | clip off")
     #expect(out[7].error == "usage: optimizer adagrad|sgd")
   }
@@ -89,7 +91,7 @@ struct TrainingTests {
     try "x1,x2,target\n0,1,0.5\n1,0,0.25\n0.5,0.5,1\n".write(toFile: path, atomically: true, encoding: .utf8)
     let (i, out) = session("new 4 input 2 output 1", "series \(path)", "last", "print x[2]")
     #expect(out[1].lines[0] == "series \(path): 3 steps; inputs x1 x2; targets target; loss squared")
-    #expect(i.loss == .squared)
+    #expect(i.session.loss == .squared)
     #expect(out[3].lines == ["x[2] = [1, 0]  (2×1)"])
     try "a,b\n1,2\n3,oops\n".write(toFile: path, atomically: true, encoding: .utf8)
     #expect(run("series \(path)").error == "\(path):3: 'oops' in column b is not a finite number")
@@ -113,7 +115,7 @@ struct TrainingTests {
     #expect(heat.count == 5)
     #expect(heat.last!.hasPrefix("scale: shade ░▒▓█ = |value| up to "))
     // The largest |value| gets the darkest shade; its sign is marked.
-    let whh = Interpreter().model.parameters.whh
+    let whh = Interpreter().session.model.parameters.whh
     let (bi, bj) = (0..<9).map { ($0 / 3, $0 % 3) }.max { abs(whh[$0.0, $0.1]) < abs(whh[$1.0, $1.1]) }!
     let row = Array(heat[1 + bi].dropFirst(6))
     #expect(row[2 * bj + 1] == "█" && (row[2 * bj] == "-") == (whh[bi, bj] < 0), "\(heat)")

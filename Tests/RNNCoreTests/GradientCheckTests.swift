@@ -47,10 +47,10 @@ struct GradientCheckTests {
     #expect(check.lossMinus == (try engine.loss(of: minus, on: data, loss: .softmax)))
     #expect(check.numeric == (check.lossPlus - check.lossMinus) / 2e-5)
     #expect(check.analytic == checker.trace.gradients.whh[0, 1])
-    #expect(check.label == "Whh[0,1]")
+    #expect(check.element == .parameter(.whh, row: 0, column: 1))
     #expect(check.relativeError == abs(check.analytic - check.numeric) / (abs(check.analytic) + abs(check.numeric)))
     #expect(check.passed)
-    #expect(checker.label(.bh, 2) == "bh[2]")
+    #expect(checker.element(.bh, 2) == .parameter(.bh, row: 2, column: 0))
   }
 
   @Test("relative error: 0/0 agrees, the formula otherwise")
@@ -127,7 +127,7 @@ struct GradientCheckTests {
         #expect(checks.allSatisfy { $0.passed }, "\(quantity): \(checks.filter { !$0.passed })")
       }
     }
-    #expect(try checker.checkIntermediate(.dhRaw(t: 2))[1].label == "dh_raw[2][1]")
+    #expect(try checker.checkIntermediate(.dhRaw(t: 2))[1].element == .intermediate(.dhRaw(t: 2), index: 1))
     #expect(throws: RNNError.self) { try checker.checkIntermediate(.dh(t: 6)) }
     #expect(throws: RNNError.self) { try checker.checkIntermediate(.dhNext(t: 0)) }
   }

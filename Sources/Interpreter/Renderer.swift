@@ -1,0 +1,101 @@
+import Foundation
+import RNNCore
+import Stepper
+
+/// Turns reports into lines of text: the one place where results become words and digits.
+public struct Renderer: Sendable {
+  public var style: Style
+
+  public init(style: Style = Style()) {
+    self.style = style
+  }
+
+  /// The lines of one report.
+  public func lines(_ report: Report) -> [String] {
+    switch report {
+    case .message(let text): [text]
+    case .note(let text): [style.dim(text)]
+    case .warning(let text): [style.bad(text)]
+    case .value(let expression, let value): valueLines(expression, value)
+    case .stop(let stop): stopLines(stop)
+    case .stopReason(let reasons): reasons.map(reasonLine)
+    case .displays(let values): values.map(displayLine)
+    case .check(let check): checkLines(check)
+    case .comparison(let report): comparisonLines(report)
+    case .training(let report): [trainingLine(report)]
+    case .fileWritten(let path, .model): ["saved \(path)"]
+    case .fileWritten(let path, .arrays(let names)): ["exported \(names.joined(separator: " ")) to \(path)"]
+    case .fileWritten(let path, .picture): ["wrote \(path)"]
+    case .text(let lines): lines
+    }
+  }
+
+  // MARK: Values
+
+  func valueLines(_ expression: String, _ value: Matrix) -> [String] {
+    let lines = style.block(value)
+    if value.count > 1 && lines.count == 1 {
+      return [
+        "\(expression) = \(lines[0])"
+          + (value.cols == 1 && value.rows > 1 ? style.dim("  (\(value.shapeDescription))") : "")
+      ]
+    } else if lines.count == 1 {
+      return ["\(expression) = \(lines[0])"]
+    }
+    return ["\(expression) =  " + style.dim("(\(value.shapeDescription))")] + lines.map { "  " + $0 }
+  }
+
+  func displayLine(_ d: DisplayValue) -> String {
+    switch d.value {
+    case .success(let m): "\(d.number): \(d.text) = \(style.inline(m))"
+    case .failure(let e): "\(d.number): \(d.text) = \(style.dim("(\(e.message))"))"
+    }
+  }
+
+  func reasonLine(_ reason: StopReason) -> String {
+    switch reason {
+    case .watch(let number, let text, let old, let new):
+      "watch \(number): \(text): \(old.map(style.inline) ?? "(not computed)") → \(new.map(style.inline) ?? "(not computed)")"
+    case .breakpoint(let number, let place, let condition, let temporary):
+      "breakpoint \(number)\(temporary ? " (temporary, now deleted)" : ""): \(place.text)"
+        + (condition.map { " if \($0)" } ?? "")
+    case .conditionFailed(let number, let error):
+      "breakpoint \(number): its condition cannot be evaluated here: \(error)"
+    }
+  }
+
+  // MARK: Training
+
+  func trainingLine(_ r: TrainingReport) -> String {
+    (r.interrupted ? "interrupted after \(r.done) of \(r.requested) updates" : "trained \(r.done) updates")
+      + (r.variant == .correct ? "" : " with bptt \(r.variant.rawValue)'s gradients")
+      + " (iterations \(r.firstIteration)…\(r.lastIteration)): loss \(style.number(r.lastLoss)), "
+      + "smoothed loss \(style.number(r.smoothedLoss)), "
+      + String(format: "%.0f it/s", r.updatesPerSecond)
+  }
+
+  /// The progress line `train` keeps rewriting on a terminal.
+  public func progressLine(_ p: TrainingProgress) -> String {
+    "iteration \(p.iteration)  loss \(style.number(p.loss))  smoothed \(style.number(p.smoothedLoss))  "
+      + (p.variant == .correct ? "" : "bptt \(p.variant.rawValue)  ")
+      + String(format: "%.0f it/s  %.1f s left", p.updatesPerSecond, p.secondsLeft)
+  }
+
+  // MARK: Characters
+
+  /// A label for index i of the input or output: the character when there is a vocabulary.
+  func symbol(_ i: Int, _ vocabulary: [Character]?) -> String {
+    guard let vocabulary, i >= 0, i < vocabulary.count else { return "\(i)" }
+    return "'\(Renderer.printable(vocabulary[i]))'"
+  }
+
+  /// A character as a learner can read it: newline as \n, space as ␣.
+  static func printable(_ c: Character) -> String {
+    switch c {
+    case "\n": "\\n"
+    case "\t": "\\t"
+    case " ": "␣"
+    default: String(c)
+    }
+  }
+}

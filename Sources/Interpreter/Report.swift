@@ -1,0 +1,168 @@
+import RNNCore
+import Stepper
+
+/// What a command produced, as data. Commands return reports; ``Renderer`` alone turns them into
+/// text (with the style's colour and precision). The REPL, scripts, lessons and tests all see
+/// the same reports.
+public enum Report: Sendable {
+  /// A sentence: what a command did (`breakpoint 1 at dh_raw`, `learning rate 0.05`).
+  case message(String)
+  /// An aside shown dimmed (`(recorded the pass again: loss 5.79; the cursor stays at …)`).
+  case note(String)
+  /// Something done, but not as asked, or something to heed.
+  case warning(String)
+  /// The value of an expression (`print`).
+  case value(expression: String, value: Matrix)
+  /// The cursor at a place of the recorded pass, with the numbers of the equation there.
+  case stop(Stop)
+  /// Why `continue` stopped: breakpoints that matched, watches that changed.
+  case stopReason([StopReason])
+  /// The values of the displays.
+  case displays([DisplayValue])
+  /// A gradient check's results.
+  case check(CheckReport)
+  /// A learner's NumPy arrays against rnnstep's (`compare`).
+  case comparison(ComparisonReport)
+  /// What `train` did.
+  case training(TrainingReport)
+  /// A file written whole (`save`, `export`, `plot … --svg`).
+  case fileWritten(path: String, contents: FileContents)
+  /// Text laid out by the command itself: help, tables, explanations and pictures.
+  case text([String])
+
+  /// True for a report of a check that failed (a script then exits non-zero).
+  var isFailedCheck: Bool {
+    switch self {
+    case .check(let c): c.failed
+    case .comparison(let c): c.failed
+    default: false
+    }
+  }
+}
+
+/// What a written file holds.
+public enum FileContents: Equatable, Sendable {
+  /// The model (and vocabulary and data): `save`.
+  case model
+  /// Named NumPy arrays: `export`.
+  case arrays([String])
+  /// A picture: `plot … --svg`.
+  case picture
+}
+
+/// The cursor after a move: the recorded pass, where the cursor is, and what was computed on
+/// the way there.
+public struct Stop: Sendable {
+  public let snapshot: Snapshot
+  /// The vocabulary, to name characters.
+  public let vocabulary: [Character]?
+  /// The equations passed over on the way, before the one stopped at (forward moves only).
+  public let passed: [Position]
+
+  /// Where the cursor is; nil at the start.
+  public var position: Position? { snapshot.cursor.position }
+
+  /// The value the equation at the cursor computed: a vector for a, h, y, p, dy, dh, dh_raw and
+  /// dh_next; one number for loss; what step t added for a gradient. Nil at the start.
+  public var value: Matrix? {
+    guard let p = position else { return nil }
+    if let parameter = p.equation.updatedGradient {
+      return try? snapshot.contribution(parameter, t: p.t)
+    }
+    guard let quantity = StepQuantity.allCases.first(where: { $0.equation == p.equation }) else { return nil }
+    return try? snapshot.value(quantity, t: p.t)
+  }
+}
+
+/// One reason `continue` stopped.
+public enum StopReason: Equatable, Sendable {
+  case watch(number: Int, text: String, old: Matrix?, new: Matrix?)
+  case breakpoint(number: Int, place: Place, condition: String?, temporary: Bool)
+  case conditionFailed(number: Int, error: String)
+}
+
+/// A display's value at the cursor, or why it has none there.
+public struct DisplayValue: Equatable, Sendable {
+  public let number: Int
+  public let text: String
+  public let value: Result<Matrix, DisplayError>
+
+  public struct DisplayError: Error, Equatable, Sendable {
+    public let message: String
+  }
+}
+
+/// The results of one `gradcheck`.
+public struct CheckReport: Sendable {
+  public enum Kind: Sendable {
+    /// One element in detail (one parameter element, or a direction).
+    case element(ElementCheck, analyticName: String)
+    /// Many elements, one row each (an intermediate quantity).
+    case elements([ElementCheck], title: String)
+    /// Whole parameters, one row each.
+    case parameters([ParameterCheck])
+    /// One element at many ε.
+    case sweep([ElementCheck])
+  }
+
+  public let kind: Kind
+  public let settings: CheckSettings
+  public let variant: BPTTVariant
+
+  /// Whether any element failed (a sweep only shows, it never fails).
+  public var failed: Bool {
+    switch kind {
+    case .element(let c, _): !c.passed
+    case .elements(let cs, _): cs.contains { !$0.passed }
+    case .parameters(let ps): ps.contains { !$0.passed }
+    case .sweep: false
+    }
+  }
+}
+
+/// What one `train` did.
+public struct TrainingReport: Equatable, Sendable {
+  public let requested: Int
+  public let done: Int
+  /// The first and last iteration of this run (min-char-rnn's n, from 1).
+  public let firstIteration: Int
+  public let lastIteration: Int
+  public let lastLoss: Double
+  /// min-char-rnn's smooth_loss after the last update.
+  public let smoothedLoss: Double
+  public let updatesPerSecond: Double
+  public let interrupted: Bool
+  public let variant: BPTTVariant
+}
+
+/// A line of `train`'s progress on a terminal.
+public struct TrainingProgress: Equatable, Sendable {
+  public let iteration: Int
+  public let loss: Double
+  public let smoothedLoss: Double
+  public let updatesPerSecond: Double
+  public let secondsLeft: Double
+  public let variant: BPTTVariant
+}
+
+/// A learner's arrays against rnnstep's, array by array.
+public struct ComparisonReport: Sendable {
+  public struct Row: Sendable {
+    public let name: String
+    /// rnnstep's shape, and the learner's (after reading (n,) as (n, 1)).
+    public let shape: [Int]
+    public let theirShape: [Int]
+    public let maxAbsolute: Double
+    public let maxRelative: Double
+    /// The flat index of the largest absolute difference.
+    public let worstIndex: Int
+    public let passed: Bool
+  }
+
+  public let rows: [Row]
+  /// Arrays in the learner's file that compare does not know.
+  public let skipped: [String]
+  public let variant: BPTTVariant
+
+  public var failed: Bool { rows.contains { !$0.passed } }
+}
