@@ -251,10 +251,9 @@ extension Interpreter {
     let inputCount = count(session.inputs)
     say("\(what): \(what == "inputs" ? inputCount! : targetCount!) steps")
     if let inputCount, let targetCount, inputCount != targetCount {
-      say(
-        style.dim(
-          "(\(inputCount) inputs but \(targetCount) targets: give the \(what == "inputs" ? "targets" : "inputs") to match)"
-        ))
+      note(
+        "(\(inputCount) inputs but \(targetCount) targets: give the \(what == "inputs" ? "targets" : "inputs") to match)"
+      )
       cursor = nil
       return
     }
@@ -262,7 +261,7 @@ extension Interpreter {
       do {
         try data.validate(for: session.model, loss: session.loss)
       } catch {
-        say(style.bad("these do not fit the model: ") + describeError(error))
+        emit(.warning("these do not fit the model: " + describeError(error)))
         cursor = nil
         return
       }
@@ -308,7 +307,7 @@ extension Interpreter {
     if let data = session.data, (try? data.validate(for: session.model, loss: session.loss)) == nil {
       session.inputs = nil
       session.targets = nil
-      say(style.dim("(the data no longer fit and were dropped: give inputs and targets)"))
+      note("(the data no longer fit and were dropped: give inputs and targets)")
     }
     announcePass(" for the new model")
   }

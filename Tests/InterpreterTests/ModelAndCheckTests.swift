@@ -22,14 +22,17 @@ struct ModelAndCheckTests {
 
   @Test("gradcheck forms: element, parameter, sample, direction, intermediates, sweep, options")
   func forms() {
-    let element = run("gradcheck Whh[0,1]").lines
+    let outcome = run("gradcheck Whh[0,1]")
+    let element = outcome.lines
     #expect(element[0] == "Whh[0,1]   ε = 1e-05")
-    let lossPlus = numbers(in: element[1]).last!
-    let lossMinus = numbers(in: element[2]).last!
-    let numeric = numbers(in: element[3])[0]
-    // L(θ±ε) are shown to 12 significant digits, so their difference over 2ε is good to about 1e-6.
-    #expect(abs(numeric - (lossPlus - lossMinus) / 2e-5) <= 2e-6)
-    #expect(element.last!.hasPrefix("PASS"))
+    guard case .element(let c, _) = outcome.checks.first?.kind else {
+      Issue.record("no element check")
+      return
+    }
+    #expect(c.element == .parameter(.whh, row: 0, column: 1))
+    #expect(c.numeric == (c.lossPlus - c.lossMinus) / 2e-5)
+    #expect(close(c.analytic, Builtin.shared.dWhh[0][1]))
+    #expect(c.passed && element.last!.hasPrefix("PASS"))
     #expect(run("gradcheck Wxh").lines.count == 3)
     #expect(run("gradcheck sample 2 seed 3").lines[1].contains("2        "))
     #expect(run("gradcheck direction seed 4").lines.last!.hasPrefix("PASS"))

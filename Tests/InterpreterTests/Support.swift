@@ -1,4 +1,5 @@
 import Foundation
+import RNNCore
 import Testing
 
 @testable import Interpreter
@@ -19,11 +20,63 @@ func run(_ line: String, after setup: [String] = []) -> Outcome {
   return interpreter.execute(line)
 }
 
-/// The numbers in a line of output, in order.
-func numbers(in text: String) -> [Double] {
-  let pattern = try! NSRegularExpression(pattern: #"-?\d+(\.\d+)?(e[-+]?\d+)?"#)
-  let range = NSRange(text.startIndex..., in: text)
-  return pattern.matches(in: text, range: range).compactMap { Range($0.range, in: text).flatMap { Double(text[$0]) } }
+extension Outcome {
+  /// The values `print` reported, in order.
+  var values: [Matrix] {
+    reports.compactMap {
+      guard case .value(_, let v) = $0 else { return nil }
+      return v
+    }
+  }
+
+  /// The one number the last `print` reported.
+  var number: Double? {
+    guard let v = values.last, v.count == 1 else { return nil }
+    return v.storage[0]
+  }
+
+  /// The stops the line's moves reported.
+  var stops: [Stop] {
+    reports.compactMap {
+      guard case .stop(let s) = $0 else { return nil }
+      return s
+    }
+  }
+
+  /// The displays' values, at every stop.
+  var displays: [DisplayValue] {
+    reports.flatMap {
+      guard case .displays(let d) = $0 else { return [DisplayValue]() }
+      return d
+    }
+  }
+
+  /// The gradient checks reported.
+  var checks: [CheckReport] {
+    reports.compactMap {
+      guard case .check(let c) = $0 else { return nil }
+      return c
+    }
+  }
+
+  /// What `train` reported.
+  var training: TrainingReport? {
+    reports.lazy.compactMap {
+      guard case .training(let t) = $0 else { return nil }
+      return t
+    }.first
+  }
+}
+
+/// True when `actual` has as many elements as `expected` and each agrees to `tolerance`
+/// relative (absolute near zero): values from the engine against NumPy's.
+func close(_ actual: [Double], _ expected: [Double], tolerance: Double = 1e-12) -> Bool {
+  actual.count == expected.count
+    && zip(actual, expected).allSatisfy { abs($0 - $1) <= tolerance * max(abs($1), 1e-3) }
+}
+
+func close(_ actual: Double?, _ expected: Double, tolerance: Double = 1e-12) -> Bool {
+  actual.map { close([$0], [expected], tolerance: tolerance) } ?? false
 }
 
 /// The built-in model computed independently in NumPy (Tests/RNNCoreTests/Fixtures/make_fixtures.py).
@@ -40,9 +93,4 @@ struct Builtin: Decodable {
       "Fixtures/builtin.json")
     return try! JSONDecoder().decode(Builtin.self, from: Data(contentsOf: url))
   }()
-}
-
-/// True when `a` agrees with `b` to the 4 significant digits the REPL prints by default.
-func agrees(_ a: Double, _ b: Double) -> Bool {
-  abs(a - b) <= 5e-4 * max(abs(b), 1e-12) + 1e-12
 }
