@@ -7,7 +7,8 @@ import Synchronization
 /// A forward and backward pass at min-char-rnn size takes under 100 µs, too short to wake a
 /// sleeping thread for each half of it (a futex wake-up costs several µs). So the helper spins
 /// for a while after each job, and only sleeps on a condition after about a millisecond idle.
-/// `run` and `wait` must be called from one owning thread, in pairs.
+/// Work reaches it only through ``concurrently(_:_:)``, which returns after both halves are
+/// done: memory the two borrow cannot outlive the call, by construction.
 final class HelperThread: @unchecked Sendable {
   /// A job: runs on the helper thread, touching memory the owner does not touch until `wait`.
   typealias Job = @Sendable () -> Void
@@ -26,8 +27,22 @@ final class HelperThread: @unchecked Sendable {
     thread.start()
   }
 
+  /// Runs `helperPart` on the helper thread while `ownerPart` runs on the calling thread, and
+  /// returns `ownerPart`'s result once both have finished. Called from one owning thread.
+  func concurrently<R>(_ helperPart: @Sendable () -> Void, _ ownerPart: () throws -> R) rethrows -> R {
+    try withoutActuallyEscaping(helperPart) { job in
+      run(job)
+      defer {
+        wait()
+        // The helper has let go of the job; so does this thread, before the job's scope ends.
+        self.job = nil
+      }
+      return try ownerPart()
+    }
+  }
+
   /// Starts `job` on the helper thread.
-  func run(_ job: @escaping Job) {
+  private func run(_ job: @escaping Job) {
     self.job = job
     // Sequentially consistent with the helper's `sleeping` store and `requested` load, so
     // that either the helper sees this job or this thread sees it asleep and wakes it.
@@ -40,7 +55,7 @@ final class HelperThread: @unchecked Sendable {
   }
 
   /// Waits until the job given to `run` has finished; its writes are then visible.
-  func wait() {
+  private func wait() {
     let target = requested.load(ordering: .relaxed)
     var backoff = Backoff()
     while completed.load(ordering: .acquiring) != target { backoff.pause() }
@@ -52,6 +67,13 @@ final class HelperThread: @unchecked Sendable {
     condition.lock()
     condition.signal()
     condition.unlock()
+  }
+
+  /// Runs the job in a frame of its own, so that its reference is released before the owner
+  /// learns that it finished.
+  @inline(never)
+  private func runJob() {
+    job?()
   }
 
   private func loop() {
@@ -79,7 +101,7 @@ final class HelperThread: @unchecked Sendable {
         spins = 0
       }
       done += 1
-      job?()
+      runJob()
       completed.store(done, ordering: .releasing)
     }
   }

@@ -97,11 +97,13 @@ public struct Optimizer: Equatable, Sendable {
                 theta: UnsafeMutableBufferPointer(rebasing: theta[half...]),
                 g: UnsafeBufferPointer(rebasing: g[half...]),
                 m: UnsafeMutableBufferPointer(rebasing: m[half...]), lr: lr, scale: scale, limit: limit)
-              helper.run { second.run() }
-              let firstFinite = adagradStep(
-                UnsafeMutableBufferPointer(rebasing: theta[..<half]), UnsafeBufferPointer(rebasing: g[..<half]),
-                UnsafeMutableBufferPointer(rebasing: m[..<half]), lr, scale, limit)
-              helper.wait()
+              let firstFinite = helper.concurrently(
+                { second.run() },
+                {
+                  adagradStep(
+                    UnsafeMutableBufferPointer(rebasing: theta[..<half]), UnsafeBufferPointer(rebasing: g[..<half]),
+                    UnsafeMutableBufferPointer(rebasing: m[..<half]), lr, scale, limit)
+                })
               finite = firstFinite && second.finite && finite
             }
           }

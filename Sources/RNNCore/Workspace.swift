@@ -108,36 +108,42 @@ final class Workspace: @unchecked Sendable {
         }
       }
       finishedSteps.store(0, ordering: .relaxed)
-      helper?.run { [self] in
-        for r in 0..<steps {
-          var backoff = Backoff()
-          while finishedSteps.load(ordering: .acquiring) <= r { backoff.pause() }
-          output(step: r, p, data, kind, backwardInput: backwardInput)
+      // The recurrence, t = 1…T in order.
+      let recurrence = { [self] in
+        for t in 1...steps {
+          let r = t &- 1
+          let a = preactivations + r &* nh
+          let h = hs + t &* nh
+          // a_t = Wxh x_t + Whh h_{t-1} + bh   (H×Vin · Vin + H×H · H + H)
+          //   adding Whh h_{t-1} = Σ_j h_{t-1}[j] Whh^T[j,:]
+          var unperturbed: Double?
+          if let perturbation, case .hIntoStep(t) = perturbation.quantity {
+            unperturbed = hs[r &* nh &+ perturbation.index]
+            hs[r &* nh &+ perturbation.index] += perturbation.delta
+          }
+          weightedRowSum(
+            into: a, nh, terms: nh, coefficients: hs + r &* nh, 1, rows: whhT, nh, accumulate: true,
+            reversed: t & 1 == 0)
+          if let unperturbed, let perturbation { hs[r &* nh &+ perturbation.index] = unperturbed }
+          if let perturbation, case .a(t) = perturbation.quantity { a[perturbation.index] += perturbation.delta }
+          // h_t = tanh(a_t)
+          applyLanewise(tanh, a, h, nh)
+          if let perturbation, case .h(t) = perturbation.quantity { h[perturbation.index] += perturbation.delta }
+          finishedSteps.store(t, ordering: .releasing)
         }
-      }
-      for t in 1...steps {
-        let r = t &- 1
-        let a = preactivations + r &* nh
-        let h = hs + t &* nh
-        // a_t = Wxh x_t + Whh h_{t-1} + bh   (H×Vin · Vin + H×H · H + H)
-        //   adding Whh h_{t-1} = Σ_j h_{t-1}[j] Whh^T[j,:]
-        var unperturbed: Double?
-        if let perturbation, case .hIntoStep(t) = perturbation.quantity {
-          unperturbed = hs[r &* nh &+ perturbation.index]
-          hs[r &* nh &+ perturbation.index] += perturbation.delta
-        }
-        weightedRowSum(
-          into: a, nh, terms: nh, coefficients: hs + r &* nh, 1, rows: whhT, nh, accumulate: true, reversed: t & 1 == 0)
-        if let unperturbed, let perturbation { hs[r &* nh &+ perturbation.index] = unperturbed }
-        if let perturbation, case .a(t) = perturbation.quantity { a[perturbation.index] += perturbation.delta }
-        // h_t = tanh(a_t)
-        applyLanewise(tanh, a, h, nh)
-        if let perturbation, case .h(t) = perturbation.quantity { h[perturbation.index] += perturbation.delta }
-        finishedSteps.store(t, ordering: .releasing)
       }
       if let helper {
-        helper.wait()
+        // y, p, L and dy of each step on the helper, as soon as h_t exists.
+        helper.concurrently(
+          { [self] in
+            for r in 0..<steps {
+              var backoff = Backoff()
+              while finishedSteps.load(ordering: .acquiring) <= r { backoff.pause() }
+              output(step: r, p, data, kind, backwardInput: backwardInput)
+            }
+          }, recurrence)
       } else {
+        recurrence()
         for r in 0..<steps { output(step: r, p, data, kind, backwardInput: backwardInput) }
       }
       var total = 0.0
@@ -226,20 +232,19 @@ final class Workspace: @unchecked Sendable {
     finishedSteps.store(steps + 1, ordering: .relaxed)
     model.parameters.why.storage.withUnsafeBufferPointer { whyBuffer in
       let why = ParameterPointers.Row(whyBuffer.baseAddress!)
-      helper.run { [self] in
-        for t in stride(from: steps, through: 1, by: -1) {
-          directPart(step: t &- 1, why: why.pointer)
-          finishedSteps.store(t, ordering: .releasing)
-        }
-        sumOutputGradients(rows: 0..<shape.output, variant, fromStep: 1, into: gradients)
-      }
-      recurrence(model, variant, waiting: true)
-      helper.wait()
+      helper.concurrently(
+        { [self] in
+          for t in stride(from: steps, through: 1, by: -1) {
+            directPart(step: t &- 1, why: why.pointer)
+            finishedSteps.store(t, ordering: .releasing)
+          }
+          sumOutputGradients(rows: 0..<shape.output, variant, fromStep: 1, into: gradients)
+        }, { recurrence(model, variant, waiting: true) })
     }
     let half = shape.hidden / 2
-    helper.run { [self] in sumHiddenGradients(rows: half..<shape.hidden, data, variant, fromStep: 1, into: gradients) }
-    sumHiddenGradients(rows: 0..<half, data, variant, fromStep: 1, into: gradients)
-    helper.wait()
+    helper.concurrently(
+      { [self] in sumHiddenGradients(rows: half..<shape.hidden, data, variant, fromStep: 1, into: gradients) },
+      { sumHiddenGradients(rows: 0..<half, data, variant, fromStep: 1, into: gradients) })
   }
 
   /// The part of BPTT that must take the steps in order, t = T down to 1. With `waiting`, step t
