@@ -412,7 +412,16 @@ struct Evaluator {
     } catch let error as NotComputedYet {
       let at = error.computedAt.map { " it is computed at \(describe($0))," } ?? ""
       let cursor = error.cursor.map { "the cursor is at \(describe($0))" } ?? "the cursor is before the first step"
-      throw ExpressionError(message: "\(error.name) is not computed yet:\(at) \(cursor)", column: column)
+      throw ExpressionError(
+        message: "\(passValueName(error.value)) is not computed yet:\(at) \(cursor)", column: column)
+    } catch let error as NoSuchStep {
+      throw ExpressionError(
+        message:
+          "\(passValueName(error.value)) does not exist: t runs over \(error.steps.lowerBound)...\(error.steps.upperBound)",
+        column: column)
+    } catch is NoProbabilities {
+      throw ExpressionError(
+        message: "p does not exist under squared error (it is softmax's probability)", column: column)
     } catch let error as RNNError {
       throw ExpressionError(message: error.description, column: column)
     }
@@ -449,7 +458,7 @@ struct Evaluator {
   private func binary(_ op: String, _ a: Matrix, _ b: Matrix, column: Int) throws -> Matrix {
     if op == "@" {
       do { return try a.matmul(b) } catch let error as ShapeError {
-        throw ExpressionError(message: error.description, column: column)
+        throw ExpressionError(message: describe(error, "multiply"), column: column)
       }
     }
     let f: (Double, Double) -> Double =
@@ -469,10 +478,11 @@ struct Evaluator {
     if b.count == 1 { return a.map { f($0, b.storage[0]) } }
     let names = ["+": "add", "-": "subtract", "*": "multiply elementwise", "/": "divide"]
     do {
-      return try a.elementwise(b, operation: names[op] ?? "compare", f)
+      return try a.elementwise(b, f)
     } catch let error as ShapeError {
       throw ExpressionError(
-        message: error.description + (op == "*" ? " (for a matrix product use @)" : ""), column: column)
+        message: describe(error, names[op] ?? "compare") + (op == "*" ? " (for a matrix product use @)" : ""),
+        column: column)
     }
   }
 
@@ -513,6 +523,24 @@ struct Evaluator {
           "unknown function '\(f)'\(suggestion) (functions: \(ExpressionNames.functions.joined(separator: " ")))",
         column: column)
     }
+  }
+}
+
+/// "cannot multiply 2×3 and 2×3: inner sizes 3 and 2 differ".
+func describe(_ error: ShapeError, _ verb: String) -> String {
+  let shapes = "\(error.left.rows)×\(error.left.cols) and \(error.right.rows)×\(error.right.cols)"
+  switch error.operation {
+  case .product: return "cannot \(verb) \(shapes): inner sizes \(error.left.cols) and \(error.right.rows) differ"
+  case .elementwise: return "cannot \(verb) \(shapes): shapes differ"
+  }
+}
+
+/// A value of the pass as a learner writes it: `h[3]`, `loss`, `dWhh_t[3]`.
+func passValueName(_ value: PassValue) -> String {
+  switch value {
+  case .quantity(let q, let t): "\(q.rawValue)[\(t)]"
+  case .totalLoss: "loss"
+  case .contribution(let p, let t): "\(p.gradientName)_t[\(t)]"
   }
 }
 

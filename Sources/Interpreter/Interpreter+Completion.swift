@@ -3,6 +3,15 @@ import Foundation
 extension Interpreter {
   /// The candidates for the word before the cursor, each a full replacement of that word:
   /// command names first, then what the command's table entry says its arguments are.
+  /// Whether the word being typed is inside an expression, where a completed name goes on
+  /// without a space (`h[3]`, `norm(h)`): the command's table entry says so.
+  public func completesExpression(_ lineUpToCursor: String) -> Bool {
+    let commandLine = splitCommands(lineUpToCursor + "x").last ?? ""
+    let word = String(commandLine.prefix { !$0.isWhitespace })
+    guard commandLine.count > word.count, let spec = CommandTable.find(word) else { return false }
+    return spec.completion == .expression
+  }
+
   public func completions(for lineUpToCursor: String) -> [String] {
     let commandLine = splitCommands(lineUpToCursor + "x").last.map { String($0.dropLast()) } ?? ""
     let word = String(commandLine.reversed().prefix { !$0.isWhitespace }.reversed())

@@ -46,7 +46,8 @@ extension Interpreter {
       let snapshot = Snapshot(trace: trace, cursor: cursor)
       let norms = try (1...trace.steps).map { t in
         do { return try snapshot.value(quantity, t: t).norm } catch let e as NotComputedYet {
-          throw CommandError("\(e.name) is not computed yet at \(cursorDescription): plot it after last or run")
+          throw CommandError(
+            "\(passValueName(e.value)) is not computed yet at \(cursorDescription): plot it after last or run")
         }
       }
       let title = "norm(\(quantity.rawValue)[t]) for t = 1…\(trace.steps)"
@@ -63,7 +64,8 @@ extension Interpreter {
       let snapshot = Snapshot(trace: trace, cursor: cursor)
       let rows = try (1...trace.steps).map { t in
         do { return try snapshot.value(quantity, t: t).storage } catch let e as NotComputedYet {
-          throw CommandError("\(e.name) is not computed yet at \(cursorDescription): plot it after last or run")
+          throw CommandError(
+            "\(passValueName(e.value)) is not computed yet at \(cursorDescription): plot it after last or run")
         }
       }
       matrix = Matrix(rowVectors: rows)

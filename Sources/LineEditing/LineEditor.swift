@@ -53,15 +53,22 @@ public final class LineEditor: LineReader {
   private var prompt = ""
   private var promptStorage: UnsafeMutablePointer<CChar>?
   private let completer: Completer
+  private let continuesWord: (String) -> Bool
   /// Lines entered in this session, appended to the history file when it closes.
   private var added: [String] = []
 
   /// - Parameters:
   ///   - historyPath: the history file, read now and appended to on ``close()``; nil keeps none.
   ///   - completer: the candidates for the word before the cursor.
-  public init(program: String, historyPath: String?, completer: @escaping Completer) {
+  ///   - continuesWord: whether a completed word in this line may go on without a space (a name
+  ///     inside an expression: `h[3]`, `norm(h)`); otherwise a sole candidate gets a space.
+  public init(
+    program: String, historyPath: String?, completer: @escaping Completer,
+    continuesWord: @escaping (String) -> Bool = { _ in false }
+  ) {
     self.historyPath = historyPath
     self.completer = completer
+    self.continuesWord = continuesWord
     editLine = rnnstep_el_init(program)
     historyHandle = history_init()
     rnnstep_history_setsize(historyHandle, 2000)
@@ -157,8 +164,7 @@ public final class LineEditor: LineReader {
     // expression is not (h[3] and norm(h) continue right after it).
     let space =
       candidates.count == 1 && !candidates[0].hasSuffix("/") && !candidates[0].contains("(")
-      && !["print", "display", "watch", "explain"].contains(
-        beforeCursor.split(separator: " ").first.map(String.init) ?? "")
+      && !continuesWord(beforeCursor)
     guard !candidates.isEmpty else { return UInt8(CC_REFRESH_BEEP) }
     let common = candidates.dropFirst().reduce(candidates[0]) { $0.commonPrefix(with: $1) }
     if common.count > word.count {

@@ -85,11 +85,9 @@ public struct Matrix: Equatable, Hashable, Sendable {
 
   /// Combines two matrices of the same shape element by element.
   /// - Throws: ``ShapeError`` when the shapes differ.
-  public func elementwise(
-    _ other: Matrix, operation: String = "combine", _ combine: (Double, Double) -> Double
-  ) throws -> Matrix {
+  public func elementwise(_ other: Matrix, _ combine: (Double, Double) -> Double) throws -> Matrix {
     guard rows == other.rows && cols == other.cols else {
-      throw ShapeError(operation: operation, left: self, right: other, reason: "shapes differ")
+      throw ShapeError(operation: .elementwise, left: self, right: other)
     }
     return Matrix(rows: rows, cols: cols, zip(storage, other.storage).map(combine))
   }
@@ -99,9 +97,7 @@ public struct Matrix: Equatable, Hashable, Sendable {
   /// - Complexity: O(rows × cols × other.cols).
   public func matmul(_ other: Matrix) throws -> Matrix {
     guard cols == other.rows else {
-      throw ShapeError(
-        operation: "multiply", left: self, right: other,
-        reason: "inner sizes \(cols) and \(other.rows) differ")
+      throw ShapeError(operation: .product, left: self, right: other)
     }
     var result = Matrix(rows: rows, cols: other.cols)
     // result[i, :] += self[i, k] * other[k, :]: row-major friendly.
@@ -140,25 +136,27 @@ public struct Matrix: Equatable, Hashable, Sendable {
 }
 
 /// Two matrices whose shapes do not fit an operation.
-public struct ShapeError: Error, Equatable, CustomStringConvertible {
-  /// What was attempted, e.g. "multiply".
-  public let operation: String
-  /// The left operand's shape, e.g. `3×4`.
-  public let leftShape: String
-  /// The right operand's shape.
-  public let rightShape: String
-  /// Why they do not fit.
-  public let reason: String
-
-  /// Describes an operation on `left` and `right` that cannot be done.
-  public init(operation: String, left: Matrix, right: Matrix, reason: String) {
-    self.operation = operation
-    self.leftShape = left.shapeDescription
-    self.rightShape = right.shapeDescription
-    self.reason = reason
+public struct ShapeError: Error, Equatable, Sendable {
+  /// What was attempted.
+  public enum Operation: Equatable, Sendable {
+    /// The matrix product: the left's columns must equal the right's rows.
+    case product
+    /// An elementwise operation: the shapes must be equal.
+    case elementwise
   }
 
-  public var description: String {
-    "cannot \(operation) \(leftShape) and \(rightShape): \(reason)"
+  public let operation: Operation
+  /// The operands' shapes as (rows, columns).
+  public let left: (rows: Int, cols: Int)
+  public let right: (rows: Int, cols: Int)
+
+  public init(operation: Operation, left: Matrix, right: Matrix) {
+    self.operation = operation
+    self.left = (left.rows, left.cols)
+    self.right = (right.rows, right.cols)
+  }
+
+  public static func == (a: ShapeError, b: ShapeError) -> Bool {
+    a.operation == b.operation && a.left == b.left && a.right == b.right
   }
 }

@@ -23,10 +23,30 @@ public enum StepQuantity: String, CaseIterable, Sendable {
   }
 }
 
+/// A value of the recorded pass, as a learner asks for it.
+public enum PassValue: Equatable, Sendable {
+  /// A quantity of step t: `h[3]`.
+  case quantity(StepQuantity, t: Int)
+  /// The total loss.
+  case totalLoss
+  /// What step t adds to a gradient: `dWhh_t[3]`.
+  case contribution(Parameter, t: Int)
+}
+
+/// A value of a step the pass does not have: t outside `steps`.
+public struct NoSuchStep: Error, Equatable, Sendable {
+  public let value: PassValue
+  /// The steps that exist for this value (h starts at 0).
+  public let steps: ClosedRange<Int>
+}
+
+/// p asked for under squared error, which has no probabilities.
+public struct NoProbabilities: Error, Equatable, Sendable {}
+
 /// A value asked for before the cursor has reached the equation that computes it.
 public struct NotComputedYet: Error, Equatable, Sendable {
-  /// What was asked for, e.g. `h[3]`.
-  public let name: String
+  /// What was asked for.
+  public let value: PassValue
   /// Where it is computed.
   public let computedAt: Position?
   /// Where the cursor is (nil: before the first equation).
@@ -60,20 +80,20 @@ public struct Snapshot: Sendable {
   }
 
   /// The value of `quantity` at step t: a column vector, or 1×1 for `loss`.
-  /// - Throws: ``NotComputedYet`` when the cursor has not reached it; `RNNError.outOfRange` for a
-  ///   t outside the pass or a `p` under squared error.
+  /// - Throws: ``NotComputedYet`` when the cursor has not reached it; ``NoSuchStep`` for a t
+  ///   outside the pass; ``NoProbabilities`` for `p` under squared error.
   public func value(_ quantity: StepQuantity, t: Int) throws -> Matrix {
     let lowest = quantity == .h ? 0 : 1
     guard t >= lowest && t <= trace.steps else {
-      throw RNNError.outOfRange("\(quantity.rawValue)[\(t)] does not exist: t runs over \(lowest)...\(trace.steps)")
+      throw NoSuchStep(value: .quantity(quantity, t: t), steps: lowest...trace.steps)
     }
     if quantity == .h && t == 0 { return trace.h(0) }
     if quantity == .p && trace.ps == nil {
-      throw RNNError.outOfRange("p does not exist under squared error (it is softmax's probability)")
+      throw NoProbabilities()
     }
     guard isComputed(quantity, t: t) else {
       throw NotComputedYet(
-        name: "\(quantity.rawValue)[\(t)]", computedAt: computedIndex(quantity, t: t).map { timeline.positions[$0] },
+        value: .quantity(quantity, t: t), computedAt: computedIndex(quantity, t: t).map { timeline.positions[$0] },
         cursor: cursor.position)
     }
     let r = t - 1
@@ -95,7 +115,7 @@ public struct Snapshot: Sendable {
   public func totalLoss() throws -> Double {
     guard isComputed(.loss, t: trace.steps) else {
       throw NotComputedYet(
-        name: "loss", computedAt: computedIndex(.loss, t: trace.steps).map { timeline.positions[$0] },
+        value: .totalLoss, computedAt: computedIndex(.loss, t: trace.steps).map { timeline.positions[$0] },
         cursor: cursor.position)
     }
     return trace.loss
@@ -125,11 +145,11 @@ public struct Snapshot: Sendable {
   /// What step t adds to a gradient. - Throws: ``NotComputedYet`` before the cursor reaches it.
   public func contribution(_ parameter: Parameter, t: Int) throws -> Matrix {
     guard t >= 1 && t <= trace.steps else {
-      throw RNNError.outOfRange("\(parameter.gradientName)_t[\(t)] does not exist: t runs over 1...\(trace.steps)")
+      throw NoSuchStep(value: .contribution(parameter, t: t), steps: 1...trace.steps)
     }
     let position = Position(.backward, t: t, equationUpdating(parameter))
     guard timeline.index(of: position)! <= cursor.index else {
-      throw NotComputedYet(name: "\(parameter.gradientName)_t[\(t)]", computedAt: position, cursor: cursor.position)
+      throw NotComputedYet(value: .contribution(parameter, t: t), computedAt: position, cursor: cursor.position)
     }
     return trace.contribution(to: parameter, atStep: t)
   }

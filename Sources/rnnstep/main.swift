@@ -85,7 +85,9 @@ func lessonStatePath() -> String {
 }
 
 func runInteractive(_ interpreter: Interpreter, first: String? = nil) -> Int32 {
-  let editor = LineEditor(program: "rnnstep", historyPath: historyPath()) { interpreter.completions(for: $0) }
+  let editor = LineEditor(
+    program: "rnnstep", historyPath: historyPath(), completer: { interpreter.completions(for: $0) },
+    continuesWord: { interpreter.completesExpression($0) })
   interpreter.historyProvider = { editor.history }
   for line in interpreter.banner(version: version) { print(line) }
   defer { editor.close() }

@@ -222,6 +222,9 @@ struct SessionTests {
     #expect(i.completions(for: "step; pri") == ["print"])
     #expect(i.completions(for: "load /bi").contains("/bin/"))
     #expect(i.completions(for: "help gradc") == ["gradcheck"])
+    // Inside an expression a completed name goes on without a space; after a command word not.
+    #expect(i.completesExpression("print no") && i.completesExpression("step; display h"))
+    #expect(!i.completesExpression("ste") && !i.completesExpression("goto back") && !i.completesExpression("print"))
   }
 
   @Test("docs/commands.md is what the command table generates (make docs rewrites it)")

@@ -117,7 +117,12 @@ struct SnapshotTests {
     s = Snapshot(trace: trace, cursor: Cursor(timeline: timeline, index: 1))
     #expect(try s.value(.h, t: 1) == trace.h(1))
     #expect(throws: NotComputedYet.self) { try s.value(.y, t: 1) }
-    #expect(throws: RNNError.self) { try s.value(.h, t: 4) }
+    #expect(throws: NoSuchStep(value: .quantity(.h, t: 4), steps: 0...3)) { try s.value(.h, t: 4) }
+    #expect(throws: NoSuchStep(value: .contribution(.whh, t: 0), steps: 1...3)) { try s.contribution(.whh, t: 0) }
+    #expect(
+      throws: NotComputedYet(
+        value: .contribution(.whh, t: 3), computedAt: Position(.backward, t: 3, .dWhh), cursor: s.cursor.position)
+    ) { try s.contribution(.whh, t: 3) }
   }
 
   @Test("running totals grow step by step from t = T and end at the gradient")
