@@ -249,7 +249,7 @@ extension Interpreter {
       case nil: nil
       }
     let inputCount = count(session.inputs)
-    say("\(what): \(what == "inputs" ? inputCount! : targetCount!) steps")
+    say("\(what): \(counted(what == "inputs" ? inputCount! : targetCount!, "step"))")
     if let inputCount, let targetCount, inputCount != targetCount {
       note(
         "(\(inputCount) inputs but \(targetCount) targets: give the \(what == "inputs" ? "targets" : "inputs") to match)"

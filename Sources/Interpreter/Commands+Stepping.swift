@@ -150,7 +150,7 @@ extension CommandTable {
         let (trace, cursor) = try i.requireTrace()
         i.cursor?.move(to: cursor.timeline.positions.count - 1)
         i.say(
-          "ran forward and backward over \(trace.steps) steps: loss \(i.style.number(trace.loss)), "
+          "ran forward and backward over \(counted(trace.steps, "step")): loss \(i.style.number(trace.loss)), "
             + "‖dW‖ \(i.style.number(trace.gradients.globalNorm))")
       }),
     CommandSpec(

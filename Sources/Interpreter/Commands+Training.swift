@@ -130,7 +130,7 @@ extension Interpreter {
     session.inputs = chunk.inputs
     session.targets = chunk.targets
     cursor = nil
-    announcePass(" for the first \(chunk.count) steps")
+    announcePass(" for the first \(counted(chunk.count, "step"))")
   }
 
   func loadCorpus(_ args: Arguments) throws {

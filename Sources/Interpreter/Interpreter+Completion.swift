@@ -70,7 +70,7 @@ extension Interpreter {
     ]
     if let trace {
       lines.append(
-        "Data: \(trace.steps) steps"
+        "Data: \(counted(trace.steps, "step"))"
           + (session.vocabulary != nil && trace.steps == 4 && session.model.hiddenSize == 3
             ? " (\"hello\": read h e l l, predict e l l o)" : "") + ".")
     }

@@ -32,7 +32,8 @@ extension CommandTable {
       details: """
         Shows the lesson's prose, offers each command (Enter runs it, or type your own and \
         explore), and asks its exercises. lesson alone resumes where you left off; lesson N \
-        restart starts N again; lesson stop leaves the lesson, keeping your place.
+        restart starts N again; lesson stop leaves the lesson, keeping your place, and gives back \
+        the session you had before it (a lesson works on a session of its own).
         """,
       examples: ["lesson 1", "lesson", "lesson stop"], completion: .words(["stop", "restart"]),
       run: { i, args in i.emit(.text(try i.requireLessons().lessonCommand(args.raw, interpreter: i))) }),

@@ -67,7 +67,8 @@ public struct Renderer: Sendable {
   // MARK: Training
 
   func trainingLine(_ r: TrainingReport) -> String {
-    (r.interrupted ? "interrupted after \(r.done) of \(r.requested) updates" : "trained \(r.done) updates")
+    (r.interrupted
+      ? "interrupted after \(r.done) of \(counted(r.requested, "update"))" : "trained \(counted(r.done, "update"))")
       + (r.variant == .correct ? "" : " with bptt \(r.variant.rawValue)'s gradients")
       + " (iterations \(r.firstIteration)…\(r.lastIteration)): loss \(style.number(r.lastLoss)), "
       + "smoothed loss \(style.number(r.smoothedLoss)), "

@@ -31,6 +31,8 @@ public final class Guide: LessonHost {
 
   private var place: Place?
   private var mode: Mode?
+  /// The learner's session before the lesson began: `lesson stop` gives it back.
+  private var sessionBefore: Session?
 
   /// - Parameters:
   ///   - directory: the folder of lesson files (`NN-name.md`).
@@ -74,7 +76,10 @@ public final class Guide: LessonHost {
       guard let place else { return ["no lesson is running"] }
       self.place = nil
       mode = nil
-      return ["left lesson \(place.lesson); lesson resumes it where you were"]
+      // The lesson worked on a session of its own; the learner's comes back whole.
+      interpreter.session = sessionBefore ?? .builtIn()
+      sessionBefore = nil
+      return ["left lesson \(place.lesson) (lesson resumes it where you were); your session is as before the lesson"]
     }
     let restart = words.count == 2 && words[1] == "restart"
     let number: Int
@@ -92,6 +97,7 @@ public final class Guide: LessonHost {
     var start = restart ? Place(lesson: number) : progress.reached[String(number)] ?? Place(lesson: number)
     if progress.done.contains(number) && words.count == 1 { start = Place(lesson: number) }
     // Replay the lesson silently up to the place, so the session is as the lesson expects.
+    if self.place == nil { sessionBefore = interpreter.session }
     interpreter.restoreBuiltIn()
     var replay = Place(lesson: number)
     while replay != start, let command = commandAt(replay) {

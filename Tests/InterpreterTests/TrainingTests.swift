@@ -58,6 +58,28 @@ struct TrainingTests {
     }
   }
 
+  @Test("train follows the selected backward: under bptt seed it trains with the seed's gradients")
+  func trainsWithVariant() throws {
+    let correct = Interpreter()
+    let c = correct.execute("optimizer sgd; clip off; train 1; train 49")
+    let seed = Interpreter()
+    let s = seed.execute("bptt seed; optimizer sgd; clip off; train 1")
+    // One SGD step of lr 0.1 with the seed's gradients, computed by the engine's seed variant
+    // (which the NumPy fixtures check).
+    let start = Session.builtIn()
+    let (_, g) = try BPTTEngine().gradients(
+      of: start.model, on: start.data!, loss: .softmax, variant: .seed)
+    var expected = start.model.parameters
+    for p in Parameter.allCases {
+      expected[p] = try expected[p].elementwise(g[p]) { $0 - 0.1 * $1 }
+    }
+    #expect(seed.session.model.parameters == expected)
+    #expect(s.training?.variant == .seed && c.training?.variant == .correct)
+    #expect(s.lines.last!.hasPrefix("trained 1 update with bptt seed's gradients"))
+    let s50 = seed.execute("train 49")
+    #expect(s50.training!.lastLoss != c.training!.lastLoss)
+  }
+
   @Test("SGD and Adagrad, clipping settings, and their errors")
   func settings() {
     let (i, out) = session(

@@ -150,6 +150,35 @@ struct LessonRunTests {
     #expect(try String(contentsOfFile: dir + "/02-bad.md", encoding: .utf8).contains("(rnnstep) echo first\nfirst\n"))
   }
 
+  @Test("a lesson works on a session of its own: lesson stop gives the learner's back, whatever the lesson changed")
+  func sessionAroundLesson() throws {
+    let dir = try folder()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try lesson.write(toFile: dir + "/01-tiny.md", atomically: true, encoding: .utf8)
+    let i = Interpreter()
+    i.lessonHost = try Guide(directory: dir, statePath: dir + "/state.json")
+    i.execute("lr 0.3; display h0; step; step")
+    let before = i.session
+    i.execute("lesson 1")
+    // The lesson starts from the built-in session...
+    #expect(i.session.training == TrainingSettings() && i.session.displays.isEmpty)
+    // ...and whatever it changes stays in it.
+    i.execute("optimizer sgd; lr 0.01; clip norm 1; seqlen 3; display h; break dh; set eps 1e-4; bptt seed")
+    i.execute("lesson stop")
+    #expect(i.session == before)
+    #expect(
+      i.execute("info").lines.contains(
+        "train: optimizer adagrad, learning rate 0.3, clip each element to ±5, seqlen 25"))
+    // Leaving a lesson entered from the built-in session gives the built-in settings back.
+    let fresh = Interpreter()
+    fresh.lessonHost = try Guide(directory: dir, statePath: dir + "/state.json")
+    fresh.execute("lesson 1; optimizer sgd; lr 0.01; lesson stop")
+    #expect(fresh.session == Session.builtIn())
+    #expect(
+      fresh.execute("info model").lines.contains(
+        "train: optimizer adagrad, learning rate 0.1, clip each element to ±5, seqlen 25"))
+  }
+
   @Test("guided mode offers commands, asks exercises, keeps progress, resumes")
   func guided() throws {
     let dir = try folder()
@@ -178,7 +207,10 @@ struct LessonRunTests {
     #expect(i.execute("hint").lines == ["hint 1 of 1: h0 is zero."])
     #expect(i.execute("0").lines.first == "right: h0[1] = 0")
     // Leave in the middle, and come back in a new session: the place is kept.
-    #expect(i.execute("lesson stop").lines == ["left lesson 1; lesson resumes it where you were"])
+    #expect(
+      i.execute("lesson stop").lines == [
+        "left lesson 1 (lesson resumes it where you were); your session is as before the lesson"
+      ])
     let again = Interpreter()
     again.lessonHost = try Guide(directory: dir, statePath: state)
     let resumed = again.execute("lesson").lines
