@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE := .build/release
 
-.PHONY: all deps build run test lint bench docs fixtures clean
+.PHONY: all deps build run test lint bench verify docs fixtures clean
 
 all: build
 
@@ -30,6 +30,10 @@ bench: deps
 	$(SWIFT) build -c release --product rnnstep-bench
 	python3 benchmarks/numpy_reference.py 3 > .build/numpy-reference.json
 	$(RELEASE)/rnnstep-bench --reference .build/numpy-reference.json
+
+# The gradient check's verdicts over the whole grid of regimes (make test runs a part of it).
+verify: deps
+	RNNSTEP_VERIFY=1 $(SWIFT) test -c release --filter VerdictPropertyTests
 
 # Regenerates docs/commands.md from the command table (a test fails when it is out of date).
 docs:

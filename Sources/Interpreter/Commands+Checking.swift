@@ -7,35 +7,41 @@ extension CommandTable {
     CommandSpec(
       name: "gradcheck", aliases: ["gc"], group: .checking,
       usage:
-        "gradcheck [PARAM | ELEMENT | sample K [seed S] | direction [seed S] | dh|dh_raw|dh_next [t] | sweep ELEMENT] [--eps X] [--tol X]",
-      summary: "compare BPTT's gradients with centered finite differences",
+        "gradcheck [PARAM | ELEMENT | dWhh_t[t] | sample K [seed S] | direction [seed S] | dy|dh|dh_raw|dh_next [t] | sweep ELEMENT] [--eps X] [--tol X] [--exact] [--all] [--heatmap]",
+      summary: "compare BPTT's gradients with centered finite differences, each with its error bar",
       details: """
         Without arguments, every element of every parameter (on all cores; Ctrl-C stops it). \
-        gradcheck Whh checks every element of Whh; gradcheck Whh[0,1] one element, showing \
-        L(θ+ε), L(θ−ε), the numeric and analytic derivatives and their relative error; sample K \
-        checks K seeded elements of each parameter (min-char-rnn's gradCheck); direction checks \
-        ∇L·v against (L(θ+εv) − L(θ−εv))/2ε along a seeded unit vector v; dh, dh_raw and dh_next \
-        check that intermediate quantity of step t (the cursor's step by default, or dh_raw[3]) \
-        by perturbing the forward pass from inside; sweep ELEMENT checks one element at ε = 1e-1 \
-        … 1e-10. Relative error is |a−n| / max(|a|+|n|, tiny); an element passes at relative \
-        error ≤ 1e-6 (--tol) or |a−n| ≤ 1e-8 (set floor), with ε = 1e-5 (--eps). A FAIL makes a \
-        script exit non-zero.
+        gradcheck Whh checks every element of Whh (--all lists them, --heatmap draws analytic − \
+        numeric); gradcheck Whh[0,1] one element in detail; gradcheck dWhh_t[3] what step 3 adds, \
+        by changing only the copy of Whh that step 3 uses; sample K checks K seeded elements of \
+        each parameter whose analytic derivative is not 0 (min-char-rnn's gradCheck); direction \
+        checks ∇L·v along a seeded unit vector v; dy, dh, dh_raw and dh_next check that quantity \
+        of step t (the cursor's step by default, or dh_raw[3]) by perturbing the forward pass \
+        from inside; sweep ELEMENT checks one element at ε = 1e-1 … 1e-10. The numeric \
+        derivative is Σ_t (L_t(θ+ε) − L_t(θ−ε)) / 2ε with ε = 1e-5 (--eps). Its error bar is 3 × \
+        (rounding + truncation): rounding is 4u·Σ_t (|L_t| + max|y_t|) / 2ε for the losses \
+        differenced, truncation is measured at 2ε and ε/2 when the first difference does not \
+        settle it. PASS: |a−n| within the bar (or within the relative tolerance 1e-6, --tol); \
+        FAIL: beyond it; INCONCLUSIVE: the bar is as large as the values, so they cannot be told \
+        apart (try --exact). --exact also computes the exact derivative forward in time (dual \
+        numbers: no ε, no cancellation) and judges by it. A whole parameter also compares the \
+        norm of a − n with its bar, which catches an error spread thinly. A FAIL makes a script \
+        exit non-zero.
         """,
       examples: [
-        "gradcheck", "gradcheck Whh[0,1]", "gradcheck sample 5 seed 1", "gradcheck dh_raw[2]",
-        "gradcheck sweep Wxh[0,0]",
+        "gradcheck", "gradcheck Whh[0,1]", "gradcheck dWhh_t[3]", "gradcheck sample 5 seed 1", "gradcheck dh_raw[2]",
+        "gradcheck sweep Wxh[0,0]", "gradcheck bh --exact",
       ],
-      completion: .wordsAndNames(["sample", "direction", "sweep", "seed", "--eps", "--tol"]),
+      completion: .wordsAndNames(
+        ["sample", "direction", "sweep", "seed", "--eps", "--tol", "--exact", "--all", "--heatmap"]),
       run: { i, args in try i.gradcheck(args) }),
     CommandSpec(
       name: "bptt", aliases: [], group: .checking, usage: "bptt seed|correct",
       summary: "switch between correct BPTT and the seed tutorial's mistaken backward",
       details: """
-        bptt seed reproduces the tutorial's backward: the last hidden state h[T] stands for every \
-        step's h[t] (in dWhy and in tanh's derivative) and the initial h[0] for every h[t-1] (in \
-        dWhh). gradcheck then fails on Wxh, Whh, Why and bh; dby, which needs only dy, passes. \
-        docs/seed-bptt.md explains each mistake. bptt correct switches back. Either way the pass \
-        is recorded again.
+        bptt seed reproduces the tutorial's backward, mistakes and all; gradcheck and blame find \
+        them (docs/seed-bptt.md explains each, once you have). bptt correct switches back. \
+        Either way the pass is recorded again.
         """,
       examples: ["bptt seed", "gradcheck", "bptt correct"], completion: .words(["seed", "correct"]),
       run: { i, args in
@@ -45,9 +51,43 @@ extension CommandTable {
         i.session.variant = v
         i.say(
           v == .seed
-            ? "bptt seed: the tutorial's backward, with h[T] for every h[t] and h[0] for every h[t-1]"
+            ? "bptt seed: the seed tutorial's backward, mistakes and all (gradcheck and blame find them)"
             : "bptt correct: each step uses its own h[t] and h[t-1]")
         i.announcePass(" with bptt \(v.rawValue)")
+      }),
+    CommandSpec(
+      name: "blame", aliases: [], group: .checking, usage: "blame [seed S] [--exact]",
+      summary: "find the first wrong quantity of the backward pass, in the order BPTT computes",
+      details: """
+        Checks each quantity of the backward pass in BPTT's order, from t = T down: dy, dWhy_t, \
+        dby_t, dh, dh_raw, dbh_t, dWxh_t, dWhh_t, dh_next, then the step below; each along a \
+        seeded unit direction u, by perturbing the forward pass where the quantity acts (for a \
+        step's contribution, that step's copy of the parameter). It stops at the first FAIL and \
+        names it, the equation that computes it, and what was right just before it. --exact \
+        judges by exact derivatives instead of finite differences.
+        """,
+      examples: ["bptt seed", "blame"], completion: .words(["seed", "--exact"]),
+      run: { i, args in
+        var words = args.words
+        var settings = i.session.check
+        if let k = words.firstIndex(of: "--exact") {
+          settings.exact = true
+          words.remove(at: k)
+        }
+        var seed: UInt64 = 1
+        if !words.isEmpty {
+          guard words.count == 2, words[0] == "seed", let s = UInt64(words[1]) else { throw args.usageError() }
+          seed = s
+        }
+        let (trace, _) = try i.requireTrace()
+        i.cancellation.reset()
+        let checker = GradientChecker(trace: trace, settings: settings)
+        let steps = try checker.blame(seed: seed, cancellation: i.cancellation)
+        i.emit(
+          .check(
+            CheckReport(
+              kind: .blame(steps.map { BlameStep(quantity: $0.0, check: $0.1) }, variant: i.session.variant),
+              settings: settings, variant: i.session.variant)))
       }),
     CommandSpec(
       name: "update", aliases: [], group: .checking, usage: "update [LR] [clip C]",
@@ -95,19 +135,35 @@ extension Interpreter {
   func gradcheck(_ args: Arguments) throws {
     let (trace, cursor) = try requireTrace()
     var settings = session.check
-    let (eps, afterEps) = try args.option("eps")
-    let (tol, words) = try Arguments(raw: afterEps.joined(separator: " "), spec: args.spec).option("tol")
-    if let eps {
-      guard let e = Double(eps), e > 0, e.isFinite else {
-        throw CommandError("--eps needs a positive number, not '\(eps)'")
-      }
-      settings.epsilon = e
+    var words = args.words
+    func flag(_ name: String) -> Bool {
+      guard let k = words.firstIndex(of: name) else { return false }
+      words.remove(at: k)
+      return true
     }
-    if let tol {
-      guard let t = Double(tol), t > 0, t.isFinite else {
-        throw CommandError("--tol needs a positive number, not '\(tol)'")
+    func value(_ name: String) throws -> Double? {
+      guard let k = words.firstIndex(where: { $0 == name || $0.hasPrefix(name + "=") }) else { return nil }
+      let text: String
+      if words[k] == name {
+        guard k + 1 < words.count else { throw CommandError("\(name) needs a value") }
+        text = words[k + 1]
+        words.removeSubrange(k...(k + 1))
+      } else {
+        text = String(words[k].dropFirst(name.count + 1))
+        words.remove(at: k)
       }
-      settings.relativeTolerance = t
+      guard let x = Double(text), x > 0, x.isFinite else {
+        throw CommandError("\(name) needs a positive number, not '\(text)'")
+      }
+      return x
+    }
+    if let e = try value("--eps") { settings.epsilon = e }
+    if let t = try value("--tol") { settings.relativeTolerance = t }
+    if flag("--exact") { settings.exact = true }
+    let listAll = flag("--all")
+    let heatmap = flag("--heatmap")
+    if let unknown = words.first(where: { $0.hasPrefix("--") }) {
+      throw args.usageError("'\(unknown)' is not an option of gradcheck")
     }
     let checker = GradientChecker(trace: trace, settings: settings)
     cancellation.reset()
@@ -121,30 +177,37 @@ extension Interpreter {
     let first = words.first ?? ""
     switch first {
     case "":
-      emitCheck(.parameters(try checker.checkAll(cancellation: cancellation)), settings)
+      emitCheck(.parameters(try checker.checkAll(cancellation: cancellation), title: nil, listAll: listAll), settings)
     case "sample":
-      guard words.count >= 2, let k = Int(words[1]), k >= 1 else {
-        throw args.usageError()
-      }
-      emitCheck(.parameters(try checker.checkSample(k, seed: try seed(after: 2), cancellation: cancellation)), settings)
+      guard words.count >= 2, let k = Int(words[1]), k >= 1, k <= 1_000_000 else { throw args.usageError() }
+      let checks = try checker.checkSample(k, seed: try seed(after: 2), cancellation: cancellation)
+      emitCheck(.parameters(checks, title: nil, listAll: listAll), settings)
     case "direction":
       let d = checker.checkDirection(seed: try seed(after: 1))
       say(
         "direction v: seeded unit vector over all \(session.model.parameters.elementCount) parameters (seed \(d.seed))")
       emitCheck(.element(d.check, analyticName: "∇L·v"), settings)
     case "sweep":
-      guard words.count == 2 else {
-        throw args.usageError()
-      }
+      guard words.count == 2 else { throw args.usageError() }
       let (parameter, index) = try parameterElement(words[1])
       emitCheck(.sweep(checker.sweep(parameter, index: index)), settings)
     default:
-      if let quantity = try intermediate(first, words, cursor) {
+      if let (parameter, t) = try contribution(first) {
+        guard words.count == 1 else { throw args.usageError() }
+        let check = try checker.checkContribution(parameter, t: t, cancellation: cancellation)
+        emitCheck(
+          .parameters(
+            [check], title: "\(parameter.gradientName)_t[\(t)]: step \(t)'s copy of \(parameter.name) changed alone",
+            listAll: listAll), settings)
+        if heatmap { emitDifferenceHeatmap(check, title: "\(parameter.gradientName)_t[\(t)]") }
+      } else if let quantity = try intermediate(first, words, cursor) {
         let checks = try checker.checkIntermediate(quantity)
         emitCheck(
           .elements(checks, title: "\(renderer.name(quantity)) (perturbing the forward pass from inside)"), settings)
       } else if let parameter = Parameter(name: first), !first.hasPrefix("d"), words.count == 1 {
-        emitCheck(.parameters(try checker.checkAll([parameter], cancellation: cancellation)), settings)
+        let checks = try checker.checkAll([parameter], cancellation: cancellation)
+        emitCheck(.parameters(checks, title: nil, listAll: listAll), settings)
+        if heatmap { emitDifferenceHeatmap(checks[0], title: parameter.name) }
       } else if words.count == 1 && first.contains("[") {
         let (parameter, index) = try parameterElement(first)
         emitCheck(.element(checker.checkElement(parameter, index: index), analyticName: "analytic (BPTT)"), settings)
@@ -154,23 +217,50 @@ extension Interpreter {
     }
   }
 
-  /// dh, dh_raw, dh_next with an optional step: `dh_raw 3` or `dh_raw[3]`.
+  /// analytic − numeric (or − exact) over a whole parameter, as a heatmap.
+  private func emitDifferenceHeatmap(_ check: ParameterCheck, title: String) {
+    let shape = session.model.parameters[check.parameter]
+    let differences = check.elements.map { $0.analytic - ($0.exact ?? $0.numeric) }
+    let m = Matrix(rows: shape.rows, cols: shape.cols, differences)
+    emit(
+      .text(
+        heatmap(
+          m, title: "analytic − \(check.elements.first?.exact == nil ? "numeric" : "exact") for \(title)",
+          rowLabel: "row")))
+  }
+
+  /// `dWhh_t[3]`: what step t adds to a gradient.
+  private func contribution(_ word: String) throws -> (Parameter, Int)? {
+    guard let open = word.firstIndex(of: "["), word.hasSuffix("]"), word[..<open].hasSuffix("_t") else { return nil }
+    let name = String(word[..<open].dropLast(2))
+    guard let parameter = Parameter.allCases.first(where: { $0.gradientName == name }) else { return nil }
+    guard let t = Int(word[word.index(after: open)..<word.index(before: word.endIndex)]) else {
+      throw CommandError("'\(word)': the step must be a whole number, as in \(name)_t[3]")
+    }
+    return (parameter, t)
+  }
+
+  /// dy, dh, dh_raw, dh_next with an optional step: `dh_raw 3` or `dh_raw[3]`.
   private func intermediate(_ first: String, _ words: [String], _ cursor: Cursor) throws -> IntermediateQuantity? {
+    let names = ["dy", "dh", "dh_raw", "dh_next"]
     var name = first
     var t: Int?
     if let open = first.firstIndex(of: "["), first.hasSuffix("]") {
       name = String(first[..<open])
-      guard ["dh", "dh_raw", "dh_next"].contains(name) else { return nil }
+      guard names.contains(name) else { return nil }
       t = Int(first[first.index(after: open)..<first.index(before: first.endIndex)])
       guard t != nil else { throw CommandError("'\(first)': the step must be a whole number, as in dh_raw[3]") }
     } else if words.count == 2 {
       t = Int(words[1].hasPrefix("t=") ? String(words[1].dropFirst(2)) : words[1])
+      guard t != nil else { throw CommandError("'\(words[1])' is not a step: write gradcheck \(name) 3") }
     }
-    guard ["dh", "dh_raw", "dh_next"].contains(name) else { return nil }
+    guard names.contains(name) else { return nil }
+    guard words.count <= 2 else { throw CommandError("usage: gradcheck \(name) [t]") }
     guard let step = t ?? cursor.position?.t else {
       throw CommandError("the cursor is at the start: name a step, as in gradcheck \(name)[1]")
     }
     switch name {
+    case "dy": return .dy(t: step)
     case "dh": return .dh(t: step)
     case "dh_raw": return .dhRaw(t: step)
     default: return .dhNext(t: step)
@@ -183,7 +273,7 @@ extension Interpreter {
       let parameter = Parameter.allCases.first(where: { $0.name == name })
     else { throw CommandError("'\(text)' is not a parameter element like Whh[0,1] or bh[2]") }
     let numbers = try indices.map { e -> Int in
-      guard case .number(let x) = e, x == x.rounded(), x >= 0 else {
+      guard case .number(let x) = e, x == x.rounded(), x >= 0, x < 1e9 else {
         throw CommandError("indices must be whole numbers ≥ 0")
       }
       return Int(x)

@@ -66,16 +66,17 @@ extension CommandTable {
       }),
     CommandSpec(
       name: "set", aliases: [], group: .inspecting,
-      usage: "set precision N | set eps X | set tol X | set floor X | set ELEMENT VALUE",
+      usage: "set precision N | set eps X | set tol X | set exact on|off | set ELEMENT VALUE",
       summary: "printed digits, check settings, or one parameter element (set Whh[0,1] 0.5)",
       details: """
-        set precision N prints N significant digits (1–17). set eps, set tol and set floor change \
-        the gradient check's ε (default 1e-5), relative tolerance (1e-6) and absolute floor \
-        (1e-8). set Whh[0,1] 0.5 (or bh[2], h0[1]) changes one number of the model; the pass is \
+        set precision N prints N significant digits (1–17). set eps and set tol change the \
+        gradient check's ε (default 1e-5) and the relative tolerance that widens its error bar \
+        (1e-6); set exact on makes every check also compute the exact derivative and judge by \
+        it. set Whh[0,1] 0.5 (or bh[2], h0[1]) changes one number of the model; the pass is \
         recorded again.
         """,
       examples: ["set precision 6", "set Whh[0,1] 0.5", "set eps 1e-6"],
-      completion: .wordsAndNames(["precision", "eps", "tol", "floor"]),
+      completion: .wordsAndNames(["precision", "eps", "tol", "exact"]),
       run: { i, args in try i.set(args) }),
   ]
 }
@@ -109,7 +110,7 @@ extension Interpreter {
     let c = session.check
     say(
       "gradcheck: ε \(style.number(c.epsilon)), tolerance \(style.number(c.relativeTolerance)), "
-        + "floor \(style.number(c.absoluteTolerance))")
+        + "exact \(c.exact ? "on" : "off")")
   }
 
   func infoData() throws {
@@ -182,10 +183,14 @@ extension Interpreter {
       say("gradient checks now use ε = \(words[1])")
     case "tol":
       session.check.relativeTolerance = try positive(words[1])
-      say("gradient checks now pass at relative error ≤ \(words[1])")
-    case "floor":
-      session.check.absoluteTolerance = try positive(words[1])
-      say("gradient checks now pass at absolute difference ≤ \(words[1])")
+      say("gradient checks now also pass at relative error ≤ \(words[1]) (beside the error bar)")
+    case "exact":
+      guard ["on", "off"].contains(words[1]) else { throw CommandError("set exact on|off") }
+      session.check.exact = words[1] == "on"
+      say(
+        session.check.exact
+          ? "gradient checks now also compute exact derivatives (forward mode) and judge by them"
+          : "gradient checks now judge by finite differences alone")
     default:
       try setElement(words[0], words[1])
     }

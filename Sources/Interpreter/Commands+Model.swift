@@ -128,7 +128,7 @@ extension CommandTable {
         i.session.targets = .indices(Array(indices.dropFirst()))
         i.session.stream = nil
         i.say(
-          "text \"\(text)\": \(indices.count - 1) steps, inputs \(indices.dropLast().map(String.init).joined(separator: " ")), targets \(indices.dropFirst().map(String.init).joined(separator: " "))"
+          "text \"\(text)\": \(counted(indices.count - 1, "step")), inputs \(indices.dropLast().map(String.init).joined(separator: " ")), targets \(indices.dropFirst().map(String.init).joined(separator: " "))"
         )
         i.announcePass(" for the new data")
       }),

@@ -158,9 +158,7 @@ extension Interpreter {
       let hUsed = trace.hUsed(atStep: t).storage[i]
       let dh = try v(.dh, t).storage[i]
       let used = session.variant == .correct ? t : trace.steps
-      let note =
-        session.variant == .correct || t == trace.steps
-        ? "(tanh'(a) = 1 − tanh(a)²)" : "(bptt seed: h[\(used)] stands for h[\(t)])"
+      let note = "(tanh'(a) = 1 − tanh(a)²)"
       say("\(label) = (1 − h[\(used)][\(i)]²)·dh[\(t)][\(i)]   \(note)")
       say(
         "  = (1 − \(factor(hUsed))²)·\(factor(dh)) = \(n(1 - hUsed * hUsed))·\(factor(dh)) = \(n(try v(.dhRaw, t).storage[i]))"

@@ -2,110 +2,191 @@ import Foundation
 import RNNCore
 
 extension Renderer {
-  /// The lines of a gradient check: one element in detail, a table, or an ε sweep.
+  /// The lines of a gradient check: one element in detail, a table, an ε sweep, or blame.
   func checkLines(_ report: CheckReport) -> [String] {
     switch report.kind {
-    case .element(let c, let analyticName): elementLines(c, analyticName: analyticName, report.settings)
+    case .element(let c, let analyticName): elementLines(c, analyticName: analyticName, report)
     case .elements(let checks, let title): elementTable(checks, title: title, report)
-    case .parameters(let checks): parameterTable(checks, report)
+    case .parameters(let checks, let title, let listAll): parameterTable(checks, title: title, listAll: listAll, report)
     case .sweep(let rows): sweepLines(rows)
+    case .blame(let steps, let variant): blameLines(steps, variant: variant, report)
     }
   }
 
-  /// What a check perturbed, as the learner writes it: `Whh[0,1]`, `bh[2]`, `dh_raw[2][0]`.
+  /// What a check perturbed, as the learner writes it: `Whh[0,1]`, `bh[2]`, `dh_raw[2][0]`,
+  /// `dWhh_t[3][0,1]`.
   func label(_ element: CheckedElement) -> String {
     switch element {
     case .parameter(let p, let row, let column):
       [.bh, .by].contains(p) ? "\(p.name)[\(row)]" : "\(p.name)[\(row),\(column)]"
+    case .contribution(let p, let t, let row, let column):
+      [.bh, .by].contains(p) ? "\(p.gradientName)_t[\(t)][\(row)]" : "\(p.gradientName)_t[\(t)][\(row),\(column)]"
     case .intermediate(let q, let index): "\(name(q))[\(index)]"
     case .direction(let seed): "direction (seed \(seed))"
+    case .quantityDirection(let q, let seed): "\(name(q))·u (seed \(seed))"
     }
   }
 
-  /// `dh[3]`, `dh_raw[3]`, `dh_next[3]`.
+  /// `dy[3]`, `dh[3]`, `dh_raw[3]`, `dh_next[3]`.
   func name(_ q: IntermediateQuantity) -> String {
     switch q {
+    case .dy(let t): "dy[\(t)]"
     case .dh(let t): "dh[\(t)]"
     case .dhRaw(let t): "dh_raw[\(t)]"
     case .dhNext(let t): "dh_next[\(t)]"
     }
   }
 
-  private func verdict(_ passed: Bool) -> String { passed ? style.good("PASS") : style.bad("FAIL") }
+  /// `dh_raw[3]`, `dWhh_t[3]`.
+  func name(_ q: BlameQuantity) -> String {
+    switch q {
+    case .intermediate(let i): name(i)
+    case .contribution(let p, let t): "\(p.gradientName)_t[\(t)]"
+    }
+  }
 
-  private func elementLines(_ c: ElementCheck, analyticName: String, _ settings: CheckSettings) -> [String] {
-    let e = style.scientific
-    return [
-      "\(label(c.element))   ε = \(e(c.epsilon, 1))",
+  private func verdict(_ v: Verdict) -> String {
+    switch v {
+    case .pass: style.good("PASS")
+    case .fail: style.bad("FAIL")
+    case .inconclusive: style.bold("INCONCLUSIVE")
+    }
+  }
+
+  private func e(_ x: Double, _ digits: Int = 2) -> String { style.scientific(x, digits: digits) }
+
+  /// The verdict and what decided it, in one line.
+  func verdictLine(_ c: ElementCheck) -> String {
+    let v = verdict(c.verdict)
+    switch c.reason {
+    case .bothZero: return "\(v): analytic and numeric are both exactly 0"
+    case .withinErrorBar:
+      return "\(v): |a−n| = \(e(c.absoluteError)) is within the error bar \(e(c.errorBar)) (\(barParts(c)))"
+    case .withinTolerance:
+      return "\(v): relative error \(e(c.relativeError)) is within the tolerance"
+    case .beyondErrorBar(let times):
+      return "\(v): |a−n| = \(e(c.absoluteError)) is \(String(format: "%.3g", times))× what the error allows "
+        + "(error bar \(e(c.errorBar)): \(barParts(c)))"
+    case .belowRoundingNoise:
+      return "\(v): both are within the rounding noise (error bar \(e(c.errorBar)) against |a| = "
+        + "\(e(abs(c.analytic)))): try --exact, or a larger ε"
+    case .truncationTooLarge:
+      return "\(v): at ε = \(e(c.epsilon, 1)) the truncation error \(e(c.truncation)) is as large as the values: "
+        + "try a smaller ε (--eps \(e(c.epsilon / 100, 1))) or --exact"
+    case .tooNonlinear:
+      return "\(v): over ±ε the loss bends more than its slope (the check cannot tell at ε = \(e(c.epsilon, 1))): "
+        + "try a smaller ε or --exact"
+    case .notFinite: return "\(v): a loss or a derivative is not finite"
+    case .exactAgrees:
+      return "\(v): the exact derivative agrees with BPTT (|a−exact| = \(e(abs(c.analytic - (c.exact ?? 0)))))"
+    case .exactDisagrees(let times):
+      return "\(v): the exact derivative differs from BPTT by \(e(abs(c.analytic - (c.exact ?? 0)))) "
+        + "(\(String(format: "%.3g", times))× their rounding)"
+    }
+  }
+
+  private func barParts(_ c: ElementCheck) -> String {
+    "rounding \(e(c.rounding))" + (c.truncation > 0 ? ", truncation \(e(c.truncation))" : "")
+  }
+
+  private func elementLines(_ c: ElementCheck, analyticName: String, _ report: CheckReport) -> [String] {
+    var lines = [
+      "\(label(c.element))   ε = \(e(c.epsilon, 1)), bptt \(report.variant.rawValue)",
       "  L(θ+ε)             \(e(c.lossPlus, 12))",
       "  L(θ−ε)             \(e(c.lossMinus, 12))",
-      "  numeric            \(e(c.numeric, 10))   = (L(θ+ε) − L(θ−ε)) / 2ε",
+      "  numeric            \(e(c.numeric, 10))   = Σ_t (L_t(θ+ε) − L_t(θ−ε)) / 2ε",
       "  \(analyticName.padded(18)) \(e(c.analytic, 10))",
-      "  relative error     \(e(c.relativeError, 2))   |a−n| = \(e(c.absoluteError, 2))",
-      "\(verdict(c.passed))  (relative error ≤ \(e(settings.relativeTolerance, 1)) or |a−n| ≤ \(e(settings.absoluteTolerance, 1)))",
     ]
+    if let x = c.exact { lines.append("  exact (forward)    \(e(x, 10))") }
+    lines += [
+      "  |a−n|              \(e(c.absoluteError))   relative error \(e(c.relativeError))",
+      "  error bar          \(e(c.errorBar))   = \(Int(ErrorBar.margin)) × (\(barParts(c)))",
+      verdictLine(c),
+    ]
+    return lines
+  }
+
+  private func header(_ first: String, _ width: Int) -> String {
+    "  " + first.padded(width) + "analytic".padded(16) + "numeric".padded(16) + "|a−n|".padded(10)
+      + "error bar".padded(11) + "verdict"
+  }
+
+  private func row(_ label: String, _ width: Int, _ c: ElementCheck) -> String {
+    "  " + label.padded(width) + style.scientific(c.analytic).padded(16) + style.scientific(c.numeric).padded(16)
+      + e(c.absoluteError).padded(10) + e(c.errorBar).padded(11) + verdict(c.verdict)
   }
 
   private func elementTable(_ checks: [ElementCheck], title: String, _ report: CheckReport) -> [String] {
-    var lines = [title]
-    lines.append(
-      "  element".padded(22) + "analytic".padded(16) + "numeric".padded(16) + "rel error".padded(11) + "verdict")
-    for c in checks {
-      lines.append(
-        "  " + label(c.element).padded(20) + style.scientific(c.analytic).padded(16)
-          + style.scientific(c.numeric).padded(16)
-          + style.scientific(c.relativeError, digits: 2).padded(11) + verdict(c.passed))
-    }
-    let failed = checks.count { !$0.passed }
-    lines.append(
-      summary(failed: failed, of: checks.count, unit: "element", worst: checks.map(\.relativeError).max() ?? 0, report))
+    var lines = [title, header("element", 20)]
+    lines += checks.map { row(label($0.element), 20, $0) }
+    let failed = checks.count { $0.verdict == .fail }
+    let inconclusive = checks.count { $0.verdict == .inconclusive }
+    lines.append(summary(failed: failed, inconclusive: inconclusive, of: checks.count, unit: "element", report))
     return lines
   }
 
-  private func parameterTable(_ reports: [ParameterCheck], _ report: CheckReport) -> [String] {
-    var lines = [
-      "  parameter".padded(12) + "checked".padded(9) + "worst element".padded(18) + "analytic".padded(16)
-        + "numeric".padded(16) + "rel error".padded(11) + "verdict"
-    ]
-    for r in reports {
+  private func parameterTable(
+    _ checks: [ParameterCheck], title: String?, listAll: Bool, _ report: CheckReport
+  ) -> [String] {
+    var lines = title.map { [$0] } ?? []
+    lines.append(
+      "  " + "parameter".padded(10) + "checked".padded(9) + "worst element".padded(18) + "analytic".padded(16)
+        + "numeric".padded(16) + "|a−n|".padded(10) + "error bar".padded(11) + "verdict")
+    for r in checks {
       let w = r.worst
+      var notes: [String] = []
+      if r.failed > 0 { notes.append("\(r.failed) failed") }
+      if r.inconclusive > 0 { notes.append("\(r.inconclusive) below the noise") }
+      if r.failedByNorm {
+        notes.append(
+          "‖a−n‖ = \(e(r.differenceNorm)) exceeds its bar \(e(r.differenceBar)): an error spread over many elements")
+      }
+      if r.elements.allSatisfy({ $0.reason == .bothZero }) { notes.append("all 0 on both sides") }
       lines.append(
         "  " + r.parameter.name.padded(10) + String(r.checked).padded(9) + label(w.element).padded(18)
-          + style.scientific(w.analytic).padded(16)
-          + style.scientific(w.numeric).padded(16) + style.scientific(w.relativeError, digits: 2).padded(11)
-          + verdict(r.passed)
-          + (r.failed > 0 ? "  (\(r.failed) failed)" : ""))
+          + style.scientific(w.analytic).padded(16) + style.scientific(w.numeric).padded(16)
+          + e(w.absoluteError).padded(10) + e(w.errorBar).padded(11) + verdict(r.verdict)
+          + (notes.isEmpty ? "" : "  (" + notes.joined(separator: "; ") + ")"))
+      if listAll {
+        lines += r.elements.map { "    " + row(label($0.element), 22, $0).dropFirst(2) }
+      }
     }
-    let failed = reports.count { !$0.passed }
-    lines.append(
-      summary(
-        failed: failed, of: reports.count, unit: "parameter", worst: reports.map(\.worst.relativeError).max() ?? 0,
-        report))
+    let failed = checks.count { $0.verdict == .fail }
+    let inconclusive = checks.count { $0.verdict == .inconclusive }
+    let unit = checks.count == 1 && title != nil ? "contribution" : "parameter"
+    lines.append(summary(failed: failed, inconclusive: inconclusive, of: checks.count, unit: unit, report))
+    if failed == 0, let worst = checks.flatMap(\.elements).filter({ $0.verdict == .fail }).first {
+      lines.append(verdictLine(worst))
+    }
     return lines
   }
 
-  private func summary(failed: Int, of count: Int, unit: String, worst: Double, _ report: CheckReport) -> String {
-    let e = style.scientific
+  private func summary(failed: Int, inconclusive: Int, of count: Int, unit: String, _ report: CheckReport) -> String {
     let s = report.settings
-    let limits =
-      "tolerance \(e(s.relativeTolerance, 1)), floor \(e(s.absoluteTolerance, 1)), ε \(e(s.epsilon, 1)), bptt \(report.variant.rawValue)"
-    let units = count == 1 ? unit : unit + "s"
-    if failed == 0 {
-      return "\(verdict(true)): all \(count) \(units) agree (worst relative error \(e(worst, 2)); \(limits))"
+    let how =
+      "ε \(e(s.epsilon, 1)), tolerance \(e(s.relativeTolerance, 1))\(s.exact ? ", exact" : ""), bptt \(report.variant.rawValue)"
+    if failed > 0 {
+      return
+        "\(verdict(.fail)): \(failed) of \(counted(count, unit)) \(failed == 1 ? "disagrees" : "disagree") (\(how))"
     }
-    return "\(verdict(false)): \(failed) of \(count) \(units) \(failed == 1 ? "disagrees" : "disagree") (\(limits))"
+    if inconclusive > 0 {
+      return "\(verdict(.inconclusive)): none disagrees, but \(inconclusive) of \(counted(count, unit)) "
+        + "\(inconclusive == 1 ? "is" : "are") below the error bar (\(how)); try --exact"
+    }
+    return
+      "\(verdict(.pass)): \(count == 1 ? "the \(unit) agrees" : "all \(count) \(unit)s agree") within the error bar (\(how))"
   }
 
   private func sweepLines(_ rows: [ElementCheck]) -> [String] {
     guard let first = rows.first, let best = rows.min(by: { $0.relativeError < $1.relativeError }) else { return [] }
     var lines = ["ε sweep for \(label(first.element)): analytic \(style.scientific(first.analytic))"]
-    lines.append("  ε        numeric          rel error")
+    lines.append("  ε        numeric          rel error  verdict")
     for row in rows {
       let bar = String(
         repeating: "#", count: max(0, min(40, Int((log10(max(row.relativeError, 1e-17)) + 17) * 2.5))))
       lines.append(
-        "  \(style.scientific(row.epsilon, digits: 1).padded(8)) \(style.scientific(row.numeric).padded(16)) \(style.scientific(row.relativeError, digits: 2).padded(9)) \(bar)"
-      )
+        "  \(style.scientific(row.epsilon, digits: 1).padded(8)) \(style.scientific(row.numeric).padded(16)) "
+          + "\(style.scientific(row.relativeError, digits: 2).padded(10)) \(row.verdict.rawValue.padded(13)) \(bar)")
     }
     lines.append(
       "smallest error at ε = \(style.scientific(best.epsilon, digits: 1)): truncation error grows above it (∝ ε²), rounding below it (∝ 1/ε)"
@@ -113,35 +194,86 @@ extension Renderer {
     return lines
   }
 
+  private func blameLines(_ steps: [BlameStep], variant: BPTTVariant, _ report: CheckReport) -> [String] {
+    var lines = ["checking the backward pass quantity by quantity, from t = T down (each along a seeded direction u):"]
+    for s in steps {
+      lines.append(
+        "  " + name(s.quantity).padded(14) + style.scientific(s.check.analytic).padded(16)
+          + style.scientific(s.check.exact ?? s.check.numeric).padded(16) + verdict(s.check.verdict))
+    }
+    guard let last = steps.last else { return lines }
+    if last.check.verdict != .fail {
+      lines.append(
+        verdict(.pass) + ": every quantity of the backward pass agrees (bptt \(variant.rawValue)); "
+          + "no step is to blame")
+      return lines
+    }
+    let before = steps.dropLast().last.map { "; \(name($0.quantity)) just before it is right" } ?? ""
+    lines.append(verdictLine(last.check))
+    lines.append(
+      style.bad("first wrong: \(name(last.quantity))") + before + "; \(equation(last.quantity))")
+    return lines
+  }
+
+  /// The equation that computes a blamed quantity.
+  private func equation(_ q: BlameQuantity) -> String {
+    switch q {
+    case .intermediate(.dy): "dy = p − onehot(target) (softmax) or y − target (squared)"
+    case .intermediate(.dh): "dh = Why.T @ dy + dh_next"
+    case .intermediate(.dhRaw): "dh_raw = (1 − h⊙h) ⊙ dh"
+    case .intermediate(.dhNext): "dh_next = Whh.T @ dh_raw"
+    case .contribution(.why, _): "dWhy += dy @ h[t].T"
+    case .contribution(.by, _): "dby += dy"
+    case .contribution(.bh, _): "dbh += dh_raw"
+    case .contribution(.wxh, _): "dWxh += dh_raw @ x[t].T"
+    case .contribution(.whh, _): "dWhh += dh_raw @ h[t-1].T"
+    }
+  }
+
   func comparisonLines(_ report: ComparisonReport) -> [String] {
     var lines = [
-      "  array".padded(11) + "shape".padded(12) + "max |diff|".padded(13) + "max rel diff".padded(14) + "at".padded(10)
-        + "verdict"
+      "  array".padded(11) + "shape".padded(12) + "max |diff|".padded(13) + "max rel diff".padded(14)
+        + "at".padded(16) + "verdict"
     ]
     for row in report.rows {
       guard row.shape == row.theirShape else {
         lines.append(
-          "  " + row.name.padded(9) + "\(row.theirShape)".padded(12) + style.bad("FAIL")
+          "  " + row.name.padded(9) + "\(row.theirShape)".padded(12) + verdict(.fail)
             + "  shape \(row.theirShape), rnnstep's is \(row.shape)")
         continue
       }
-      let at =
-        row.shape.count == 2
-        ? "[\(row.worstIndex / row.shape[1]),\(row.worstIndex % row.shape[1])]"
-        : row.shape.isEmpty ? "" : "[\(row.worstIndex)]"
       lines.append(
         "  " + row.name.padded(9) + row.shape.map(String.init).joined(separator: "×").padded(12)
           + style.scientific(row.maxAbsolute, digits: 2).padded(13)
           + style.scientific(row.maxRelative, digits: 2).padded(14)
-          + at.padded(10) + verdict(row.passed))
+          + (row.maxAbsolute > 0 ? position(row.name, row.shape, row.worstIndex) : "").padded(16)
+          + verdict(row.passed ? .pass : .fail))
     }
     if !report.skipped.isEmpty { lines.append(style.dim("  (not compared: \(report.skipped.joined(separator: " ")))")) }
     let failed = report.rows.count { !$0.passed }
-    let bptt = "(bptt \(report.variant.rawValue))"
+    let bptt =
+      "(bptt \(report.variant.rawValue); tolerance \(e(ComparisonReport.relativeTolerance, 1)) of each array's largest element)"
     lines.append(
       failed == 0
-        ? verdict(true) + ": \(report.rows.count) arrays agree with rnnstep's \(bptt)"
-        : verdict(false) + ": \(failed) of \(report.rows.count) arrays differ from rnnstep's \(bptt)")
+        ? verdict(.pass) + ": \(report.rows.count) arrays agree with rnnstep's \(bptt)"
+        : verdict(.fail) + ": \(failed) of \(report.rows.count) arrays differ from rnnstep's \(bptt)")
+    if let d = report.firstDivergence {
+      let stepName = ["dy": "dy", "dh": "dh", "dh_raw": "dh_raw", "dh_next": "dh_next"][d.array] ?? d.array
+      lines.append("first divergence in backward order: \(stepName)[\(d.t)][\(d.index)]")
+    }
     return lines
+  }
+
+  /// An element of an exported array in rnnstep's names: `dh[2][0]` (row r is step r + 1),
+  /// `h[2][0]` (hs starts at h0), `dWhh[0,1]`, `dbh[1]`.
+  func position(_ array: String, _ shape: [Int], _ index: Int) -> String {
+    guard shape.count == 2 else { return shape.isEmpty ? "" : "[\(index)]" }
+    let (row, column) = (index / shape[1], index % shape[1])
+    switch array {
+    case "hs": return "h[\(row)][\(column)]"
+    case "xs", "ys", "ps": return "\(array.dropLast())[\(row + 1)][\(column)]"
+    case "dy", "dh", "dh_raw", "dh_next": return "\(array)[\(row + 1)][\(column)]"
+    default: return shape[1] == 1 ? "\(array)[\(row)]" : "\(array)[\(row),\(column)]"
+    }
   }
 }

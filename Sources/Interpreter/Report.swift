@@ -92,32 +92,42 @@ public struct DisplayValue: Equatable, Sendable {
   }
 }
 
-/// The results of one `gradcheck`.
+/// The results of one `gradcheck` (or `blame`).
 public struct CheckReport: Sendable {
   public enum Kind: Sendable {
     /// One element in detail (one parameter element, or a direction).
     case element(ElementCheck, analyticName: String)
     /// Many elements, one row each (an intermediate quantity).
     case elements([ElementCheck], title: String)
-    /// Whole parameters, one row each.
-    case parameters([ParameterCheck])
+    /// Whole parameters (or one step's contributions), one row each; with `listAll`, every
+    /// element of each too.
+    case parameters([ParameterCheck], title: String?, listAll: Bool)
     /// One element at many ε.
     case sweep([ElementCheck])
+    /// The backward pass checked quantity by quantity from t = T down, to the first that fails.
+    case blame([BlameStep], variant: BPTTVariant)
   }
 
   public let kind: Kind
   public let settings: CheckSettings
   public let variant: BPTTVariant
 
-  /// Whether any element failed (a sweep only shows, it never fails).
+  /// Whether any check failed (a sweep only shows, it never fails; INCONCLUSIVE is no failure).
   public var failed: Bool {
     switch kind {
-    case .element(let c, _): !c.passed
-    case .elements(let cs, _): cs.contains { !$0.passed }
-    case .parameters(let ps): ps.contains { !$0.passed }
+    case .element(let c, _): c.verdict == .fail
+    case .elements(let cs, _): cs.contains { $0.verdict == .fail }
+    case .parameters(let ps, _, _): ps.contains { $0.verdict == .fail }
     case .sweep: false
+    case .blame(let steps, _): steps.contains { $0.check.verdict == .fail }
     }
   }
+}
+
+/// One quantity `blame` checked.
+public struct BlameStep: Sendable {
+  public let quantity: BlameQuantity
+  public let check: ElementCheck
 }
 
 /// What one `train` did.
@@ -147,22 +157,37 @@ public struct TrainingProgress: Equatable, Sendable {
 
 /// A learner's arrays against rnnstep's, array by array.
 public struct ComparisonReport: Sendable {
+  /// Two analytic results agree when they differ by at most this fraction of the array's
+  /// largest element: rounding apart, not an approximation apart.
+  public static let relativeTolerance = 1e-10
+
   public struct Row: Sendable {
     public let name: String
     /// rnnstep's shape, and the learner's (after reading (n,) as (n, 1)).
     public let shape: [Int]
     public let theirShape: [Int]
     public let maxAbsolute: Double
+    /// The largest |a − b| / max(|a|, |b|) over every element.
     public let maxRelative: Double
     /// The flat index of the largest absolute difference.
     public let worstIndex: Int
+    /// The largest difference allowed: ``relativeTolerance`` × the array's largest element.
+    public let tolerance: Double
     public let passed: Bool
+  }
+
+  /// Where the learner's BPTT first goes wrong, in backward order: `dh_raw` of step 3, element 1.
+  public struct Divergence: Equatable, Sendable {
+    public let array: String
+    public let t: Int
+    public let index: Int
   }
 
   public let rows: [Row]
   /// Arrays in the learner's file that compare does not know.
   public let skipped: [String]
   public let variant: BPTTVariant
+  public let firstDivergence: Divergence?
 
   public var failed: Bool { rows.contains { !$0.passed } }
 }

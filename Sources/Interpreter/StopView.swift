@@ -144,9 +144,6 @@ struct StopContext {
         "dh_raw[\(t)] = \(vector(derivative)) * \(vector(column(trace.dh, r)))",
         "          = \(vector(column(trace.dhRaw, r)))",
       ]
-      if variant == .seed && t != trace.steps {
-        lines.append(style.bad("bptt seed: uses h[\(trace.steps)] where step \(t) needs h[\(t)]"))
-      }
       return lines
     case .dWhy, .dby, .dbh, .dWxh, .dWhh:
       let parameter = p.equation.updatedGradient!
@@ -160,12 +157,6 @@ struct StopContext {
       if added.count > 1 { lines += style.block(added).map { "  " + $0 } }
       lines.append("\(parameter.gradientName) so far (steps \(trace.steps)…\(t)):")
       lines += style.block(total).map { "  " + $0 }
-      if variant == .seed && t != trace.steps && parameter == .why {
-        lines.append(style.bad("bptt seed: uses h[\(trace.steps)] where step \(t) needs h[\(t)]"))
-      }
-      if variant == .seed && t != 1 && parameter == .whh {
-        lines.append(style.bad("bptt seed: uses h[0] where step \(t) needs h[\(t - 1)]"))
-      }
       return lines
     }
   }

@@ -13,18 +13,44 @@ public struct Perturbation: Equatable, Sendable {
     /// h_{t−1}); t in 1...T. Checks dh_next of step t, the part of dL/dh_{t−1} that flows back
     /// through Whh.
     case hIntoStep(t: Int)
+    /// y_t, changed before the loss reads it; t in 1...T. Checks dy_t.
+    case y(t: Int)
+
+    /// The length of the vector changed: H, or V for y.
+    func length(hidden: Int, output: Int) -> Int {
+      if case .y = self { return output }
+      return hidden
+    }
   }
 
   public var quantity: Quantity
-  /// The element of the vector that is changed.
+  /// What is added to the vector: `delta` at `index`, or `deltas` to every element.
   public var index: Int
-  /// The amount added to it.
   public var delta: Double
+  public var deltas: [Double]?
 
+  /// One element changed by `delta`.
   public init(_ quantity: Quantity, index: Int, delta: Double) {
     self.quantity = quantity
     self.index = index
     self.delta = delta
+  }
+
+  /// The whole vector changed by `deltas` (a step along a direction).
+  public init(_ quantity: Quantity, deltas: [Double]) {
+    self.quantity = quantity
+    index = 0
+    delta = 0
+    self.deltas = deltas
+  }
+
+  /// Adds the change to the vector at `p`.
+  func apply(to p: UnsafeMutablePointer<Double>) {
+    if let deltas {
+      for k in deltas.indices { p[k] += deltas[k] }
+    } else {
+      p[index] += delta
+    }
   }
 }
 
@@ -48,6 +74,32 @@ public final class BPTTEngine {
 
   deinit {
     helper?.stop()
+  }
+
+  /// The loss of every step of a forward pass, L_1 … L_T, optionally with one value changed
+  /// inside it, and beside each the size of what it was computed from, |L_t| + max_k |y_t[k]|
+  /// (+ max |target_t| under squared error): its rounding error is a few ulp of that size.
+  /// - Throws: ``RNNError`` when the data do not fit the model or the perturbation is out of range.
+  public func stepLosses(
+    of model: RNN, on data: SequenceData, loss kind: LossKind, perturbing perturbation: Perturbation? = nil
+  ) throws -> (losses: [Double], scales: [Double]) {
+    try data.validate(for: model, loss: kind)
+    if let perturbation { try validate(perturbation, model: model, steps: data.count) }
+    let ws = prepare(model, data)
+    _ = ws.forward(model, data, kind, perturbation, helper: nil, backwardInput: false)
+    let (steps, nOut) = (ws.shape.steps, ws.shape.output)
+    var losses = [Double](repeating: 0, count: steps)
+    var scales = [Double](repeating: 0, count: steps)
+    for r in 0..<steps {
+      losses[r] = ws.losses[r]
+      var largest = 0.0
+      for k in 0..<nOut { largest = Swift.max(largest, Swift.abs(ws.ys[r &* nOut &+ k])) }
+      if case .vectors(let m) = data.targets {
+        for k in 0..<nOut { largest = Swift.max(largest, Swift.abs(m[r, k])) }
+      }
+      scales[r] = Swift.abs(losses[r]) + largest
+    }
+    return (losses, scales)
   }
 
   /// The total loss Σ_t L_t of a forward pass, optionally with one value changed inside it.
@@ -123,15 +175,22 @@ public final class BPTTEngine {
   }
 
   private func validate(_ p: Perturbation, model: RNN, steps: Int) throws {
-    guard p.index >= 0 && p.index < model.hiddenSize else {
-      throw RNNError.outOfRange("element \(p.index) is outside 0..<\(model.hiddenSize) (H)")
+    let n = p.quantity.length(hidden: model.hiddenSize, output: model.outputSize)
+    if let deltas = p.deltas {
+      guard deltas.count == n else {
+        throw RNNError.outOfRange("a change of \(deltas.count) elements to a vector of \(n)")
+      }
+    } else {
+      guard p.index >= 0 && p.index < n else {
+        throw RNNError.outOfRange("element \(p.index) is outside 0..<\(n)")
+      }
     }
     switch p.quantity {
     case .h(let t) where t < 0 || t > steps:
       throw RNNError.outOfRange("h[\(t)] does not exist: t runs over 0...\(steps) (0 is h0)")
     case .a(let t) where t < 1 || t > steps:
       throw RNNError.outOfRange("a[\(t)] does not exist: t runs over 1...\(steps)")
-    case .hIntoStep(let t) where t < 1 || t > steps:
+    case .hIntoStep(let t) where t < 1 || t > steps, .y(let t) where t < 1 || t > steps:
       throw RNNError.outOfRange("step \(t) does not exist: t runs over 1...\(steps)")
     default: break
     }

@@ -1,39 +1,31 @@
 import Foundation
 
-/// Step size and tolerances of a finite-difference gradient check.
+/// Step size and tolerance of a finite-difference gradient check.
 ///
-/// Numeric derivative: centered difference (L(θ+ε) − L(θ−ε)) / 2ε, error O(ε²) from truncation
-/// plus about u·|L|/ε from rounding (u = 2⁻⁵³), smallest near ε = 1e-5 for these losses in Double.
-/// An element passes when its relative error |a−n| / max(|a|+|n|, tiny) is at most
-/// `relativeTolerance`, or when |a−n| is at most `absoluteTolerance`: the floor that keeps
-/// gradients that are exactly or almost zero (a column of Wxh for a character absent from the
-/// input) from raising false alarms, where rounding noise alone makes the relative error large.
+/// The numeric derivative is the centered difference, summed step by step:
+/// n = Σ_t (L_t(θ+ε) − L_t(θ−ε)) / 2ε. Its error has two parts, and each check estimates both
+/// (``ErrorBar``): rounding, about u·Σ_t |L_t| / ε (u = 2⁻⁵³), from the losses actually
+/// differenced, and truncation, ∝ ε², from the same difference at 2ε and ε/2. The verdict
+/// compares |analytic − numeric| with that error bar; `relativeTolerance` only widens it.
 public struct CheckSettings: Equatable, Sendable {
   /// Default ε = 1e-5.
   public static let defaultEpsilon = 1e-5
   /// Default relative tolerance 1e-6.
   public static let defaultRelativeTolerance = 1e-6
-  /// Default absolute floor 1e-8.
-  public static let defaultAbsoluteTolerance = 1e-8
 
   public var epsilon: Double
+  /// Agreement within this fraction of max(|a|, |n|) passes even when the error bar is smaller.
   public var relativeTolerance: Double
-  public var absoluteTolerance: Double
+  /// Also compute each derivative exactly (``TangentPass``) and let it decide.
+  public var exact: Bool
 
   public init(
     epsilon: Double = CheckSettings.defaultEpsilon,
-    relativeTolerance: Double = CheckSettings.defaultRelativeTolerance,
-    absoluteTolerance: Double = CheckSettings.defaultAbsoluteTolerance
+    relativeTolerance: Double = CheckSettings.defaultRelativeTolerance, exact: Bool = false
   ) {
     self.epsilon = epsilon
     self.relativeTolerance = relativeTolerance
-    self.absoluteTolerance = absoluteTolerance
-  }
-
-  /// The verdict for one analytic/numeric pair.
-  public func passes(analytic a: Double, numeric n: Double) -> Bool {
-    guard a.isFinite && n.isFinite else { return false }
-    return relativeError(a, n) <= relativeTolerance || Swift.abs(a - n) <= absoluteTolerance
+    self.exact = exact
   }
 }
 
@@ -44,64 +36,195 @@ public func relativeError(_ a: Double, _ n: Double) -> Double {
   return difference / Swift.max(Swift.abs(a) + Swift.abs(n), Double.leastNormalMagnitude)
 }
 
+/// A check's verdict.
+public enum Verdict: String, Equatable, Sendable {
+  case pass = "PASS"
+  case fail = "FAIL"
+  /// The error bar is too wide to tell agreement from disagreement.
+  case inconclusive = "INCONCLUSIVE"
+}
+
+/// What decided a verdict.
+public enum VerdictReason: Equatable, Sendable {
+  /// Analytic and numeric are both exactly 0.
+  case bothZero
+  /// |a − n| is within the error bar (rounding and truncation).
+  case withinErrorBar
+  /// |a − n| is within the relative tolerance.
+  case withinTolerance
+  /// |a − n| is this many times the error bar (or the tolerance, when larger).
+  case beyondErrorBar(times: Double)
+  /// The error bar, mostly rounding, is as large as the values: they are below the noise.
+  case belowRoundingNoise
+  /// The error bar, mostly truncation, is as large as the values: ε is too large here.
+  case truncationTooLarge
+  /// Over ±ε the slope changes by more than the slope itself ((L(θ+ε) − 2L(θ) + L(θ−ε)) / ε
+  /// exceeds |a| and |n|): the loss is too far from linear at this ε to tell.
+  case tooNonlinear
+  /// A loss or a derivative is NaN or infinite.
+  case notFinite
+  /// The exact derivative agrees with the analytic one (within rounding of both).
+  case exactAgrees
+  /// The exact derivative differs from the analytic one by this many times their rounding.
+  case exactDisagrees(times: Double)
+}
+
+/// The error bar of a centered difference, and the rule that turns it into a verdict.
+public enum ErrorBar {
+  /// One loss L_t is computed with an error of a few ulp of |L_t| + max |y_t|: this many.
+  public static let roundingUnits = 2.0
+  /// Estimates are multiplied by this before they bound a difference.
+  public static let margin = 2.0
+  /// Agreement means something only while the bar is below this fraction of the values.
+  public static let resolution = 0.5
+  /// Analytic and exact derivatives agree when they differ by at most this fraction of the
+  /// larger of them or of the largest derivative of the same array (their sums round apart).
+  public static let exactTolerance = 1e-9
+
+  /// The verdict for an analytic derivative `a` against a numeric `n` whose estimated errors
+  /// are `rounding` and `truncation`.
+  ///
+  /// PASS when |a − n| ≤ max(bar, tolerance·max(|a|, |n|)) with bar = margin·(rounding +
+  /// truncation), provided the bar is at most `resolution`·max(|a|, |n|); INCONCLUSIVE when it
+  /// agrees only within a bar that wide; FAIL when |a − n| exceeds it. Rescaling the loss
+  /// rescales a, n and the bar alike, so the verdict stays.
+  public static func judge(
+    analytic a: Double, numeric n: Double, rounding: Double, truncation: Double, tolerance: Double
+  ) -> (Verdict, VerdictReason) {
+    guard a.isFinite && n.isFinite && rounding.isFinite && truncation.isFinite else {
+      return (.inconclusive, .notFinite)
+    }
+    if a == 0 && n == 0 { return (.pass, .bothZero) }
+    let difference = Swift.abs(a - n)
+    let size = Swift.max(Swift.abs(a), Swift.abs(n))
+    let bar = margin * (rounding + truncation)
+    let allowed = Swift.max(bar, tolerance * size)
+    guard difference <= allowed else { return (.fail, .beyondErrorBar(times: difference / allowed)) }
+    if bar <= resolution * size {
+      return (.pass, difference <= tolerance * size ? .withinTolerance : .withinErrorBar)
+    }
+    return (.inconclusive, truncation > rounding ? .truncationTooLarge : .belowRoundingNoise)
+  }
+
+  /// The verdict for an analytic derivative against an exact one; `scale` is the largest
+  /// magnitude among the derivatives of the same array.
+  public static func judgeExact(analytic a: Double, exact x: Double, scale: Double) -> (Verdict, VerdictReason) {
+    guard a.isFinite && x.isFinite else { return (.inconclusive, .notFinite) }
+    let allowed = exactTolerance * Swift.max(Swift.abs(a), Swift.abs(x), scale) + Double.leastNormalMagnitude
+    let difference = Swift.abs(a - x)
+    if difference <= allowed { return (.pass, .exactAgrees) }
+    return (.fail, .exactDisagrees(times: difference / allowed))
+  }
+}
+
 /// What one check perturbed.
 public enum CheckedElement: Equatable, Sendable {
   /// Element (row, column) of a parameter; a bias has column 0.
   case parameter(Parameter, row: Int, column: Int)
+  /// Element (row, column) of what step t adds to a gradient (`dWhh_t[3]`): the copy of the
+  /// parameter that step t uses, changed alone.
+  case contribution(Parameter, t: Int, row: Int, column: Int)
   /// Element `index` of an intermediate quantity.
   case intermediate(IntermediateQuantity, index: Int)
   /// All parameters along a seeded unit direction.
   case direction(seed: UInt64)
+  /// One quantity of one step along a seeded unit direction (what `blame` checks).
+  case quantityDirection(BlameQuantity, seed: UInt64)
 }
 
-/// One element's analytic derivative beside its centered difference.
+/// One derivative: analytic beside numeric, their error estimates, and the verdict.
 public struct ElementCheck: Equatable, Sendable {
   /// What was perturbed.
   public let element: CheckedElement
-  /// L(θ+ε) and L(θ−ε).
+  /// Σ_t L_t(θ+ε) and Σ_t L_t(θ−ε).
   public let lossPlus: Double
   public let lossMinus: Double
   public let epsilon: Double
-  /// (L(θ+ε) − L(θ−ε)) / 2ε.
+  /// Σ_t (L_t(θ+ε) − L_t(θ−ε)) / 2ε.
   public let numeric: Double
   /// What backpropagation computed.
   public let analytic: Double
-  public let relativeError: Double
-  public let passed: Bool
+  /// The estimated rounding error of `numeric`.
+  public let rounding: Double
+  /// The estimated truncation error of `numeric` (0 when the verdict was clear without it).
+  public let truncation: Double
+  /// The exact derivative, when it was asked for.
+  public let exact: Double?
+  public let verdict: Verdict
+  public let reason: VerdictReason
 
-  init(
-    element: CheckedElement, plus: Double, minus: Double, epsilon: Double, analytic: Double, settings: CheckSettings
-  ) {
-    self.element = element
-    lossPlus = plus
-    lossMinus = minus
-    self.epsilon = epsilon
-    numeric = (plus - minus) / (2 * epsilon)
-    self.analytic = analytic
-    relativeError = RNNCore.relativeError(analytic, numeric)
-    passed = settings.passes(analytic: analytic, numeric: numeric)
-  }
-
+  /// margin × (rounding + truncation): what |a − n| is compared with.
+  public var errorBar: Double { ErrorBar.margin * (rounding + truncation) }
+  public var relativeError: Double { RNNCore.relativeError(analytic, numeric) }
   /// |analytic − numeric|.
   public var absoluteError: Double { Swift.abs(analytic - numeric) }
+  public var passed: Bool { verdict == .pass }
 }
 
-/// The outcome of checking many elements of one parameter.
+/// The outcome of checking many elements of one parameter (or of one step's contribution).
 public struct ParameterCheck: Equatable, Sendable {
   public let parameter: Parameter
-  /// How many elements were checked and how many failed.
-  public let checked: Int
-  public let failed: Int
-  /// The worst element: the failing one with the largest relative error, else the largest overall.
-  public let worst: ElementCheck
-  public var passed: Bool { failed == 0 }
+  /// Every element checked, in order.
+  public let elements: [ElementCheck]
+  /// ‖a − n‖ over the elements, and the error bar of that norm, √Σ bar².
+  public let differenceNorm: Double
+  public let differenceBar: Double
+  /// ‖a‖ over the elements.
+  public let analyticNorm: Double
+  public let verdict: Verdict
+  /// Whether the norm comparison alone failed (an error spread thinly over many elements).
+  public let failedByNorm: Bool
 
-  init(parameter: Parameter, elements: [ElementCheck]) {
+  public var checked: Int { elements.count }
+  public var failed: Int { elements.count { $0.verdict == .fail } }
+  public var inconclusive: Int { elements.count { $0.verdict == .inconclusive } }
+  public var passed: Bool { verdict == .pass }
+  /// The worst element: the failing one with the largest ratio to its bar, else the largest
+  /// relative error.
+  public var worst: ElementCheck {
+    let failing = elements.filter { $0.verdict == .fail }
+    if !failing.isEmpty {
+      return failing.max {
+        $0.absoluteError / Swift.max($0.errorBar, .leastNormalMagnitude) < $1.absoluteError
+          / Swift.max($1.errorBar, .leastNormalMagnitude)
+      }!
+    }
+    return elements.max { $0.relativeError < $1.relativeError }!
+  }
+
+  /// Groups element checks: FAIL if any element fails or the norms of the difference exceed
+  /// their bar; INCONCLUSIVE if the whole gradient is below its bar; PASS otherwise (elements
+  /// too small to judge one by one are then judged together, by the norm).
+  init(parameter: Parameter, elements: [ElementCheck], tolerance: Double) {
+    precondition(!elements.isEmpty, "a parameter check needs elements")
     self.parameter = parameter
-    checked = elements.count
-    failed = elements.count(where: { !$0.passed })
-    let pool = failed > 0 ? elements.filter { !$0.passed } : elements
-    worst = pool.max(by: { $0.relativeError < $1.relativeError })!
+    self.elements = elements
+    let exact = elements.allSatisfy { $0.exact != nil }
+    var difference = 0.0
+    var bar = 0.0
+    var norm = 0.0
+    var numericNorm = 0.0
+    for e in elements {
+      let reference = exact ? e.exact! : e.numeric
+      difference += (e.analytic - reference) * (e.analytic - reference)
+      bar += e.errorBar * e.errorBar
+      norm += e.analytic * e.analytic
+      numericNorm += reference * reference
+    }
+    differenceNorm = difference.squareRoot()
+    differenceBar = exact ? 0 : bar.squareRoot()
+    analyticNorm = norm.squareRoot()
+    let size = Swift.max(analyticNorm, numericNorm.squareRoot())
+    let allowed = Swift.max(differenceBar, (exact ? ErrorBar.exactTolerance : tolerance) * size)
+    let anyFailed = elements.contains { $0.verdict == .fail }
+    failedByNorm = !anyFailed && differenceNorm > allowed && differenceNorm.isFinite
+    if anyFailed || failedByNorm || !differenceNorm.isFinite {
+      verdict = differenceNorm.isFinite || anyFailed ? .fail : .inconclusive
+    } else if elements.allSatisfy({ $0.reason == .bothZero }) || differenceBar <= ErrorBar.resolution * size {
+      verdict = .pass
+    } else {
+      verdict = .inconclusive
+    }
   }
 }
 
@@ -113,6 +236,8 @@ public struct DirectionalCheck: Equatable, Sendable {
 
 /// An intermediate quantity checked by perturbing the forward pass from inside.
 public enum IntermediateQuantity: Equatable, Sendable {
+  /// dy_t = dL/dy_t: perturb y_t.
+  case dy(t: Int)
   /// dh_t = dL/dh_t: perturb h_t.
   case dh(t: Int)
   /// dh_raw_t = dL/da_t: perturb a_t.
@@ -120,12 +245,34 @@ public enum IntermediateQuantity: Equatable, Sendable {
   /// dh_next of step t = Whh^T dh_raw_t, the part of dL/dh_{t−1} that flows back through a_t:
   /// perturb h_{t−1} where a_t reads it, and only there. At t = 1 it is all of dL/dh0.
   case dhNext(t: Int)
+
+  public var step: Int {
+    switch self {
+    case .dy(let t), .dh(let t), .dhRaw(let t), .dhNext(let t): t
+    }
+  }
+}
+
+/// What `blame` checks at each step, in the order BPTT computes it.
+public enum BlameQuantity: Equatable, Sendable {
+  case intermediate(IntermediateQuantity)
+  /// What step t adds to a gradient.
+  case contribution(Parameter, t: Int)
+
+  public var step: Int {
+    switch self {
+    case .intermediate(let q): q.step
+    case .contribution(_, let t): t
+    }
+  }
 }
 
 /// Finite-difference checks of the gradients of one model on one sequence.
 ///
 /// The analytic side comes from one recorded pass (``trace``) with the chosen BPTT variant; the
-/// numeric side from forward passes alone. Nothing here clips or changes the model.
+/// numeric side from forward passes alone, each with its error bar (``ErrorBar``); with
+/// ``CheckSettings/exact`` the exact side from ``TangentPass``. Nothing here clips or changes the
+/// model.
 public struct GradientChecker: Sendable {
   public let model: RNN
   public let data: SequenceData
@@ -133,6 +280,8 @@ public struct GradientChecker: Sendable {
   public let settings: CheckSettings
   /// The analytic pass: its gradients and intermediate quantities are what is checked.
   public let trace: Trace
+  /// ``hiddenRounding``, once.
+  private let hiddenNoise: Double
 
   /// Records the analytic pass. - Throws: ``RNNError`` when the data do not fit the model.
   public init(
@@ -143,8 +292,10 @@ public struct GradientChecker: Sendable {
     self.data = data
     self.lossKind = lossKind
     self.settings = settings
-    trace = try BPTTEngine().record(
+    let trace = try BPTTEngine().record(
       model: model, data: data, loss: lossKind, variant: variant, keepRunningTotals: false)
+    self.trace = trace
+    hiddenNoise = GradientChecker.hiddenRounding(trace)
   }
 
   /// A check built on an existing record (its model, data, loss and variant).
@@ -154,6 +305,7 @@ public struct GradientChecker: Sendable {
     lossKind = trace.lossKind
     self.settings = settings
     self.trace = trace
+    hiddenNoise = GradientChecker.hiddenRounding(trace)
   }
 
   /// The element at flat `index` of a parameter.
@@ -162,9 +314,107 @@ public struct GradientChecker: Sendable {
     return .parameter(parameter, row: index / cols, column: index % cols)
   }
 
+  // MARK: The difference and its error bar
+
+  /// One centered difference: the losses of both sides, the derivative, its rounding error.
+  private struct Difference {
+    var plus = 0.0
+    var minus = 0.0
+    var numeric = 0.0
+    var rounding = 0.0
+    /// Σ_t of |L_t| + max |y_t| on both sides: the size of what was differenced.
+    var size = 0.0
+  }
+
+  /// How much rounding inside the pass moves the loss: each h_t[i] is off by about u (it lies in
+  /// [−1, 1]) and each a_t[i] by u·|a_t[i]|, which moves L by |dh_t[i]| and |dh_raw_t[i]| per unit.
+  /// Small where gradients are small; large where they explode, and with them the noise.
+  private static func hiddenRounding(_ trace: Trace) -> Double {
+    var sum = 0.0
+    for (k, dh) in trace.dh.storage.enumerated() {
+      sum += Swift.abs(dh) + Swift.abs(trace.a.storage[k] * trace.dhRaw.storage[k])
+    }
+    return sum
+  }
+
+  /// Σ_t (L_t(+h) − L_t(−h)) / 2h, where `losses(±h)` runs the pass changed by ±h.
+  private func difference(_ h: Double, _ losses: (Double) -> (losses: [Double], scales: [Double])) -> Difference {
+    let (plus, plusScales) = losses(h)
+    let (minus, minusScales) = losses(-h)
+    var d = Difference()
+    var sum = 0.0
+    var scale = 0.0
+    for t in plus.indices {
+      d.plus += plus[t]
+      d.minus += minus[t]
+      sum += plus[t] - minus[t]
+      scale += plusScales[t] + minusScales[t]
+    }
+    d.numeric = sum / (2 * h)
+    d.size = scale
+    d.rounding = ErrorBar.roundingUnits * (Double.ulpOfOne / 2) * (scale + 2 * hiddenNoise) / (2 * h)
+    return d
+  }
+
+  /// Checks one derivative: the difference at ε, and when that does not settle the verdict,
+  /// again at 2ε and ε/2 to estimate the truncation error; the exact derivative when asked.
+  private func check(
+    _ element: CheckedElement, analytic: Double, epsilon: Double, scale: Double, exact: () -> Double,
+    losses: (Double) -> (losses: [Double], scales: [Double])
+  ) -> ElementCheck {
+    let d = difference(epsilon, losses)
+    // How much the slope changes over ±ε: (L(θ+ε) − 2L(θ) + L(θ−ε)) / ε.
+    let bend = Swift.abs((d.plus - trace.loss) + (d.minus - trace.loss)) / epsilon
+    var truncation = 0.0
+    var (verdict, reason) = ErrorBar.judge(
+      analytic: analytic, numeric: d.numeric, rounding: d.rounding, truncation: 0,
+      tolerance: settings.relativeTolerance)
+    if verdict != .pass && d.numeric.isFinite && analytic.isFinite {
+      // D(h) = D + c h² + …: D(2ε) − D(ε) = 3cε², D(ε) − D(ε/2) = ¾cε², and D(ε)'s error is cε².
+      let wide = difference(2 * epsilon, losses)
+      let narrow = difference(epsilon / 2, losses)
+      // Asymptotically cε² is a third of the first and four thirds of the second; far from the
+      // asymptote (a strongly bent loss) higher terms make that an underestimate, so take the
+      // first whole.
+      truncation = Swift.max(
+        Swift.abs(wide.numeric - d.numeric), Swift.abs(d.numeric - narrow.numeric) / 0.75)
+      (verdict, reason) = ErrorBar.judge(
+        analytic: analytic, numeric: d.numeric, rounding: d.rounding, truncation: truncation,
+        tolerance: settings.relativeTolerance)
+      // A loss that bends more over ±ε than the slope measured there cannot convict anything.
+      let bendNoise =
+        4 * Double.ulpOfOne * (Swift.abs(d.plus) + Swift.abs(d.minus) + 2 * Swift.abs(trace.loss)) / epsilon
+      // So can a slope that would move the loss by more than 0.1% of its size over ε: the loss
+      // is far from linear there (exploding gradients).
+      let steep = Swift.max(Swift.abs(analytic), Swift.abs(d.numeric)) * epsilon > 1e-3 * d.size / 2
+      if verdict == .fail && (steep || !(bend <= Swift.abs(d.numeric) + bendNoise)) {
+        (verdict, reason) = (.inconclusive, .tooNonlinear)
+      }
+    }
+    var exactValue: Double?
+    if settings.exact {
+      let x = exact()
+      exactValue = x
+      (verdict, reason) = ErrorBar.judgeExact(analytic: analytic, exact: x, scale: scale)
+    }
+    return ElementCheck(
+      element: element, lossPlus: d.plus, lossMinus: d.minus, epsilon: epsilon, numeric: d.numeric,
+      analytic: analytic, rounding: d.rounding, truncation: truncation, exact: exactValue, verdict: verdict,
+      reason: reason)
+  }
+
+  private func stepLosses(_ m: RNN, _ engine: BPTTEngine, _ perturbation: Perturbation? = nil) -> (
+    losses: [Double], scales: [Double]
+  ) {
+    // The data were validated when the trace was recorded; a failure here is a programming error.
+    do { return try engine.stepLosses(of: m, on: data, loss: lossKind, perturbing: perturbation) } catch {
+      preconditionFailure("validated data failed: \(error)")
+    }
+  }
+
   // MARK: Parameters
 
-  /// One element: L(θ±ε), numeric, analytic, relative error.
+  /// One element: L(θ±ε), numeric, analytic, the error bar and the verdict.
   /// - Parameter epsilon: ε for this check; ``settings``' when nil.
   public func checkElement(_ parameter: Parameter, index: Int, epsilon: Double? = nil) -> ElementCheck {
     precondition(index >= 0 && index < model.parameters[parameter].count, "index \(index) outside \(parameter.name)")
@@ -172,27 +422,25 @@ public struct GradientChecker: Sendable {
   }
 
   private func checkElement(_ parameter: Parameter, index: Int, epsilon: Double, engine: BPTTEngine) -> ElementCheck {
-    var shifted = model
     let original = model.parameters[parameter, index]
-    shifted.parameters[parameter, index] = original + epsilon
-    let plus = lossOrNaN(shifted, engine)
-    shifted.parameters[parameter, index] = original - epsilon
-    let minus = lossOrNaN(shifted, engine)
-    return ElementCheck(
-      element: element(parameter, index), plus: plus, minus: minus, epsilon: epsilon,
-      analytic: trace.gradients[parameter, index], settings: settings)
-  }
-
-  private func lossOrNaN(_ m: RNN, _ engine: BPTTEngine, _ perturbation: Perturbation? = nil) -> Double {
-    // The data were validated when the trace was recorded; a failure here is a programming error.
-    do { return try engine.loss(of: m, on: data, loss: lossKind, perturbing: perturbation) } catch {
-      preconditionFailure("validated data failed: \(error)")
-    }
+    let cols = model.parameters[parameter].cols
+    return check(
+      element(parameter, index), analytic: trace.gradients[parameter, index], epsilon: epsilon,
+      scale: trace.gradients[parameter].maxAbs,
+      exact: {
+        TangentPass(trace: trace).derivative(
+          .parameter(parameter, row: index / cols, column: index % cols, onlyAtStep: nil))
+      },
+      losses: { h in
+        var shifted = model
+        shifted.parameters[parameter, index] = original + h
+        return stepLosses(shifted, engine)
+      })
   }
 
   /// Every element of the given parameters, spread over all cores.
   /// - Parameter cancellation: polled between elements; when set, throws ``Cancelled``.
-  /// - Complexity: 2 forward passes per element.
+  /// - Complexity: 2 forward passes per element (6 where the first difference is not conclusive).
   public func checkAll(
     _ parameters: [Parameter] = Parameter.allCases, cancellation: CancellationFlag? = nil
   ) throws -> [ParameterCheck] {
@@ -201,8 +449,9 @@ public struct GradientChecker: Sendable {
     return group(results, parameters)
   }
 
-  /// `k` distinct elements of each parameter drawn with `seed` (all of them when it has no more
-  /// than k), like min-char-rnn's gradCheck.
+  /// `k` distinct elements of each parameter drawn with `seed`, like min-char-rnn's gradCheck,
+  /// but only from elements whose analytic derivative is not exactly 0 while there are k such
+  /// (a column of Wxh for a character that never occurs is 0 on both sides and cannot judge).
   public func checkSample(
     _ k: Int, seed: UInt64, parameters: [Parameter] = Parameter.allCases, cancellation: CancellationFlag? = nil
   ) throws -> [ParameterCheck] {
@@ -210,17 +459,27 @@ public struct GradientChecker: Sendable {
     var rng = SeededGenerator(seed: seed)
     var elements: [(Parameter, Int)] = []
     for p in parameters {
-      // A partial Fisher–Yates shuffle: the first k of a seeded permutation.
-      var indices = Array(0..<model.parameters[p].count)
-      let n = Swift.min(k, indices.count)
-      for i in 0..<n { indices.swapAt(i, i + rng.nextIndex(below: indices.count - i)) }
-      elements += indices[0..<n].sorted().map { (p, $0) }
+      let g = trace.gradients[p].storage
+      let nonzero = g.indices.filter { g[$0] != 0 }
+      let zero = g.indices.filter { g[$0] == 0 }
+      // A partial Fisher–Yates shuffle: the first n of a seeded permutation, nonzero ones first.
+      func draw(_ pool: [Int], _ n: Int) -> [Int] {
+        var indices = pool
+        for i in 0..<n { indices.swapAt(i, i + rng.nextIndex(below: indices.count - i)) }
+        return Array(indices[0..<n])
+      }
+      let fromNonzero = draw(nonzero, Swift.min(k, nonzero.count))
+      let fromZero = draw(zero, Swift.min(k - fromNonzero.count, zero.count))
+      elements += (fromNonzero + fromZero).sorted().map { (p, $0) }
     }
     return group(try checkElements(elements, cancellation: cancellation), parameters)
   }
 
   private func group(_ results: [(Parameter, ElementCheck)], _ parameters: [Parameter]) -> [ParameterCheck] {
-    parameters.map { p in ParameterCheck(parameter: p, elements: results.filter { $0.0 == p }.map(\.1)) }
+    parameters.map { p in
+      ParameterCheck(
+        parameter: p, elements: results.filter { $0.0 == p }.map(\.1), tolerance: settings.relativeTolerance)
+    }
   }
 
   /// Checks the listed elements on every core; results keep the input order.
@@ -246,51 +505,196 @@ public struct GradientChecker: Sendable {
     return zip(elements, done).map { ($0.0, $1) }
   }
 
+  // MARK: What one step adds (the untied-weights view)
+
+  /// Every element of what step t adds to a parameter's gradient (`dWhh_t[3]`), each by
+  /// changing only the copy of the parameter that step t uses: Whh[i,j] at step t alone moves
+  /// a_t[i] by ε·h_{t−1}[j], Wxh[i,j] by ε·x_t[j], bh[i] by ε; Why[k,i] moves y_t[k] by ε·h_t[i],
+  /// by[k] by ε.
+  /// - Throws: ``RNNError/outOfRange(_:)`` when t is not a step; ``Cancelled``.
+  public func checkContribution(
+    _ parameter: Parameter, t: Int, cancellation: CancellationFlag? = nil
+  ) throws -> ParameterCheck {
+    guard t >= 1 && t <= trace.steps else {
+      throw RNNError.outOfRange("\(parameter.gradientName)_t[\(t)] does not exist: t runs over 1...\(trace.steps)")
+    }
+    let analytic = trace.contribution(to: parameter, atStep: t)
+    let engine = BPTTEngine()
+    var checks: [ElementCheck] = []
+    for index in 0..<analytic.count {
+      if cancellation?.isCancelled == true {
+        throw Cancelled(done: index, total: analytic.count, unit: .elements)
+      }
+      let (row, column) = (index / analytic.cols, index % analytic.cols)
+      let (quantity, slot, factor) = stepChange(parameter, t: t, row: row, column: column)
+      checks.append(
+        check(
+          .contribution(parameter, t: t, row: row, column: column), analytic: analytic.storage[index],
+          epsilon: settings.epsilon, scale: analytic.maxAbs,
+          exact: {
+            TangentPass(trace: trace).derivative(.parameter(parameter, row: row, column: column, onlyAtStep: t))
+          },
+          losses: { h in stepLosses(model, engine, Perturbation(quantity, index: slot, delta: h * factor)) })
+      )
+    }
+    return ParameterCheck(parameter: parameter, elements: checks, tolerance: settings.relativeTolerance)
+  }
+
+  /// Where changing element (row, column) of the copy of `parameter` that step t uses lands:
+  /// the quantity, its element, and the factor on the change.
+  private func stepChange(_ parameter: Parameter, t: Int, row: Int, column: Int) -> (
+    Perturbation.Quantity, Int, Double
+  ) {
+    switch parameter {
+    case .wxh: (.a(t: t), row, trace.xs[t - 1, column])
+    case .whh: (.a(t: t), row, trace.hs[t - 1, column])
+    case .bh: (.a(t: t), row, 1)
+    case .why: (.y(t: t), row, trace.hs[t, column])
+    case .by: (.y(t: t), row, 1)
+    }
+  }
+
   // MARK: Direction
 
   /// ∇L·v against (L(θ+εv) − L(θ−εv)) / 2ε for a unit direction v drawn with `seed`: one check
   /// of every parameter at once, with two forward passes.
   public func checkDirection(seed: UInt64) -> DirectionalCheck {
-    var rng = SeededGenerator(seed: seed)
-    var v = model.parameters.map { _ in rng.nextGaussian() }
-    let length = v.globalNorm
-    v = v.map { $0 / length }
+    let v = unitDirection(seed: seed)
     let engine = BPTTEngine()
-    var shifted = model
-    shifted.parameters.add(v, scaledBy: settings.epsilon)
-    let plus = lossOrNaN(shifted, engine)
-    shifted = model
-    shifted.parameters.add(v, scaledBy: -settings.epsilon)
-    let minus = lossOrNaN(shifted, engine)
-    let check = ElementCheck(
-      element: .direction(seed: seed), plus: plus, minus: minus, epsilon: settings.epsilon,
-      analytic: trace.gradients.dot(v), settings: settings)
+    let check = check(
+      .direction(seed: seed), analytic: trace.gradients.dot(v), epsilon: settings.epsilon,
+      scale: trace.gradients.globalNorm,
+      exact: { TangentPass(trace: trace).derivative(.direction(v, onlyAtStep: nil)) },
+      losses: { h in
+        var shifted = model
+        shifted.parameters.add(v, scaledBy: h)
+        return stepLosses(shifted, engine)
+      })
     return DirectionalCheck(seed: seed, check: check)
+  }
+
+  private func unitDirection(seed: UInt64) -> ParameterSet {
+    var rng = SeededGenerator(seed: seed)
+    let v = model.parameters.map { _ in rng.nextGaussian() }
+    let length = v.globalNorm
+    return v.map { $0 / length }
   }
 
   // MARK: Intermediate quantities
 
-  /// Every element of dh_t, dh_raw_t or dh_next of step t, each by perturbing the forward pass.
+  /// Every element of dy_t, dh_t, dh_raw_t or dh_next of step t, each by perturbing the forward pass.
   /// - Throws: ``RNNError/outOfRange(_:)`` when t is not a step.
   public func checkIntermediate(_ quantity: IntermediateQuantity) throws -> [ElementCheck] {
-    let (t, analytic, target): (Int, Matrix, (Int) -> Perturbation.Quantity) =
-      switch quantity {
-      case .dh(let t): (t, trace.dh, { _ in .h(t: t) })
-      case .dhRaw(let t): (t, trace.dhRaw, { _ in .a(t: t) })
-      case .dhNext(let t): (t, trace.dhNext, { _ in .hIntoStep(t: t) })
-      }
-    guard t >= 1 && t <= trace.steps else {
-      throw RNNError.outOfRange("\(quantity) does not exist: t runs over 1...\(trace.steps)")
-    }
+    let (analytic, target) = try intermediate(quantity)
     let engine = BPTTEngine()
-    let e = settings.epsilon
-    return (0..<model.hiddenSize).map { i in
-      let plus = lossOrNaN(model, engine, Perturbation(target(i), index: i, delta: e))
-      let minus = lossOrNaN(model, engine, Perturbation(target(i), index: i, delta: -e))
-      return ElementCheck(
-        element: .intermediate(quantity, index: i), plus: plus, minus: minus, epsilon: e, analytic: analytic[t - 1, i],
-        settings: settings)
+    let scale = analytic.map { Swift.abs($0) }.max() ?? 0
+    return analytic.indices.map { i in
+      var unit = [Double](repeating: 0, count: analytic.count)
+      unit[i] = 1
+      return check(
+        .intermediate(quantity, index: i), analytic: analytic[i], epsilon: settings.epsilon, scale: scale,
+        exact: { TangentPass(trace: trace).derivative(.quantity(target, vector: unit)) },
+        losses: { h in stepLosses(model, engine, Perturbation(target, index: i, delta: h)) }
+      )
     }
+  }
+
+  /// The recorded values of an intermediate quantity, and the quantity to perturb for it.
+  private func intermediate(_ quantity: IntermediateQuantity) throws -> ([Double], Perturbation.Quantity) {
+    let t = quantity.step
+    guard t >= 1 && t <= trace.steps else {
+      throw RNNError.outOfRange("step \(t) does not exist: t runs over 1...\(trace.steps)")
+    }
+    return switch quantity {
+    case .dy: (trace.dy.row(t - 1), .y(t: t))
+    case .dh: (trace.dh.row(t - 1), .h(t: t))
+    case .dhRaw: (trace.dhRaw.row(t - 1), .a(t: t))
+    case .dhNext: (trace.dhNext.row(t - 1), .hIntoStep(t: t))
+    }
+  }
+
+  // MARK: Blame
+
+  /// The quantities of the backward pass in the order BPTT computes them: from t = T down to 1,
+  /// dy, dWhy_t, dby_t, dh, dh_raw, dbh_t, dWxh_t, dWhh_t, dh_next.
+  public var backwardOrder: [BlameQuantity] {
+    stride(from: trace.steps, through: 1, by: -1).flatMap { t -> [BlameQuantity] in
+      [
+        .intermediate(.dy(t: t)), .contribution(.why, t: t), .contribution(.by, t: t), .intermediate(.dh(t: t)),
+        .intermediate(.dhRaw(t: t)), .contribution(.bh, t: t), .contribution(.wxh, t: t),
+        .contribution(.whh, t: t), .intermediate(.dhNext(t: t)),
+      ]
+    }
+  }
+
+  /// One quantity of one step checked along a seeded unit direction u: the analytic ⟨q, u⟩
+  /// against the difference of the pass changed by ±ε·u there (for a step's contribution, its
+  /// copy of the parameter changed along u). Two forward passes; any error not orthogonal to u
+  /// shows, so almost surely every error.
+  public func checkAlongDirection(_ quantity: BlameQuantity, seed: UInt64) -> ElementCheck {
+    var rng = SeededGenerator(seed: seed)
+    let engine = BPTTEngine()
+    let t = quantity.step
+    switch quantity {
+    case .intermediate(let q):
+      // Validated steps only: backwardOrder lists existing ones.
+      let (analytic, target) = try! intermediate(q)
+      let u = unit(analytic.count, &rng)
+      let a = zip(analytic, u).reduce(0) { $0 + $1.0 * $1.1 }
+      return check(
+        .quantityDirection(quantity, seed: seed), analytic: a, epsilon: settings.epsilon,
+        scale: analytic.map { Swift.abs($0) }.max() ?? 0,
+        exact: { TangentPass(trace: trace).derivative(.quantity(target, vector: u)) },
+        losses: { h in stepLosses(model, engine, Perturbation(target, deltas: u.map { $0 * h })) }
+      )
+    case .contribution(let parameter, _):
+      let analytic = trace.contribution(to: parameter, atStep: t)
+      let u = unit(analytic.count, &rng)
+      let a = zip(analytic.storage, u).reduce(0) { $0 + $1.0 * $1.1 }
+      // The copy of the parameter at step t moved along U changes a_t by U·x_t (Wxh), U·h_{t−1}
+      // (Whh), U (bh), or y_t by U·h_t (Why), U (by).
+      let shape = (rows: analytic.rows, cols: analytic.cols)
+      let input: [Double]? =
+        switch parameter {
+        case .wxh: trace.xs.row(t - 1)
+        case .whh: trace.hs.row(t - 1)
+        case .why: trace.hs.row(t)
+        case .bh, .by: nil
+        }
+      let change = (0..<shape.rows).map { i in
+        input.map { x in (0..<shape.cols).reduce(0.0) { $0 + u[i * shape.cols + $1] * x[$1] } } ?? u[i]
+      }
+      let target: Perturbation.Quantity = parameter == .why || parameter == .by ? .y(t: t) : .a(t: t)
+      var direction = ParameterSet(
+        inputSize: model.inputSize, hiddenSize: model.hiddenSize, outputSize: model.outputSize)
+      direction[parameter] = Matrix(rows: shape.rows, cols: shape.cols, u)
+      return check(
+        .quantityDirection(quantity, seed: seed), analytic: a, epsilon: settings.epsilon, scale: analytic.maxAbs,
+        exact: { TangentPass(trace: trace).derivative(.direction(direction, onlyAtStep: t)) },
+        losses: { h in stepLosses(model, engine, Perturbation(target, deltas: change.map { $0 * h })) }
+      )
+    }
+  }
+
+  private func unit(_ n: Int, _ rng: inout SeededGenerator) -> [Double] {
+    let v = (0..<n).map { _ in rng.nextGaussian() }
+    let length = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    return v.map { $0 / length }
+  }
+
+  /// The first quantity in backward order whose check fails, with the checks made up to it
+  /// (all of them when none fails). Stops at the first FAIL.
+  /// - Throws: ``Cancelled``.
+  public func blame(seed: UInt64 = 1, cancellation: CancellationFlag? = nil) throws -> [(BlameQuantity, ElementCheck)] {
+    var done: [(BlameQuantity, ElementCheck)] = []
+    let order = backwardOrder
+    for (k, q) in order.enumerated() {
+      if cancellation?.isCancelled == true { throw Cancelled(done: k, total: order.count, unit: .elements) }
+      let c = checkAlongDirection(q, seed: seed &+ UInt64(k))
+      done.append((q, c))
+      if c.verdict == .fail { break }
+    }
+    return done
   }
 
   // MARK: ε sweep

@@ -88,7 +88,7 @@ final class Workspace: @unchecked Sendable {
   ) -> Double {
     let (steps, nh, nIn) = (shape.steps, shape.hidden, shape.input)
     model.h0.withUnsafeBufferPointer { hs.update(from: $0.baseAddress!, count: nh) }
-    if let perturbation, case .h(0) = perturbation.quantity { hs[perturbation.index] += perturbation.delta }
+    if let perturbation, case .h(0) = perturbation.quantity { perturbation.apply(to: hs) }
     if case .vectors(let m) = data.inputs {
       m.storage.withUnsafeBufferPointer { xs.update(from: $0.baseAddress!, count: steps * nIn) }
     }
@@ -116,19 +116,19 @@ final class Workspace: @unchecked Sendable {
           let h = hs + t &* nh
           // a_t = Wxh x_t + Whh h_{t-1} + bh   (H×Vin · Vin + H×H · H + H)
           //   adding Whh h_{t-1} = Σ_j h_{t-1}[j] Whh^T[j,:]
-          var unperturbed: Double?
+          var unperturbed: [Double]?
           if let perturbation, case .hIntoStep(t) = perturbation.quantity {
-            unperturbed = hs[r &* nh &+ perturbation.index]
-            hs[r &* nh &+ perturbation.index] += perturbation.delta
+            unperturbed = Array(UnsafeBufferPointer(start: hs + r &* nh, count: nh))
+            perturbation.apply(to: hs + r &* nh)
           }
           weightedRowSum(
             into: a, nh, terms: nh, coefficients: hs + r &* nh, 1, rows: whhT, nh, accumulate: true,
             reversed: t & 1 == 0)
-          if let unperturbed, let perturbation { hs[r &* nh &+ perturbation.index] = unperturbed }
-          if let perturbation, case .a(t) = perturbation.quantity { a[perturbation.index] += perturbation.delta }
+          if let unperturbed { (hs + r &* nh).update(from: unperturbed, count: nh) }
+          if let perturbation, case .a(t) = perturbation.quantity { perturbation.apply(to: a) }
           // h_t = tanh(a_t)
           applyLanewise(tanh, a, h, nh)
-          if let perturbation, case .h(t) = perturbation.quantity { h[perturbation.index] += perturbation.delta }
+          if let perturbation, case .h(t) = perturbation.quantity { perturbation.apply(to: h) }
           finishedSteps.store(t, ordering: .releasing)
         }
       }
@@ -139,12 +139,12 @@ final class Workspace: @unchecked Sendable {
             for r in 0..<steps {
               var backoff = Backoff()
               while finishedSteps.load(ordering: .acquiring) <= r { backoff.pause() }
-              output(step: r, p, data, kind, backwardInput: backwardInput)
+              output(step: r, p, data, kind, perturbation, backwardInput: backwardInput)
             }
           }, recurrence)
       } else {
         recurrence()
-        for r in 0..<steps { output(step: r, p, data, kind, backwardInput: backwardInput) }
+        for r in 0..<steps { output(step: r, p, data, kind, perturbation, backwardInput: backwardInput) }
       }
       var total = 0.0
       for r in 0..<steps { total += losses[r] }
@@ -154,8 +154,10 @@ final class Workspace: @unchecked Sendable {
 
   /// Everything of the step in row `r` that follows from h_t: y_t, p_t, L_t, dy_t, and with
   /// `backwardInput` Why^T dy_t (into row r of `dhs`).
-  private func output(step r: Int, _ p: ParameterPointers, _ data: SequenceData, _ kind: LossKind, backwardInput: Bool)
-  {
+  private func output(
+    step r: Int, _ p: ParameterPointers, _ data: SequenceData, _ kind: LossKind, _ perturbation: Perturbation?,
+    backwardInput: Bool
+  ) {
     let (nh, nOut) = (shape.hidden, shape.output)
     let y = ys + r &* nOut
     // y_t = Why h_t + by = by + Σ_j h_t[j] Why^T[j,:]   (V×H · H + V)
@@ -163,6 +165,7 @@ final class Workspace: @unchecked Sendable {
     weightedRowSum(
       into: y, nOut, terms: nh, coefficients: hs + (r &+ 1) &* nh, 1, rows: whyT, nOut, accumulate: true,
       reversed: r & 1 == 1)
+    if let perturbation, case .y(r &+ 1) = perturbation.quantity { perturbation.apply(to: y) }
     losses[r] = lossAndGradientInput(kind, data, step: r)
     if backwardInput { directPart(step: r, why: p.why) }
   }

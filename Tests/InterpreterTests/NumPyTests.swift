@@ -82,16 +82,26 @@ struct NumPyTests {
   @Test("compare: NumPy's own min-char-rnn gradients PASS, the tutorial's FAIL where they are wrong")
   func compare() {
     let good = run("compare \(fixtures)/mine-correct.npz")
-    #expect(good.lines.last == "PASS: 12 arrays agree with rnnstep's (bptt correct)")
+    #expect(
+      good.lines.last
+        == "PASS: 12 arrays agree with rnnstep's (bptt correct; tolerance 1e-10 of each array's largest element)")
     #expect(!good.failedCheck)
     let bad = run("compare \(fixtures)/mine-seed.npz")
     #expect(bad.failedCheck)
-    let failing = bad.lines.filter { $0.hasSuffix("FAIL") }.map { String($0.split(separator: " ")[0]) }
-    #expect(failing == ["dWxh", "dWhh", "dWhy", "dbh", "dh", "dh_raw", "dh_next"])
+    guard case .comparison(let report) = bad.reports.last else {
+      Issue.record("no comparison report")
+      return
+    }
+    #expect(
+      report.rows.filter { !$0.passed }.map(\.name) == ["dWxh", "dWhh", "dWhy", "dbh", "dh", "dh_raw", "dh_next"])
+    // The tutorial's dh_raw at t = T uses h[T], which is right: its first mistake in backward
+    // order is dh_raw of step T−1, where h[T] stands for h[T−1].
+    let steps = report.rows.first { $0.name == "dh" }!.shape[0]
+    #expect(report.firstDivergence?.array == "dh_raw" && report.firstDivergence?.t == steps - 1)
     // Under bptt seed, rnnstep agrees with the tutorial's NumPy code, mistakes and all.
     #expect(
       run("bptt seed; compare \(fixtures)/mine-seed.npz").lines.last
-        == "PASS: 12 arrays agree with rnnstep's (bptt seed)")
+        == "PASS: 12 arrays agree with rnnstep's (bptt seed; tolerance 1e-10 of each array's largest element)")
   }
 
   @Test("truncated, corrupt, bombed and mismatched files are refused in one line; the model stays")
@@ -141,5 +151,34 @@ struct NumPyTests {
         (name: $0.0, array: $0.1)
       }, to: other)
     #expect(run("load \(other)").error == "\(other): Whh is 2×2 but must be 1×1 (H×H, H = rows of Wxh)")
+  }
+
+  @Test("compare holds two analytic results to rounding: a 1e-5 relative error fails, and is named where it is")
+  func compareTolerance() throws {
+    let path = temporary("off.npz")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let i = Interpreter()
+    i.execute("last")
+    var arrays = i.exportArrays(i.trace!)
+    // One element of dWhh, and dh_raw of step 3, wrong by 1e-5 relative: far below the old 1e-6 + 1e-8 floor.
+    for (k, name) in arrays.map(\.0).enumerated() where name == "dWhh" || name == "dh_raw" {
+      var values = arrays[k].1.values
+      let index = name == "dWhh" ? 4 : 2 * 3 + 1
+      values[index] *= 1 + 1e-5
+      arrays[k].1 = NumPyArray(shape: arrays[k].1.shape, values: values)
+    }
+    try NPZ.write(arrays.map { (name: $0.0, array: $0.1) }, to: path)
+    let outcome = i.execute("compare \(path)")
+    #expect(outcome.failedCheck)
+    guard case .comparison(let report) = outcome.reports.last else {
+      Issue.record("no comparison")
+      return
+    }
+    let dWhh = report.rows.first { $0.name == "dWhh" }!
+    #expect(!dWhh.passed && abs(dWhh.maxRelative - 1e-5 / (1 + 1e-5)) < 1e-12 && dWhh.worstIndex == 4)
+    #expect(report.rows.filter { !$0.passed }.map(\.name) == ["dWhh", "dh_raw"])
+    #expect(report.firstDivergence == .init(array: "dh_raw", t: 3, index: 1))
+    #expect(outcome.lines.contains { $0.contains("dWhh[1,1]") })
+    #expect(outcome.lines.last == "first divergence in backward order: dh_raw[3][1]")
   }
 }

@@ -114,7 +114,7 @@ struct EngineTests {
     #expect(throws: RNNError.outOfRange("h[5] does not exist: t runs over 0...4 (0 is h0)")) {
       try engine.loss(of: model, on: data, loss: .softmax, perturbing: Perturbation(.h(t: 5), index: 0, delta: 1))
     }
-    #expect(throws: RNNError.outOfRange("element 3 is outside 0..<3 (H)")) {
+    #expect(throws: RNNError.outOfRange("element 3 is outside 0..<3")) {
       try engine.loss(of: model, on: data, loss: .softmax, perturbing: Perturbation(.a(t: 1), index: 3, delta: 1))
     }
   }

@@ -45,7 +45,13 @@ struct GradientCheckTests {
     let engine = BPTTEngine()
     #expect(check.lossPlus == (try engine.loss(of: plus, on: data, loss: .softmax)))
     #expect(check.lossMinus == (try engine.loss(of: minus, on: data, loss: .softmax)))
-    #expect(check.numeric == (check.lossPlus - check.lossMinus) / 2e-5)
+    // The numeric derivative sums the steps' differences: Σ_t (L_t(θ+ε) − L_t(θ−ε)) / 2ε.
+    let lp = try engine.stepLosses(of: plus, on: data, loss: .softmax).losses
+    let lm = try engine.stepLosses(of: minus, on: data, loss: .softmax).losses
+    #expect(check.numeric == zip(lp, lm).reduce(0) { $0 + ($1.0 - $1.1) } / 2e-5)
+    #expect(check.verdict == .pass && check.exact == nil)
+    // Its rounding error: 2u per unit of |L_t| + max|y_t| on both sides, over 2ε, and the hidden rounding.
+    #expect(check.rounding > 0 && check.rounding < 1e-9)
     #expect(check.analytic == checker.trace.gradients.whh[0, 1])
     #expect(check.element == .parameter(.whh, row: 0, column: 1))
     #expect(check.relativeError == abs(check.analytic - check.numeric) / (abs(check.analytic) + abs(check.numeric)))
@@ -60,12 +66,33 @@ struct GradientCheckTests {
     #expect(relativeError(1, 3) == 0.5)
     #expect(relativeError(-1, 1) == 1)
     #expect(relativeError(0, 1e-300) == 1)
-    let settings = CheckSettings()
-    #expect(settings.passes(analytic: 0, numeric: 3e-9))  // absolute floor
-    #expect(!settings.passes(analytic: 0, numeric: 3e-7))
-    #expect(!settings.passes(analytic: .nan, numeric: .nan))
-    #expect(settings.passes(analytic: 1, numeric: 1 + 1e-7))
-    #expect(!settings.passes(analytic: 1, numeric: 1.001))
+  }
+
+  @Test("the verdict: within the bar PASS, beyond it FAIL, a bar as wide as the values INCONCLUSIVE")
+  func verdicts() {
+    func judge(_ a: Double, _ n: Double, _ r: Double, _ t: Double = 0) -> (Verdict, VerdictReason) {
+      ErrorBar.judge(analytic: a, numeric: n, rounding: r, truncation: t, tolerance: 1e-6)
+    }
+    let m = ErrorBar.margin
+    #expect(judge(0, 0, 1) == (.pass, .bothZero))
+    #expect(judge(1, 1 + 1e-7, 0) == (.pass, .withinTolerance))
+    #expect(judge(1, 1 + 1e-5, 1.1e-5 / m) == (.pass, .withinErrorBar))
+    let beyond = judge(1, 1 + 4e-5, 1e-5 / m)
+    #expect(beyond.0 == .fail)
+    if case .beyondErrorBar(let times) = beyond.1 { #expect(abs(times - 4) < 1e-6) } else { Issue.record("\(beyond)") }
+    // A bar wider than half the values cannot tell.
+    #expect(judge(1e-9, 2e-9, 1.5e-9 / m) == (.inconclusive, .belowRoundingNoise))
+    #expect(judge(1e-3, 2e-3, 1e-5 / m, 1e-3 / m) == (.inconclusive, .truncationTooLarge))
+    #expect(judge(.nan, 1, 0).0 == .inconclusive)
+    // Rescaling the loss rescales a, n and the bar: the verdict stays.
+    for scale in [1e-5, 1.0, 1e5] {
+      #expect(judge(2 * scale, 2.001 * scale, 1e-4 * scale).0 == .fail)
+      #expect(judge(2 * scale, 2.0001 * scale, 1e-4 * scale).0 == .pass)
+    }
+    #expect(ErrorBar.judgeExact(analytic: 1, exact: 1 + 1e-12, scale: 1) == (.pass, .exactAgrees))
+    #expect(ErrorBar.judgeExact(analytic: 1, exact: 1 + 1e-6, scale: 1).0 == .fail)
+    // A tiny element is judged against the array's scale: cancellation in its sums.
+    #expect(ErrorBar.judgeExact(analytic: 1e-20, exact: 2e-20, scale: 1).0 == .pass)
   }
 
   @Test("a character absent from the input: zero gradients, no false alarm")
@@ -191,5 +218,56 @@ struct SeedVariantTests {
     #expect(try checker.checkIntermediate(.dh(t: 4)).allSatisfy { $0.passed })
     #expect(try checker.checkIntermediate(.dhRaw(t: 4)).allSatisfy { $0.passed })
     #expect(try checker.checkIntermediate(.dhRaw(t: 3)).contains { !$0.passed })
+  }
+
+  @Test("what one step adds: every contribution of correct BPTT passes; the seed's dWhh_t fails where h_0 stands in")
+  func contributions() throws {
+    let (model, data) = try randomProblem(
+      seed: 21, hidden: 3, input: 4, output: 4, steps: 4, loss: .softmax, vectorInputs: false)
+    let correct = try GradientChecker(model: model, data: data, lossKind: .softmax)
+    for parameter in Parameter.allCases {
+      for t in 1...4 {
+        let check = try correct.checkContribution(parameter, t: t)
+        #expect(check.verdict == .pass, "\(parameter.gradientName)_t[\(t)]: \(check.worst)")
+        #expect(check.checked == model.parameters[parameter].count)
+      }
+    }
+    // The contributions sum to the gradient: checking them checks the sum over time term by term.
+    let seed = try GradientChecker(model: model, data: data, lossKind: .softmax, variant: .seed)
+    for t in 2...4 { #expect(try seed.checkContribution(.whh, t: t).verdict == .fail) }
+    #expect(try seed.checkContribution(.why, t: 4).verdict == .pass)  // h_T is h_t at t = T
+    #expect(try seed.checkContribution(.why, t: 2).verdict == .fail)
+    #expect(throws: RNNError.self) { try seed.checkContribution(.whh, t: 5) }
+  }
+
+  @Test("a sample draws elements that can judge: never a column of a character that does not occur")
+  func sampleSkipsZeros() throws {
+    let model = try RNN(inputSize: 6, hiddenSize: 5, outputSize: 6, seed: 3, scale: 0.3)
+    // Characters 4 and 5 never occur as inputs: their columns of dWxh are exactly 0.
+    let data = try SequenceData(inputs: .indices([0, 1, 2, 3, 1, 2]), targets: .indices([1, 2, 3, 1, 2, 5]))
+    let checker = try GradientChecker(model: model, data: data, lossKind: .softmax)
+    for seed in 1...20 as ClosedRange<UInt64> {
+      let wxh = try checker.checkSample(3, seed: seed, parameters: [.wxh])[0]
+      #expect(wxh.elements.allSatisfy { $0.analytic != 0 && $0.verdict == .pass })
+    }
+    // With fewer nonzero elements than asked for, the zeros come after them, and agree as 0 = 0.
+    let all = try checker.checkSample(30, seed: 1, parameters: [.wxh])[0]
+    #expect(all.checked == 30 && all.verdict == .pass)
+    #expect(all.elements.filter { $0.reason == .bothZero }.count == 10)
+  }
+
+  @Test("the exact derivative of intermediate quantities and directions agrees with BPTT")
+  func exactIntermediates() throws {
+    let (model, data) = try randomProblem(
+      seed: 31, hidden: 4, input: 3, output: 3, steps: 5, loss: .squared, vectorInputs: true)
+    let checker = try GradientChecker(
+      model: model, data: data, lossKind: .squared, settings: CheckSettings(exact: true))
+    for t in 1...5 {
+      for q in [IntermediateQuantity.dy(t: t), .dh(t: t), .dhRaw(t: t), .dhNext(t: t)] {
+        let checks = try checker.checkIntermediate(q)
+        #expect(checks.allSatisfy { $0.verdict == .pass && $0.reason == .exactAgrees }, "\(q)")
+      }
+    }
+    #expect(checker.checkDirection(seed: 3).check.reason == .exactAgrees)
   }
 }
