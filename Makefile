@@ -1,22 +1,29 @@
 # rnnstep: `make run` builds and opens the REPL; `make test` runs every test.
 SWIFT ?= swift
 RELEASE := .build/release
+# make run and make bench build for the CPU they run on, in a build folder of their own;
+# plain `swift build` (and make build) makes code for any x86-64 or arm64 CPU.
+NATIVE := --scratch-path .build/native -Xswiftc -target-cpu -Xswiftc native
+# A Python with NumPy, for the reference implementations the tests compare with.
+PYTHON ?= $(shell python3 -c "import numpy" 2>/dev/null && echo python3 || echo /usr/bin/python3)
 
 .PHONY: all deps build run test lint bench verify docs fixtures clean
 
 all: build
 
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh build
 
 build: deps
 	$(SWIFT) build -c release --product rnnstep
 
-run: build
-	$(RELEASE)/rnnstep
+run: deps
+	$(SWIFT) build -c release --product rnnstep $(NATIVE)
+	.build/native/release/rnnstep
 
-test: deps lint
-	$(SWIFT) test
+test: lint
+	@scripts/deps.sh test
+	RNNSTEP_PYTHON=$(PYTHON) $(SWIFT) test
 	$(SWIFT) build --product rnnstep
 	.build/debug/rnnstep check lessons/*.md docs/*.md README.md
 	Tests/e2e/scripts.sh
@@ -25,14 +32,20 @@ test: deps lint
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift
 
-# rnnstep against the NumPy reference on the same work, measured in the same run.
-bench: deps
+# rnnstep against the NumPy reference on the same work, measured in the same run: built for this
+# CPU, then the portable build's speed beside it.
+bench:
+	@scripts/deps.sh test
+	$(SWIFT) build -c release --product rnnstep-bench $(NATIVE)
 	$(SWIFT) build -c release --product rnnstep-bench
-	python3 benchmarks/numpy_reference.py 3 > .build/numpy-reference.json
-	$(RELEASE)/rnnstep-bench --reference .build/numpy-reference.json
+	$(PYTHON) benchmarks/numpy_reference.py 3 > .build/numpy-reference.json
+	.build/native/release/rnnstep-bench --reference .build/numpy-reference.json
+	@echo "portable build (any x86-64 or arm64, fused multiply-add in software where the CPU lacks it):"
+	BENCH_SKIP_CHECK=1 BENCH_BRIEF=1 $(RELEASE)/rnnstep-bench
 
 # The gradient check's verdicts over the whole grid of regimes (make test runs a part of it).
-verify: deps
+verify:
+	@scripts/deps.sh test
 	RNNSTEP_VERIFY=1 $(SWIFT) test -c release --filter VerdictPropertyTests
 
 # Regenerates docs/commands.md from the command table (a test fails when it is out of date).
@@ -42,8 +55,8 @@ docs:
 
 # Rewrites the NumPy reference data the tests compare with.
 fixtures:
-	python3 Tests/RNNCoreTests/Fixtures/make_fixtures.py
-	python3 Tests/InterpreterTests/Fixtures/make_npz.py
+	$(PYTHON) Tests/RNNCoreTests/Fixtures/make_fixtures.py
+	$(PYTHON) Tests/InterpreterTests/Fixtures/make_npz.py
 
 clean:
 	rm -rf .build

@@ -1,14 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The kernels use fused multiply-add and 256-bit vectors: on x86-64, build for CPUs that have
-// them (AVX2 and FMA, every x86-64 CPU since 2013); elsewhere the compiler's default suffices.
-#if arch(x86_64)
-  let vectorSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
-#else
-  let vectorSettings: [SwiftSetting] = []
-#endif
-
+// No unsafe flags: `swift build` makes code that runs on any x86-64 or arm64 CPU. The Makefile's
+// `make run` and `make bench` add `-target-cpu native` for the CPU they run on (AVX2 and FMA on
+// this kind of machine); the results are the same bits either way (fused multiply-add is
+// correctly rounded in hardware and in software).
 let package = Package(
   name: "rnnstep",
   products: [
@@ -17,7 +13,7 @@ let package = Package(
   ],
   targets: [
     // The numerics: matrices, the model, forward, BPTT, gradient checks, optimisers. No text.
-    .target(name: "RNNCore", dependencies: ["CPlatform"], swiftSettings: vectorSettings),
+    .target(name: "RNNCore", dependencies: ["CPlatform"]),
     // The processor's spin-wait hint, for the helper thread.
     .systemLibrary(name: "CPlatform"),
     // A cursor over a recorded pass, breakpoints. No text.

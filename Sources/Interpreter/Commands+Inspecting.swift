@@ -206,7 +206,7 @@ extension Interpreter {
       throw CommandError("set needs one element, like Whh[0,1] or bh[2] (or precision, eps, tol, floor)")
     }
     let indices = try indexExpressions.map { e -> Int in
-      guard case .number(let x) = e, x == x.rounded(), x >= 0 else {
+      guard case .number(let x) = e, x == x.rounded(), x >= 0, x < 1e9 else {
         throw CommandError("indices must be whole numbers ≥ 0")
       }
       return Int(x)

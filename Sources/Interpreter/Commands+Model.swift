@@ -112,11 +112,15 @@ extension CommandTable {
         if text.count >= 2, let q = text.first, q == "\"" || q == "'", text.last == q {
           text = String(text.dropFirst().dropLast())
         }
-        guard text.count >= 2 else {
+        guard text.unicodeScalars.count >= 2 else {
           throw CommandError("text needs at least 2 characters: one to read, one to predict")
         }
+        guard text.unicodeScalars.count <= SequenceData.maximumLength + 1 else {
+          throw CommandError(
+            "text has more than the \(SequenceData.maximumLength + 1) characters a pass unrolls: use corpus FILE")
+        }
         var indices: [Int] = []
-        for (k, c) in text.enumerated() {
+        for (k, c) in text.unicodeScalars.map(Character.init).enumerated() {
           guard let index = vocabulary.firstIndex(of: c) else {
             throw CommandError(
               "character \(k + 1) of the text, '\(i.printable(c))', is not in the vocabulary (\(vocabulary.map { i.printable($0) }.joined(separator: " ")))"
@@ -183,6 +187,11 @@ extension Interpreter {
   func parseSteps(_ text: String, what: String) throws -> [Int]? {
     let words = text.split(whereSeparator: { $0.isWhitespace }).map(String.init)
     guard !words.isEmpty else { throw CommandError("give \(what): indices (0 1 2) or vectors ([0.5, 1] [0, 2])") }
+    guard words.count <= SequenceData.maximumLength else {
+      throw CommandError(
+        "\(words.count) \(what) is more than the \(SequenceData.maximumLength) steps a pass unrolls: use corpus or series"
+      )
+    }
     if text.contains("[") || text.contains(",") || text.contains(".") { return nil }
     return try words.map { w in
       guard let k = Int(w), k >= 0 else { throw CommandError("'\(w)' is not an index (a whole number ≥ 0)") }
@@ -214,6 +223,11 @@ extension Interpreter {
       guard depth == 0 else { throw CommandError("\(what): '[' without ']'") }
     } else {
       groups = text.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+    }
+    guard groups.count <= SequenceData.maximumLength else {
+      throw CommandError(
+        "\(groups.count) \(what) is more than the \(SequenceData.maximumLength) steps a pass unrolls: use series FILE.csv"
+      )
     }
     let rows = try groups.enumerated().map { k, g in
       try g.split(separator: ",").map { part -> Double in
@@ -294,7 +308,9 @@ extension Interpreter {
         guard let v = UInt64(value) else { throw CommandError("seed needs a whole number ≥ 0") }
         seed = v
       case "scale":
-        guard let v = Double(value), v.isFinite, v >= 0 else { throw CommandError("scale needs a number ≥ 0") }
+        guard let v = Double(value), v.isFinite, v >= 0, v <= 1e3 else {
+          throw CommandError("scale needs a number from 0 to 1000, not '\(value)'")
+        }
         scale = v
       default:
         throw CommandError("'\(key)' is not an option of new (input, output, seed, scale)")

@@ -32,7 +32,9 @@ extension CommandTable {
         }
         i.sourceDepth += 1
         defer { i.sourceDepth -= 1 }
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (n, line) in text.replacingOccurrences(of: "\r\n", with: "\n").split(
+          separator: "\n", omittingEmptySubsequences: false
+        ).enumerated() {
           for command in i.splitCommands(String(line)) {
             do { try i.run(command) } catch { throw CommandError("\(args.raw):\(n + 1): \(i.describeError(error))") }
             if i.quitRequested { return }

@@ -145,14 +145,19 @@ extension Interpreter {
     guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
       throw CommandError("\(args.raw): not a UTF-8 text file")
     }
-    let characters = Array(text)
+    // Characters as Python counts them (min-char-rnn's set(data)): Unicode code points, so an
+    // accent written as a combining mark is a character of its own, as in NumPy.
+    let scalars = Array(text.unicodeScalars)
+    let characters = scalars
     guard characters.count >= 2 else { throw CommandError("\(args.raw): a corpus needs at least 2 characters") }
-    let vocabulary = Array(Set(characters)).sorted()
-    guard vocabulary.count <= RNN.maximumSize else {
-      throw CommandError("\(args.raw): \(vocabulary.count) distinct characters is more than \(RNN.maximumSize)")
+    let distinct = Array(Set(scalars.map(\.value))).sorted()
+    guard distinct.count <= RNN.maximumSize else {
+      throw CommandError("\(args.raw): \(distinct.count) distinct characters is more than \(RNN.maximumSize)")
     }
-    let index = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, $0) })
-    session.stream = try TrainingStream(characters: characters.map { index[$0]! })
+    var index = [UInt32: Int](minimumCapacity: distinct.count)
+    for (k, v) in distinct.enumerated() { index[v] = k }
+    let vocabulary = distinct.map { Character(Unicode.Scalar($0)!) }
+    session.stream = try TrainingStream(characters: scalars.map { index[$0.value]! })
     self.session.vocabulary = vocabulary
     session.loss = .softmax
     say("corpus \(args.raw): \(characters.count) characters, vocabulary of \(vocabulary.count)")
@@ -302,6 +307,11 @@ extension Interpreter {
     guard let vocabulary = session.vocabulary else {
       throw CommandError("sample draws characters: it needs a character model (corpus, text, example hello)")
     }
+    guard session.model.inputSize == vocabulary.count && session.model.outputSize == vocabulary.count else {
+      throw CommandError(
+        "sample feeds each drawn character back in: the model's input and output sizes (\(session.model.inputSize), "
+          + "\(session.model.outputSize)) must both be the vocabulary's \(vocabulary.count) (new H sizes one)")
+    }
     var words = args.words
     guard let first = words.first, let n = Int(first), n >= 1, n <= 100_000 else {
       throw args.usageError()
@@ -315,7 +325,9 @@ extension Interpreter {
       switch words[0] {
       case "from": prime = words[1]
       case "temperature":
-        guard let t = Double(words[1]), t > 0 else { throw CommandError("temperature must be a number > 0") }
+        guard let t = Double(words[1]), t >= 1e-6, t <= 1e6 else {
+          throw CommandError("temperature must be a number from 1e-6 to 1e6, not '\(words[1])'")
+        }
         temperature = t
       case "seed":
         guard let s = UInt64(words[1]) else { throw CommandError("seed must be a whole number ≥ 0") }

@@ -11,7 +11,7 @@ extension Interpreter {
     let snapshot = Snapshot(trace: trace, cursor: cursor)
     let expression = try ExpressionParser.parse(text)
     func whole(_ e: Expression) throws -> Int {
-      guard case .number(let x) = e, x == x.rounded(), x >= 0 else {
+      guard case .number(let x) = e, x == x.rounded(), x >= 0, x < 1e9 else {
         throw CommandError("explain needs whole-number indices, as in h[1][0]")
       }
       return Int(x)

@@ -154,7 +154,25 @@ struct ExpressionParser {
     position += 1
   }
 
+  /// How deep an expression may nest: parentheses, calls, indices, unary minus, and chains of
+  /// operators (1+1+…+1 is a tree as deep as it has terms). Evaluating, comparing and freeing a
+  /// tree recurse as deep as it is, so a deeper one is refused before it is built.
+  static let maximumDepth = 200
+
+  private var depth = 0
+
+  /// Counts one more level of nesting; throws past ``maximumDepth``.
+  private mutating func deeper(_ levels: Int = 1) throws {
+    depth += levels
+    guard depth <= ExpressionParser.maximumDepth else {
+      throw ExpressionError(
+        message: "the expression nests more than \(ExpressionParser.maximumDepth) deep; split it up", column: column)
+    }
+  }
+
   private mutating func comparison() throws -> Expression {
+    try deeper()
+    defer { depth -= 1 }
     let left = try sum()
     if case .symbol(let s) = peek, ["<", "<=", ">", ">=", "==", "!="].contains(s) {
       let c = advance().column
@@ -165,8 +183,12 @@ struct ExpressionParser {
 
   private mutating func sum() throws -> Expression {
     var left = try product()
+    var chain = 0
+    defer { depth -= chain }
     while case .symbol(let s) = peek, s == "+" || s == "-" {
       let c = advance().column
+      try deeper()
+      chain += 1
       left = .binary(s, left, try product(), column: c)
     }
     return left
@@ -174,14 +196,20 @@ struct ExpressionParser {
 
   private mutating func product() throws -> Expression {
     var left = try unary()
+    var chain = 0
+    defer { depth -= chain }
     while case .symbol(let s) = peek, s == "*" || s == "/" || s == "@" {
       let c = advance().column
+      try deeper()
+      chain += 1
       left = .binary(s, left, try unary(), column: c)
     }
     return left
   }
 
   private mutating func unary() throws -> Expression {
+    try deeper()
+    defer { depth -= 1 }
     if case .symbol("-") = peek {
       position += 1
       return .negate(try unary())
@@ -195,7 +223,13 @@ struct ExpressionParser {
 
   private mutating func postfix() throws -> Expression {
     var base = try primary()
+    var chain = 0
+    defer { depth -= chain }
     while true {
+      if case .symbol(let s) = peek, s == "[" || s == "." {
+        try deeper()
+        chain += 1
+      }
       if case .symbol("[") = peek {
         let c = advance().column
         var indices = [try indexOrAll()]
@@ -569,6 +603,8 @@ func closest(_ word: String, among candidates: [String]) -> String? {
     }
     return d[a.count][b.count]
   }
+  // A typo is a few edits from a name of at most a few dozen characters: a long word is none.
+  guard word.count <= 40 else { return nil }
   let w = Array(word)
   let scored = candidates.map { ($0, distance(w, Array($0))) }.min { $0.1 < $1.1 }
   guard let (best, d) = scored, d <= Swift.max(1, word.count / 3), d < word.count else { return nil }

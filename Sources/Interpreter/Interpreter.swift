@@ -147,7 +147,8 @@ public final class Interpreter {
     let rest = String(trimmed.dropFirst(word.count)).trimmingCharacters(in: .whitespaces)
     guard let spec = CommandTable.find(word) else {
       let suggestion = closest(word, among: CommandTable.allNames).map { "; did you mean '\($0)'?" } ?? ""
-      throw CommandError("unknown command '\(word)'\(suggestion) (type help for the list)")
+      let shown = word.count > 40 ? word.prefix(40) + "…" : word
+      throw CommandError("unknown command '\(shown)'\(suggestion) (type help for the list)")
     }
     // A cursor sent back to the start matters only to the recording its own command causes.
     defer { cursorDropped = false }

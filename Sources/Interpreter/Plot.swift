@@ -97,7 +97,9 @@ extension Interpreter {
   }
 
   func heatmap(_ m: Matrix, title: String, rowLabel: String) -> [String] {
-    let limit = m.maxAbs
+    // The scale comes from the finite values; NaN and ±inf get a mark of their own.
+    let limit = m.storage.reduce(0.0) { $1.isFinite ? max($0, abs($1)) : $0 }
+    let nonFinite = m.storage.contains { !$0.isFinite }
     let shades = [" ", "░", "▒", "▓", "█"]
     var lines = ["\(title)  (\(m.shapeDescription); \(rowLabel == "t" ? "time steps" : "rows") down, columns across)"]
     let labelWidth = String(m.rows).count + rowLabel.count + 1
@@ -105,6 +107,10 @@ extension Interpreter {
       var line = (rowLabel == "t" ? "t=\(i + 1)" : "\(i)").padded(labelWidth) + " "
       for j in 0..<m.cols {
         let v = m[i, j]
+        if !v.isFinite {
+          line += v.isNaN ? " ?" : (v > 0 ? "+∞" : "-∞")
+          continue
+        }
         if style.color {
           let (r, g, b) = rgb(v, limit: limit)
           line += "\u{1B}[48;2;\(r);\(g);\(b)m  \u{1B}[0m"
@@ -125,6 +131,7 @@ extension Interpreter {
     } else {
       lines.append("scale: shade ░▒▓█ = |value| up to \(n(limit)); - marks a negative value; blank is 0")
     }
+    if nonFinite { lines.append("? is NaN, +∞ and -∞ are infinite (left out of the scale)") }
     return lines
   }
 

@@ -182,8 +182,8 @@ extension Renderer {
     var lines = ["ε sweep for \(label(first.element)): analytic \(style.scientific(first.analytic))"]
     lines.append("  ε        numeric          rel error  verdict")
     for row in rows {
-      let bar = String(
-        repeating: "#", count: max(0, min(40, Int((log10(max(row.relativeError, 1e-17)) + 17) * 2.5))))
+      let error = row.relativeError.isFinite ? max(row.relativeError, 1e-17) : 1
+      let bar = String(repeating: "#", count: max(0, min(40, Int((log10(error) + 17) * 2.5))))
       lines.append(
         "  \(style.scientific(row.epsilon, digits: 1).padded(8)) \(style.scientific(row.numeric).padded(16)) "
           + "\(style.scientific(row.relativeError, digits: 2).padded(10)) \(row.verdict.rawValue.padded(13)) \(bar)")

@@ -81,6 +81,9 @@ public final class Guide: LessonHost {
       sessionBefore = nil
       return ["left lesson \(place.lesson) (lesson resumes it where you were); your session is as before the lesson"]
     }
+    guard words.count <= 1 || (words.count == 2 && words[1] == "restart") else {
+      throw LessonError(message: "usage: lesson [N [restart] | stop]")
+    }
     let restart = words.count == 2 && words[1] == "restart"
     let number: Int
     if let first = words.first {

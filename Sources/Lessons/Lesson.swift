@@ -74,7 +74,8 @@ public struct Lesson: Sendable {
   }
 
   public static func parse(_ text: String, path: String) throws -> Lesson {
-    var lines = text.components(separatedBy: "\n")
+    // Lessons saved with CRLF line endings read as if they had LF.
+    var lines = text.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n")
     if lines.last == "" { lines.removeLast() }
     let name = (path as NSString).lastPathComponent
     let number = Int(name.prefix { $0.isNumber }) ?? 0

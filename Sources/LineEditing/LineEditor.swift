@@ -23,22 +23,33 @@ public typealias Completer = (_ lineUpToCursor: String) -> [String]
 
 /// Reads lines from a file handle with no prompt and no editing (scripts, pipes, tests).
 public final class PlainLineReader: LineReader {
-  private var lines: [String]
+  private var lines: [String]?
   private var position = 0
   public private(set) var history: [String] = []
 
-  /// Reads the whole of standard input (or `text`, for tests) up front.
+  /// Reads standard input a line at a time as it arrives (or `text`, for tests).
   public init(text: String? = nil) {
-    let input = text ?? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-    var split = input.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
-    if split.last == "" { split.removeLast() }
-    lines = split
+    lines = text.map { input in
+      var split = input.replacingOccurrences(of: "\r\n", with: "\n").split(
+        separator: "\n", omittingEmptySubsequences: false
+      ).map { String($0) }
+      if split.last == "" { split.removeLast() }
+      return split
+    }
   }
 
+  /// The next line without its line ending (LF or CRLF), nil at the end of the input.
   public func readLine(prompt: String) throws -> String? {
-    guard position < lines.count else { return nil }
-    defer { position += 1 }
-    return lines[position].hasSuffix("\r") ? String(lines[position].dropLast()) : lines[position]
+    let line: String?
+    if let lines {
+      guard position < lines.count else { return nil }
+      line = lines[position]
+      position += 1
+    } else {
+      line = Swift.readLine(strippingNewline: true)
+    }
+    guard let line else { return nil }
+    return line.hasSuffix("\r") ? String(line.dropLast()) : line
   }
 
   public func addToHistory(_ line: String) { history.append(line) }

@@ -38,10 +38,14 @@ func writeError(_ text: String) {
   FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
-/// Runs lines from a script or a pipe; returns the exit status.
-func runScript(_ lines: [String], name: String, interpreter: Interpreter) -> Int32 {
+/// Runs lines from a script or a pipe, each as soon as it is read; returns the exit status.
+func runScript(_ next: () -> String?, name: String, interpreter: Interpreter) -> Int32 {
   var failedCheck = false
-  for (n, line) in lines.enumerated() {
+  var n = -1
+  while let raw = next() {
+    n += 1
+    // Scripts written on Windows end their lines with CRLF.
+    let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : raw
     let outcome = interpreter.execute(line)
     for output in outcome.lines where output != outcome.lines.last || outcome.error == nil { print(output) }
     if let error = outcome.error {
@@ -49,6 +53,8 @@ func runScript(_ lines: [String], name: String, interpreter: Interpreter) -> Int
       return 1
     }
     failedCheck = failedCheck || outcome.failedCheck
+    // A pipe reading our output sees each command's answer as soon as it is done.
+    fflush(nil)
     if outcome.quit { break }
   }
   return failedCheck ? 1 : 0
@@ -163,7 +169,13 @@ if let c = arguments.firstIndex(of: "-c") {
     writeError("rnnstep: -c needs commands, e.g. rnnstep -c 'step; print h'")
     exit(2)
   }
-  exit(runScript([arguments[c + 1]], name: "-c", interpreter: interpreter))
+  var once: String? = arguments[c + 1]
+  exit(
+    runScript(
+      {
+        defer { once = nil }
+        return once
+      }, name: "-c", interpreter: interpreter))
 }
 if let path = arguments.first {
   if path.hasPrefix("-") {
@@ -174,14 +186,24 @@ if let path = arguments.first {
     writeError("rnnstep: cannot read \(path)")
     exit(2)
   }
-  var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+  // A CRLF line ending is one Character in Swift: make it a plain newline before splitting.
+  var lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+    .map(String.init)
   if lines.last == "" { lines.removeLast() }
-  exit(runScript(lines, name: path, interpreter: interpreter))
+  var iterator = lines.makeIterator()
+  exit(runScript({ iterator.next() }, name: path, interpreter: interpreter))
 }
 if isatty(STDIN_FILENO) == 0 {
   let reader = PlainLineReader()
-  var lines: [String] = firstCommand.map { [$0] } ?? []
-  while let line = try? reader.readLine(prompt: "") { lines.append(line) }
-  exit(runScript(lines, name: "stdin", interpreter: interpreter))
+  var first = firstCommand
+  exit(
+    runScript(
+      {
+        if let line = first {
+          first = nil
+          return line
+        }
+        return try? reader.readLine(prompt: "")
+      }, name: "stdin", interpreter: interpreter))
 }
 exit(runInteractive(interpreter, first: firstCommand))

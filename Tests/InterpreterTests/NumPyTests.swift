@@ -52,7 +52,9 @@ struct NumPyTests {
       """
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script, model, export]
+    // make test names a Python with NumPy (Debian's own where python3 on PATH lacks it).
+    let python = ProcessInfo.processInfo.environment["RNNSTEP_PYTHON"] ?? "python3"
+    process.arguments = [python, "-c", script, model, export]
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()

@@ -76,4 +76,31 @@ struct RobustnessTests {
     }
     #expect(i.execute("example hello; step; step; print h[1][0] == h[1][0]").lines.last == "h[1][0] == h[1][0] = 1")
   }
+
+  /// Lines that once killed the process (stack overflow, Double→Int traps, NaN in pictures, an
+  /// index past the vocabulary): each must give one error line, or run, and leave the session.
+  @Test(
+    "inputs that used to crash give one clear line and the session goes on",
+    arguments: [
+      "print " + String(repeating: "1+", count: 4000) + "1", "print " + String(repeating: "(", count: 15000),
+      "print " + String(repeating: "-", count: 4000) + "1", "print h0" + String(repeating: ".T", count: 4000),
+      "print Whh" + String(repeating: "[0]", count: 4000), "watch " + String(repeating: "1+", count: 4000) + "1",
+      "display " + String(repeating: "(", count: 4000) + "1",
+      "break dh if " + String(repeating: "-", count: 4000) + "1",
+      "set Whh[1e300,0] 1", "gradcheck sweep bh[1e19]", "explain h[1e300][0]", "plot log(Whh)",
+      "plot log(Whh) --svg /dev/null.svg",
+      "new 3 scale 1e308", "new 8 input 4 output 9; sample 20", "sample 20 temperature 1e-320",
+      "set Why[0,0] 1e308; gradcheck sweep by[0]", String(repeating: "x", count: 1_000_000), "lesson 1 2 3",
+      "inputs " + String(repeating: "0 ", count: 100_001), "train 10000000",
+    ])
+  func formerCrashes(_ line: String) {
+    let i = Interpreter()
+    let before = i.session.model
+    let outcome = i.execute(line)
+    if let error = outcome.error {
+      #expect(!error.contains("\n") && error.count < 400, "\(error.prefix(200))")
+    }
+    #expect(i.execute("print 1 + 1").values == [Matrix(column: [2])])
+    if outcome.error != nil { #expect(i.session.model == before || line.hasPrefix("new")) }
+  }
 }

@@ -27,6 +27,19 @@ expect "stdin output has no prompt" bash -c "! grep -q '(rnnstep)' <<<\"\$1\"" _
 expect "stdin output is the commands' output" grep -q "h0 = \[0, 0, 0\]" <<<"$out"
 expect "no colour when output is not a terminal" bash -c "! grep -q $'\e\\[' <<<\"\$1\"" _ "$out"
 
+# Standard input runs line by line as it arrives: the first answer comes before the input ends.
+(echo 'echo one'; sleep 3; echo 'echo two') | "$binary" > "$work/stream" 2>&1 &
+sleep 1.5
+expect "stdin runs each line as it arrives" grep -q '^one$' "$work/stream"
+wait
+expect "stdin runs the later lines too" grep -q '^two$' "$work/stream"
+
+printf 'echo crlf\r\nprint 1 + 1\r\n' > "$work/crlf.rnn"
+out=$("$binary" "$work/crlf.rnn" 2>&1)
+expect "a script with CRLF line endings runs" test "$out" = $'crlf\n1 + 1 = 2'
+out=$(printf 'echo crlf\r\nprint 2 * 3\r\n' | "$binary" 2>&1)
+expect "CRLF on standard input runs" test "$out" = $'crlf\n2 * 3 = 6'
+
 printf 'step\nprint nope\necho not-reached\n' > "$work/bad.rnn"
 out=$("$binary" "$work/bad.rnn" 2>"$work/err")
 status=$?
