@@ -13,7 +13,9 @@ let package = Package(
   ],
   targets: [
     // The numerics: matrices, the model, forward, BPTT, gradient checks, optimisers. No text.
-    .target(name: "RNNCore", dependencies: ["CPlatform"]),
+    .target(name: "RNNCore", dependencies: ["CPlatform", "CKernels"]),
+    // Adagrad's correctly rounded vector square root and division (SSE2 or NEON intrinsics).
+    .target(name: "CKernels"),
     // The processor's spin-wait hint, for the helper thread.
     .systemLibrary(name: "CPlatform"),
     // A cursor over a recorded pass, breakpoints. No text.
@@ -32,7 +34,8 @@ let package = Package(
     .executableTarget(name: "rnnstep-bench", dependencies: ["RNNCore"], path: "Sources/rnnstep-bench"),
     .testTarget(name: "RNNCoreTests", dependencies: ["RNNCore"], exclude: ["Fixtures"]),
     .testTarget(name: "StepperTests", dependencies: ["Stepper"]),
-    .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Interop", "RNNCore"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "InterpreterTests", dependencies: ["Interpreter", "Interop", "RNNCore"], exclude: ["Fixtures", "Snapshots"]),
     .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Interpreter"]),
   ]
 )

@@ -53,11 +53,15 @@ extension CommandTable {
       name: "train", aliases: [], group: .training, usage: "train N",
       summary: "N updates of min-char-rnn's loop over the data",
       details: """
-        Consecutive seqlen-long chunks of the data, the hidden state carried from chunk to chunk \
-        and reset at the end of the data; gradients clipped (clip), then an update (optimizer, \
-        lr). Reports the loss and min-char-rnn's smoothed loss; on a terminal a progress line \
-        shows as it goes. Ctrl-C stops after the current update with the model whole. \
-        Adagrad's memory and the position in the data carry on from one train to the next.
+        min-char-rnn's loop exactly: consecutive seqlen-long chunks of the data, the hidden \
+        state carried from chunk to chunk (hprev) and reset to zeros at the start and whenever the \
+        next chunk would reach the last character (p + seqlen + 1 ≥ length); gradients clipped \
+        (clip), then an update (optimizer, lr; Adagrad's square root and division correctly \
+        rounded, as NumPy's). The model's own h0 is not used, as min-char-rnn has none. Reports \
+        the loss and min-char-rnn's smoothed loss (0.999 · itself + 0.001 · the loss); on a \
+        terminal a progress line shows updates per second as it goes. Ctrl-C stops after the \
+        current update with the model whole. Adagrad's memory and the position in the data \
+        carry on from one train to the next. Under bptt seed it trains with the seed's gradients.
         """,
       examples: ["train 100", "train 5000"], completion: .none,
       run: { i, args in try i.train(args) }),

@@ -1,3 +1,5 @@
+import CKernels
+
 /// How gradients are limited before an update. Clipping returns a new set: the gradients that a
 /// check compares, and the ones a trace recorded, are never touched.
 public enum Clipping: Equatable, Sendable {
@@ -169,55 +171,15 @@ private func sgdStep(
   return !(poison.sum() + tail).isNaN
 }
 
-/// min-char-rnn's Adagrad, four lanes at a time: mem += g², θ −= lr · g / sqrt(mem + 1e-8),
-/// with g clipped; 1/sqrt comes from ``inverseSquareRoot(_:newtonSteps:)`` with three steps (about 1e-10 relative). Returns false if a θ became NaN or infinite.
+/// min-char-rnn's Adagrad exactly as NumPy computes it: mem += g²; θ += −lr · g / sqrt(mem + 1e-8),
+/// with g clipped, the square root and the division correctly rounded (``rnnstep_adagrad``).
+/// Returns false if a θ became NaN or infinite.
 private func adagradStep(
   _ theta: UnsafeMutableBufferPointer<Double>, _ g: UnsafeBufferPointer<Double>,
   _ m: UnsafeMutableBufferPointer<Double>,
   _ lr: Double, _ scale: Double, _ limit: Double
 ) -> Bool {
-  typealias V4 = SIMD4<Double>
-  let n = theta.count
-  let t = UnsafeMutableRawPointer(theta.baseAddress!)
-  let mp = UnsafeMutableRawPointer(m.baseAddress!)
-  let gp = UnsafeRawPointer(g.baseAddress!)
-  var poison = V4()
-  // One group of four lanes; two groups per iteration give the core two independent chains of
-  // Newton steps to overlap.
-  @inline(__always) func group(_ o: Int) -> V4 {
-    let gi = clip(gp.loadUnaligned(fromByteOffset: o, as: V4.self) * scale, limit)
-    // A zero gradient changes neither mem nor θ (columns of Wxh for characters absent from
-    // the chunk): skip the arithmetic.
-    if gi == V4() { return V4() }
-    var mi = mp.loadUnaligned(fromByteOffset: o, as: V4.self)
-    mi.addProduct(gi, gi)
-    mp.storeBytes(of: mi, toByteOffset: o, as: V4.self)
-    // 1/sqrt to about 1e-10 relative: the size of a step, where that is far below any effect.
-    let updated =
-      t.loadUnaligned(fromByteOffset: o, as: V4.self) - lr * gi * inverseSquareRoot(mi + 1e-8, newtonSteps: 3)
-    t.storeBytes(of: updated, toByteOffset: o, as: V4.self)
-    return updated
-  }
-  var i = 0
-  while i &+ 8 <= n {
-    let a = group(i &* 8)
-    let b = group(i &* 8 &+ 32)
-    poison += (a + b) * 0
-    i &+= 8
-  }
-  while i &+ 4 <= n {
-    poison += group(i &* 8) * 0
-    i &+= 4
-  }
-  var tail = 0.0
-  while i < n {
-    let gi = Swift.min(Swift.max(g[i] * scale, -limit), limit)
-    m[i].addProduct(gi, gi)
-    theta[i] -= lr * gi * LaneMath.inverseSquareRoot(m[i] + 1e-8)
-    tail += theta[i] * 0
-    i &+= 1
-  }
-  return !(poison.sum() + tail).isNaN
+  rnnstep_adagrad(theta.baseAddress!, g.baseAddress!, m.baseAddress!, theta.count, lr, scale, limit) != 0
 }
 
 extension ParameterSet {

@@ -118,10 +118,11 @@ public final class Trainer {
   /// One update; returns the chunk's loss.
   @discardableResult
   public func step() throws -> Double {
-    if position + sequenceLength > stream.count || iteration == 0 && position == 0 {
-      // The start, or the end of the data: back to the beginning with a fresh memory.
+    // min-char-rnn: `if p + seq_length + 1 >= len(data) or n == 0: hprev = zeros; p = 0`. The
+    // stream has len(data) − 1 steps (input t is character t, target t character t + 1).
+    if position + sequenceLength + 1 >= stream.count + 1 || iteration == 0 {
       position = 0
-      hprev = initialState
+      hprev = [Double](repeating: 0, count: model.hiddenSize)
     }
     let chunk = try stream.chunk(from: position, length: sequenceLength)
     // The chunk starts from the carried state; the model's own h0 is kept for the next reset.

@@ -154,26 +154,3 @@ public enum LaneMath {
   public static func exp(_ x: Double) -> Double { RNNCore.exp(Double4(repeating: x))[0] }
   public static func tanh(_ x: Double) -> Double { RNNCore.tanh(Double4(repeating: x))[0] }
 }
-
-/// 1/√x in each lane for positive finite x, within 3 ulp: an estimate from the exponent bits
-/// (the "fast inverse square root" constant for doubles, good to 5 bits), then four Newton
-/// steps y ← y(1.5 − ½xy²), each doubling the correct bits (5 → 10 → 20 → 40 → 53). SIMD4's squareRoot() calls
-/// libm once per lane; this stays in vector registers, and it replaces a division as well.
-///
-/// `newtonSteps` trades accuracy for time: 4 steps give about 3 ulp, 3 steps about 1e-10
-/// relative.
-@inline(__always)
-func inverseSquareRoot(_ x: Double4, newtonSteps: Int = 4) -> Double4 {
-  let bits = unsafeBitCast(x, to: SIMD4<UInt64>.self)
-  var y = unsafeBitCast(SIMD4<UInt64>(repeating: 0x5FE6_EB50_C7B5_37A9) &- (bits &>> 1), to: Double4.self)
-  let half = x * 0.5
-  for _ in 0..<newtonSteps {
-    y = y * (1.5 - half * y * y)
-  }
-  return y
-}
-
-extension LaneMath {
-  /// 1/√x of one number, through the four-lane code.
-  public static func inverseSquareRoot(_ x: Double) -> Double { RNNCore.inverseSquareRoot(Double4(repeating: x))[0] }
-}

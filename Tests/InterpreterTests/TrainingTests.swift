@@ -1,4 +1,5 @@
 import Foundation
+import Interop
 import RNNCore
 import Testing
 
@@ -157,5 +158,102 @@ struct TrainingTests {
     #expect(run("plot Whh --svg \(svg)").lines.last == "wrote \(svg)")
     #expect(
       try String(contentsOfFile: svg, encoding: .utf8).components(separatedBy: "<rect x=").count - 1 == 9 + 20 + 0)
+  }
+
+  /// training.json: min-char-rnn's own loop in NumPy (Fixtures/training/make_training_fixture.py),
+  /// from the same initial models on the same corpus, and how far that loop drifts when every
+  /// gradient element is moved by one ulp (training is chaotic).
+  struct MinCharRNNFixture: Decodable {
+    struct Case: Decodable {
+      struct Clip: Decodable {
+        let kind: String
+        let c: Double?
+      }
+      let name: String
+      let optimizer: String
+      // swift-format-ignore: AlwaysUseLowerCamelCase
+      let learning_rate: Double
+      let clipping: Clip
+      let model: String
+      // swift-format-ignore: AlwaysUseLowerCamelCase
+      struct Checkpoint: Decodable {
+        let Wxh: [Double]
+        let Whh: [Double]
+        let Why: [Double]
+        let bh: [Double]
+        let by: [Double]
+        let hprev: [Double]
+        subscript(p: Parameter) -> [Double] {
+          switch p {
+          case .wxh: Wxh
+          case .whh: Whh
+          case .why: Why
+          case .bh: bh
+          case .by: by
+          }
+        }
+      }
+      let checkpoints: [String: Checkpoint]
+      let losses: [Double]
+      // swift-format-ignore: AlwaysUseLowerCamelCase
+      let smooth_losses: [Double]
+      let drift: [String: Double]
+    }
+    let corpus: String
+    let cases: [Case]
+  }
+
+  @Test("train is min-char-rnn's loop: parameters as NumPy's after 1 update to 2e-12, later within 30× its own drift")
+  func minCharRNN() throws {
+    let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+      "Fixtures/training")
+    let fixture = try JSONDecoder().decode(
+      MinCharRNNFixture.self, from: Data(contentsOf: folder.appendingPathComponent("training.json")))
+    let text = try String(contentsOf: folder.appendingPathComponent(fixture.corpus), encoding: .utf8)
+    let vocabulary = Array(Set(text.unicodeScalars.map(\.value))).sorted()
+    let indices = text.unicodeScalars.map { vocabulary.firstIndex(of: $0.value)! }
+    for c in fixture.cases {
+      let model = try NumPyModelFormat.read(path: folder.appendingPathComponent(c.model).path).model
+      let optimizer: Optimizer =
+        c.optimizer == "adagrad"
+        ? .adagrad(learningRate: c.learning_rate, memory: nil) : .sgd(learningRate: c.learning_rate)
+      let clipping: Clipping =
+        switch c.clipping.kind {
+        case "value": .value(c.clipping.c!)
+        case "global_norm": .norm(c.clipping.c!)
+        default: .off
+        }
+      let trainer = try Trainer(
+        model: model, stream: try TrainingStream(characters: indices), loss: .softmax, sequenceLength: 25,
+        optimizer: optimizer, clipping: clipping)
+      var firstDifference = 0.0
+      for update in 1...120 {
+        let loss = try trainer.step()
+        // The loss of the first update comes before any parameter moved: to rounding.
+        if update == 1 { #expect(abs(loss - c.losses[0]) <= 1e-13 * c.losses[0], "\(c.name)") }
+        guard let expected = c.checkpoints[String(update)] else { continue }
+        var difference = 0.0
+        for p in Parameter.allCases {
+          let ours = trainer.model.parameters[p].storage
+          let theirs = expected[p]
+          let scale = theirs.reduce(0.0) { max($0, abs($1)) }
+          let d = zip(ours, theirs).reduce(0.0) { max($0, abs($1.0 - $1.1)) }
+          difference = max(difference, d / scale)
+        }
+        // After one update the parameters agree to 2e-12 of their scale: the gradients agree with
+        // NumPy's to rounding, but an element that is a sum with cancellation differs by many ulp
+        // of itself, and Adagrad's first step, g / sqrt(g² + 1e-8), passes that on. Later, the two
+        // runs may drift apart no faster than the NumPy loop does from a one-ulp jitter, scaled by
+        // how much larger than one ulp that first difference was.
+        if update == 1 { firstDifference = difference }
+        let scaleUp = max(1, firstDifference / c.drift["1"]!)
+        let allowed = update == 1 ? 2e-12 : 30 * scaleUp * c.drift[String(update)]!
+        #expect(
+          difference <= allowed,
+          "\(c.name) after \(update) updates: \(difference), NumPy drifts \(c.drift[String(update)]!)")
+      }
+      // min-char-rnn's smoothed loss, update by update, while the runs agree.
+      #expect(abs(trainer.smoothLosses[0] - c.smooth_losses[0]) <= 1e-12 * c.smooth_losses[0])
+    }
   }
 }
