@@ -65,27 +65,68 @@ enum JSONReader {
       return value
     }
 
+    /// A number as RFC 8259 writes it: -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?, and
+    /// within Double's range (1e400 is refused, not read as infinity).
     mutating func number() throws -> Double {
       let start = position
-      let allowed = Set("+-0123456789.eE".utf8)
-      while position < bytes.count, allowed.contains(bytes[position]) { position += 1 }
+      func digits() -> Int {
+        let from = position
+        while position < bytes.count, bytes[position] >= UInt8(ascii: "0"), bytes[position] <= UInt8(ascii: "9") {
+          position += 1
+        }
+        return position - from
+      }
+      func at(_ c: Character) -> Bool {
+        position < bytes.count && bytes[position] == UInt8(ascii: c.unicodeScalars.first!)
+      }
+      var valid = true
+      if at("-") { position += 1 }
+      if at("0") {
+        position += 1
+      } else if digits() == 0 {
+        valid = false
+      }
+      if valid && at(".") {
+        position += 1
+        valid = digits() > 0
+      }
+      if valid && (at("e") || at("E")) {
+        position += 1
+        if at("+") || at("-") { position += 1 }
+        valid = digits() > 0
+      }
       let text = String(decoding: bytes[start..<position], as: UTF8.self)
-      guard !text.isEmpty, let x = Double(text) else {
+      guard valid, !text.isEmpty, let x = Double(text) else {
         position = start
+        let shown = text.isEmpty && start < bytes.count ? String(Character(Unicode.Scalar(bytes[start]))) : text
         throw failure(
-          text.isEmpty
-            ? "unexpected character '\(Character(Unicode.Scalar(bytes[start])))'" : "'\(text)' is not a number")
+          text.isEmpty ? "unexpected character '\(shown)'" : "'\(text)' is not a JSON number (RFC 8259)")
+      }
+      guard x.isFinite else {
+        position = start
+        throw failure("'\(text)' is outside the range of a double")
       }
       return x
     }
 
+    /// A string as RFC 8259 writes it: no raw control characters; escapes \" \\ \/ \b \f \n \r
+    /// \t and \uXXXX, a character outside the Basic Multilingual Plane as a surrogate pair.
     mutating func string() throws -> String {
       position += 1
       var scalars: [UInt8] = []
+      func hex4() throws -> UInt32 {
+        guard position + 4 <= bytes.count,
+          let code = UInt32(String(decoding: bytes[position..<position + 4], as: UTF8.self), radix: 16),
+          bytes[position..<position + 4].allSatisfy({ $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "-") })
+        else { throw failure("bad \\u escape") }
+        position += 4
+        return code
+      }
       while position < bytes.count {
         let b = bytes[position]
         position += 1
         if b == UInt8(ascii: "\"") { return String(decoding: scalars, as: UTF8.self) }
+        if b < 0x20 { throw failure("a control character (\(b)) inside a string: write it as an escape") }
         if b == UInt8(ascii: "\\") {
           guard position < bytes.count else { break }
           let e = bytes[position]
@@ -96,14 +137,26 @@ enum JSONReader {
           case UInt8(ascii: "r"): scalars.append(0x0D)
           case UInt8(ascii: "b"): scalars.append(0x08)
           case UInt8(ascii: "f"): scalars.append(0x0C)
+          case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scalars.append(e)
           case UInt8(ascii: "u"):
-            guard position + 4 <= bytes.count,
-              let code = UInt32(String(decoding: bytes[position..<position + 4], as: UTF8.self), radix: 16),
-              let scalar = Unicode.Scalar(code)
-            else { throw failure("bad \\u escape") }
-            position += 4
+            var code = try hex4()
+            if (0xD800...0xDBFF).contains(code) {
+              // A high surrogate must be followed by a low one: together one code point.
+              guard position + 2 <= bytes.count, bytes[position] == UInt8(ascii: "\\"),
+                bytes[position + 1] == UInt8(ascii: "u")
+              else { throw failure("a lone surrogate \\u\(String(code, radix: 16, uppercase: true))") }
+              position += 2
+              let low = try hex4()
+              guard (0xDC00...0xDFFF).contains(low) else {
+                throw failure("a lone surrogate \\u\(String(code, radix: 16, uppercase: true))")
+              }
+              code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+            }
+            guard let scalar = Unicode.Scalar(code) else {
+              throw failure("a lone surrogate \\u\(String(code, radix: 16, uppercase: true))")
+            }
             scalars += Array(String(Character(scalar)).utf8)
-          default: scalars.append(e)
+          default: throw failure("'\\\(Character(Unicode.Scalar(e)))' is not a JSON escape")
           }
         } else {
           scalars.append(b)

@@ -20,16 +20,27 @@ public enum NPZ {
   }
 
   static func parse(_ bytes: [UInt8]) throws -> [String: NumPyArray] {
+    // Every offset and size read from the file is checked against the file before it is used, so
+    // that no sum of them can overflow and no index can fall outside the bytes.
     func u16(_ at: Int) throws -> Int {
-      guard at + 2 <= bytes.count else { throw NumPyError("truncated zip archive") }
+      guard at >= 0, at <= bytes.count - 2 else { throw NumPyError("truncated zip archive") }
       return Int(bytes[at]) | Int(bytes[at + 1]) << 8
     }
     func u32(_ at: Int) throws -> Int { try u16(at) | (try u16(at + 2)) << 16 }
-    func u64(_ at: Int) throws -> Int { try u32(at) | (try u32(at + 4)) << 32 }
+    func u64(_ at: Int) throws -> Int {
+      let high = try u32(at + 4)
+      guard high < 1 << 16 else { throw NumPyError("a zip64 size or offset past 2^48 bytes") }
+      return try u32(at) | high << 32
+    }
+    /// An offset into the file, or a size of part of it.
+    func within(_ value: Int, _ what: String) throws -> Int {
+      guard value >= 0, value <= bytes.count else { throw NumPyError("\(what) points outside the file (truncated?)") }
+      return value
+    }
     // End of central directory: the last 0x06054b50 within 64 KiB of the end.
     var eocd = -1
     var i = bytes.count - 22
-    while i >= max(0, bytes.count - 22 - 65_535) {
+    while i >= 0 && i >= bytes.count - 22 - 65_535 {
       if bytes[i] == 0x50 && bytes[i + 1] == 0x4B && bytes[i + 2] == 0x05 && bytes[i + 3] == 0x06 {
         eocd = i
         break
@@ -37,6 +48,7 @@ public enum NPZ {
       i -= 1
     }
     guard eocd >= 0 else { throw NumPyError("not an .npz file (no zip directory; truncated?)") }
+    // (The search above starts at count − 22: a file shorter than that has no directory.)
     var entries = try u16(eocd + 10)
     var directory = try u32(eocd + 16)
     // Zip64: the locator just before points at the zip64 end record.
@@ -46,13 +58,17 @@ public enum NPZ {
       entries = try u64(record + 32)
       directory = try u64(record + 48)
     }
-    guard entries <= 10_000 else { throw NumPyError("\(entries) members is more than an .npz of a model holds") }
+    guard entries >= 0, entries <= 10_000 else {
+      throw NumPyError("\(entries) members is more than an .npz of a model holds")
+    }
+    directory = try within(directory, "the zip directory")
     var arrays: [String: NumPyArray] = [:]
     var inflatedTotal = 0
     var at = directory
     for _ in 0..<entries {
       guard try u32(at) == 0x0201_4B50 else { throw NumPyError("bad zip directory entry") }
       let method = try u16(at + 10)
+      let crc = try u32(at + 16)
       var compressed = try u32(at + 20)
       var size = try u32(at + 24)
       let nameLength = try u16(at + 28)
@@ -81,7 +97,12 @@ public enum NPZ {
         }
         e += 4 + length
       }
-      at = extraEnd + commentLength
+      at = try within(extraEnd + commentLength, "\(name): the zip directory")
+      local = try within(local, "\(name): its local header")
+      compressed = try within(compressed, "\(name): its compressed size")
+      guard size >= 0, size <= maximumInflatedBytes else {
+        throw NumPyError("\(name): inflates to more than \(maximumInflatedBytes >> 20) MiB (a zip bomb?)")
+      }
       guard try u32(local) == 0x0403_4B50 else { throw NumPyError("\(name): bad local header") }
       let dataStart = local + 30 + (try u16(local + 26)) + (try u16(local + 28))
       guard dataStart >= 0, compressed >= 0, dataStart + compressed <= bytes.count else {
@@ -112,6 +133,9 @@ public enum NPZ {
       default:
         throw NumPyError("\(name): compression method \(method) is not one rnnstep reads (stored, deflate)")
       }
+      // The CRC-32 the archive stores: a flipped bit is refused, not read as a number.
+      let actual = Int(member.withUnsafeBufferPointer { rnnstep_crc32($0.baseAddress, UInt($0.count)) })
+      guard actual == crc else { throw NumPyError("\(name): its CRC-32 does not match (the file is corrupt)") }
       guard name.hasSuffix(".npy") else { continue }
       do {
         arrays[String(name.dropLast(4))] = try NumPyArray.parse(npy: member)

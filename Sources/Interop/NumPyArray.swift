@@ -67,7 +67,11 @@ public struct NumPyArray: Equatable, Sendable {
     guard descriptor.count >= 3 else { throw NumPyError("unknown dtype '\(descriptor)'") }
     let order = descriptor.first!
     let kind = descriptor.dropFirst().first!
-    guard let size = Int(descriptor.dropFirst(2)) else { throw NumPyError("unknown dtype '\(descriptor)'") }
+    // Item sizes of the numeric types rnnstep reads are 1 to 8 bytes; checking that first keeps
+    // count × size from overflowing and a size like -1 from making an empty range.
+    guard let size = Int(descriptor.dropFirst(2)), (1...8).contains(size) else {
+      throw NumPyError("dtype '\(descriptor)' is not numeric data rnnstep reads (float, int, uint, bool)")
+    }
     let bigEndian = order == ">"
     let dataStart = headerStart + headerLength
     guard bytes.count - dataStart >= count * size else {

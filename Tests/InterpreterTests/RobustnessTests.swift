@@ -103,4 +103,67 @@ struct RobustnessTests {
     #expect(i.execute("print 1 + 1").values == [Matrix(column: [2])])
     if outcome.error != nil { #expect(i.session.model == before || line.hasPrefix("new")) }
   }
+
+  /// Crafted archives: every field that sizes or places something, pushed past the file or past
+  /// what an Int holds. Each must be refused with a line, never trap.
+  @Test("crafted .npz and .npy fields are refused: sizes, offsets, counts, dtypes, CRC")
+  func craftedArchives() throws {
+    let good = Array(NPZ.archive([(name: "Whh", array: NumPyArray(shape: [2, 2], values: [1, 2, 3, 4]))]))
+    #expect((try? NPZ.parse(good))?["Whh"]?.values == [1, 2, 3, 4])
+    let eocd = good.count - 22
+    func patched(_ at: Int, _ values: [UInt8]) -> [UInt8] {
+      var b = good
+      for (k, v) in values.enumerated() { b[at + k] = v }
+      return b
+    }
+    let directory = Int(good[eocd + 16]) | Int(good[eocd + 17]) << 8
+    var crafted: [[UInt8]] = [
+      patched(eocd + 10, [0xFF, 0xFF]), patched(eocd + 16, [0xFF, 0xFF, 0xFF, 0xFF]),
+      patched(directory + 20, [0xFF, 0xFF, 0xFF, 0x7F]), patched(directory + 24, [0xFF, 0xFF, 0xFF, 0xFF]),
+      patched(directory + 42, [0xFF, 0xFF, 0xFF, 0xFF]), patched(directory + 28, [0xFF, 0xFF]),
+      patched(directory + 30, [0xFF, 0xFF]),
+    ]
+    // A zip64 end record whose counts and offsets are near 2^63, or negative as Int.
+    for high: UInt8 in [0x7F, 0xFF] {
+      var z = Array(good[..<eocd])
+      let record = z.count
+      z += [0x50, 0x4B, 0x06, 0x06] + [UInt8](repeating: 0, count: 28)
+      z += [UInt8](repeating: 0xFF, count: 7) + [high] + [UInt8](repeating: 0, count: 8)
+      z += [UInt8](repeating: 0xFF, count: 7) + [high] + [UInt8](repeating: 0xFF, count: 7) + [high]
+      z +=
+        [0x50, 0x4B, 0x06, 0x07, 0, 0, 0, 0] + withUnsafeBytes(of: UInt64(record).littleEndian, Array.init) + [
+          1, 0, 0, 0,
+        ]
+      z += Array(good[eocd...])
+      z[z.count - 22 + 10] = 0xFF
+      z[z.count - 22 + 11] = 0xFF
+      crafted.append(z)
+    }
+    // A flipped bit in the data: the CRC catches it.
+    crafted.append(patched(good.count - 22 - (directory > 0 ? 60 : 0) - 1, [good[good.count - 22 - 61] ^ 0x40]))
+    for bytes in crafted {
+      #expect(throws: NumPyError.self) { try NPZ.parse(bytes) }
+    }
+    for dtype in ["<u-1", "<f99999999999999999999", "<f0", "<i-8", "|b9223372036854775807"] {
+      let header = "{'descr': '\(dtype)', 'fortran_order': False, 'shape': (2,), }"
+      let bytes =
+        [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8)
+        + [UInt8](repeating: 1, count: 16)
+      #expect(throws: NumPyError.self) { try NumPyArray.parse(npy: bytes) }
+    }
+  }
+
+  @Test(
+    "the JSON reader follows RFC 8259: surrogate pairs read, +0.47 .47 01 1e400 raw newlines and bad escapes refused")
+  func jsonFollowsRFC8259() throws {
+    func read(_ text: String) throws -> Any { try JSONReader.parse(Array(text.utf8)) }
+    #expect(try read(#"["\uD83D\uDE00", "\u00e9\/\"\\"]"#) as? [String] == ["😀", "é/\"\\"])
+    #expect(try read("[-0.5e-3, 0, 12.25E2, -0]") as? [Double] == [-0.0005, 0, 1225, 0])
+    for bad in [
+      "[+0.47]", "[.47]", "[01]", "[1.]", "[1e]", "[-]", "[1e400]", "[\"a\nb\"]", "[\"\\uD83D\"]", "[\"\\uDE00\"]",
+      "[\"\\a\"]", "[\"\\u12\"]", "[0x10]", "[Infinity]", "[1,]",
+    ] {
+      #expect((try? read(bad)) == nil, "\(bad)")
+    }
+  }
 }
