@@ -26,7 +26,7 @@ let package = Package(
     // Commands, expressions, rendering: everything a learner reads.
     .target(name: "Interpreter", dependencies: ["RNNCore", "Stepper", "Interop"]),
     // Lesson files: parsing, check mode, guided mode. Lessons drive the interpreter.
-    .target(name: "Lessons", dependencies: ["Interpreter", "Interop"]),
+    .target(name: "Lessons", dependencies: ["Interpreter", "Interop", "RNNCore"]),
     // libedit, through a system library whose shim makes its variadic C calls callable.
     .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
     .target(name: "LineEditing", dependencies: ["CLibEdit"]),

@@ -1,6 +1,7 @@
 import Foundation
 import Interop
 import Interpreter
+import RNNCore
 
 /// Guided mode: shows a lesson a section at a time, offers each command (Enter runs it), asks
 /// the exercises, and keeps the learner's progress in a state file.
@@ -151,13 +152,15 @@ public final class Guide: LessonHost {
       if trimmed.isEmpty { return ["type your answer, or hint, or solution"] }
       if interpreter.isCommand(String(trimmed.prefix { !$0.isWhitespace })) { return nil }
       if let words = exercise.answerWords {
-        let given = Set(trimmed.lowercased().split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init))
-        guard given == Set(words.map { $0.lowercased() }) else {
+        guard Guide.namesMatch(trimmed, expected: words) else {
           return ["not quite: try again, or type hint or solution"]
         }
         return ["right."] + moveOn(interpreter)
       }
-      guard let value = Double(trimmed) else { return ["answer with a number (or type hint or solution)"] }
+      // A number, or an expression that gives one (12+9+12+3+4, norm(dWhh)): judged by value.
+      guard let value = Double(trimmed) ?? (try? interpreter.number(trimmed)) else {
+        return ["answer with a number or an expression that gives one (or type hint or solution)"]
+      }
       guard let expected else { return ["this exercise has no reference answer"] }
       let close =
         abs(value - expected) <= exercise.tolerance * max(abs(expected), 1e-12)
@@ -165,6 +168,23 @@ public final class Guide: LessonHost {
       guard close else { return ["not quite: try again, or type hint or solution"] }
       return ["right: \(exercise.answerExpression!) = \(interpreter.style.number(expected))"] + moveOn(interpreter)
     }
+  }
+
+  /// Whether a free answer names what was expected: the names in it (Whh, h, dh_raw…), read
+  /// whatever the punctuation or case, must include every expected one and no other name of
+  /// the same kind (parameters and gradients). So "Whh @ h[t-1]" answers "Whh", and
+  /// "Wxh, Whh, Why and bh." answers "Wxh Whh Why bh".
+  static func namesMatch(_ answer: String, expected: [String]) -> Bool {
+    let pattern = try! NSRegularExpression(pattern: "[A-Za-z_][A-Za-z0-9_]*")
+    let range = NSRange(answer.startIndex..., in: answer)
+    let given = Set(
+      pattern.matches(in: answer, range: range).compactMap {
+        Range($0.range, in: answer).map { answer[$0].lowercased() }
+      })
+    let wanted = Set(expected.map { $0.lowercased() })
+    let parameters = Set(Parameter.allCases.flatMap { [$0.name.lowercased(), $0.gradientName.lowercased()] })
+    let competing = parameters.union(wanted)
+    return wanted.isSubset(of: given) && given.intersection(competing).isSubset(of: wanted)
   }
 
   // MARK: Moving through a lesson

@@ -205,7 +205,7 @@ struct LessonRunTests {
     #expect(i.prompt == "(answer) ")
     #expect(i.execute("7").lines == ["not quite: try again, or type hint or solution"])
     #expect(i.execute("hint").lines == ["hint 1 of 1: h0 is zero."])
-    #expect(i.execute("0").lines.first == "right: h0[1] = 0")
+    #expect(i.execute("3 - 3").lines.first == "right: h0[1] = 0")  // an expression is judged by its value
     // Leave in the middle, and come back in a new session: the place is kept.
     #expect(
       i.execute("lesson stop").lines == [
@@ -220,5 +220,15 @@ struct LessonRunTests {
     #expect(again.execute("print a[1]").lines.first?.hasPrefix("a[1] = [") == true)
     #expect(again.execute("whh").lines.first == "right.")
     #expect(again.execute("lessons").lines.first!.hasSuffix("done"))
+  }
+
+  @Test("answers are judged by value and by the names they use, not as exact word sets")
+  func answers() {
+    #expect(Guide.namesMatch("Whh @ h[t-1]", expected: ["Whh"]))
+    #expect(Guide.namesMatch("Wxh, Whh, Why and bh.", expected: ["Wxh", "Whh", "Why", "bh"]))
+    #expect(Guide.namesMatch("whh", expected: ["Whh"]))
+    #expect(!Guide.namesMatch("Whh and Wxh", expected: ["Whh"]))
+    #expect(!Guide.namesMatch("Wxh Whh Why", expected: ["Wxh", "Whh", "Why", "bh"]))
+    #expect(Guide.namesMatch("down.", expected: ["down"]))
   }
 }
