@@ -7,7 +7,7 @@ NATIVE := --scratch-path .build/native -Xswiftc -target-cpu -Xswiftc native
 # A Python with NumPy, for the reference implementations the tests compare with.
 PYTHON ?= $(shell python3 -c "import numpy" 2>/dev/null && echo python3 || echo /usr/bin/python3)
 
-.PHONY: all deps build run test lint bench verify docs fixtures clean
+.PHONY: all deps build run install test lint bench verify docs fixtures clean
 
 all: build
 
@@ -20,6 +20,15 @@ build: deps
 run: deps
 	$(SWIFT) build -c release --product rnnstep $(NATIVE)
 	.build/native/release/rnnstep
+
+# rnnstep on your PATH: the binary in $(PREFIX)/bin, the lessons in $(PREFIX)/share/rnnstep.
+PREFIX ?= $(HOME)/.local
+install: deps
+	$(SWIFT) build -c release --product rnnstep $(NATIVE)
+	mkdir -p $(PREFIX)/bin $(PREFIX)/share/rnnstep
+	install -m 755 .build/native/release/rnnstep $(PREFIX)/bin/rnnstep
+	rm -rf $(PREFIX)/share/rnnstep/lessons
+	cp -R lessons $(PREFIX)/share/rnnstep/lessons
 
 test: lint
 	@scripts/deps.sh test
@@ -57,6 +66,7 @@ docs:
 fixtures:
 	$(PYTHON) Tests/RNNCoreTests/Fixtures/make_fixtures.py
 	$(PYTHON) Tests/InterpreterTests/Fixtures/make_npz.py
+	$(PYTHON) Tests/InterpreterTests/Fixtures/training/make_training_fixture.py
 
 clean:
 	rm -rf .build

@@ -9,15 +9,19 @@ extension CommandTable {
       summary: "evaluate an expression over the recorded pass",
       details: """
         Names: x a h y p loss dy dh dh_raw dh_next (one value per time step: h[3] is step 3, h \
-        alone the cursor's step; h[0] and h0 are the initial state; loss alone is the total), \
-        Wxh Whh Why bh by (the parameters), dWxh dWhh dWhy dbh dby (each gradient's running \
-        total at the cursor, as BPTT holds it), dWxh_t … dby_t (what one step adds: dWhh_t[3]), \
-        hs (every h as a table, one row per step, row 0 being h0), t (the cursor's step) and T (the \
-        number of steps). Elements: Whh[0,1], h[3][1]; a row or column: Whh[1, :], Wxh[:, 0]. \
-        Operators: + - * / elementwise (a number combines with every element), @ the matrix \
-        product, .T the transpose, comparisons < <= > >= == != giving 1 or 0. Functions: norm \
-        sum max min mean shape tanh exp log abs sqrt softmax, and clip(x, c). A value the cursor has not reached \
-        yet is an error that says where it will be computed.
+        alone the cursor's step, h[-1] the last; h[0] and h0 are the initial state; loss alone is \
+        the total; dh_next alone is the one BPTT holds at the cursor, the one the step below \
+        passed up until this step computes its own), Wxh Whh Why bh by (the parameters), dWxh \
+        dWhh dWhy dbh dby (each gradient's running total at the cursor, as BPTT holds it), \
+        dWxh_t … dby_t (what one step adds: dWhh_t[3]), hs (every h as a table, one row per step, \
+        row 0 being h0), t (the cursor's step) and T (the number of steps). Elements: Whh[0,1], \
+        h[3][1], h[3][-1] (from the end); slices as NumPy's: h[1][0:2], Whh[0:2, 1], Wxh[:, 0]. \
+        Operators: + - * / elementwise (a number combines with every element), ** or ^ the \
+        elementwise power, @ the matrix product, .T the transpose, comparisons < <= > >= == != \
+        giving 1 or 0. Functions: norm sum max min mean shape tanh exp log abs sqrt softmax \
+        (tanh, exp, log and softmax are the engine's own, so print recomputes what the pass \
+        computed exactly), and clip(x, c). A value the cursor has not reached yet is an error \
+        that says where it will be computed.
         """,
       examples: [
         "print h[1]", "print Whh[0,1]", "print (1 - h[3]*h[3]) * dh[3] - dh_raw[3]", "print dWhh_t[2] + dWhh_t[1]",

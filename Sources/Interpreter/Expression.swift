@@ -22,6 +22,8 @@ indirect enum Expression: Equatable {
   case binary(String, Expression, Expression, column: Int)
   /// `:` inside brackets: every row or every column.
   case all
+  /// `a:b`, `a:` or `:b` inside brackets: the elements from a up to (not including) b, as NumPy's.
+  case range(Expression?, Expression?)
 }
 
 /// A malformed expression or one that cannot be evaluated, with the column it concerns.
@@ -115,10 +117,10 @@ struct ExpressionParser {
         i = j
       } else {
         let two = i + 1 < characters.count ? String(characters[i...i + 1]) : ""
-        if ["<=", ">=", "==", "!="].contains(two) {
+        if ["<=", ">=", "==", "!=", "**"].contains(two) {
           result.append((.symbol(two), column))
           i += 2
-        } else if "+-*/@()[],.<>:".contains(c) {
+        } else if "+-*/@()[],.<>:^".contains(c) {
           result.append((.symbol(String(c)), column))
           i += 1
         } else {
@@ -218,7 +220,18 @@ struct ExpressionParser {
       position += 1
       return try unary()
     }
-    return try postfix()
+    return try power()
+  }
+
+  /// x ** y or x ^ y (the same: rnnstep prints h[4]^2): elementwise, right to left, binding
+  /// tighter than a minus in front (-h**2 is -(h**2), as in Python).
+  private mutating func power() throws -> Expression {
+    let base = try postfix()
+    if case .symbol(let s) = peek, s == "**" || s == "^" {
+      let c = advance().column
+      return .binary("^", base, try unary(), column: c)
+    }
+    return base
   }
 
   private mutating func postfix() throws -> Expression {
@@ -252,13 +265,18 @@ struct ExpressionParser {
     }
   }
 
-  /// An index, or `:` for a whole row or column (NumPy's Wxh[:, 0]).
+  /// An index, `:` for a whole row or column (NumPy's Wxh[:, 0]), or a slice a:b, a:, :b.
   private mutating func indexOrAll() throws -> Expression {
-    if case .symbol(":") = peek {
-      position += 1
-      return .all
+    func ends() -> Bool {
+      if case .symbol(let s) = peek { return s == "]" || s == "," }
+      return false
     }
-    return try comparison()
+    var start: Expression?
+    if case .symbol(":") = peek {} else { start = try comparison() }
+    guard case .symbol(":") = peek else { return start! }
+    position += 1
+    let end = ends() ? nil : try comparison()
+    return start == nil && end == nil ? .all : .range(start, end)
   }
 
   private mutating func primary() throws -> Expression {
@@ -362,6 +380,9 @@ struct Evaluator {
       return .matrix(try call(f, try arguments.map { try resolve(value($0), column: column) }, column: column))
     case .index(let base, let indices, let column):
       let b = try value(base)
+      if indices.contains(where: { if case .range = $0 { true } else { false } }) {
+        return .matrix(try slice(try resolve(b, column: column), indices, column: column))
+      }
       if indices.contains(.all) {
         guard case .matrix(let m) = b, indices.count == 2, indices != [.all, .all] else {
           throw ExpressionError(
@@ -388,7 +409,9 @@ struct Evaluator {
           throw ExpressionError(
             message: "a quantity over time takes one time index first, as in h[3][0]", column: column)
         }
-        return .matrix(try at(numbers[0]))
+        // h[-1] is the last step, h[T]; x[-2] the one before it.
+        let t = numbers[0] < 0 ? try needSnapshot(name(of: base), column).trace.steps + 1 + numbers[0] : numbers[0]
+        return .matrix(try at(t))
       }
       return .matrix(try element(try resolve(b, column: column), numbers, column: column))
     case .transpose(let inner):
@@ -398,9 +421,55 @@ struct Evaluator {
     case .binary(let op, let l, let r, let column):
       return .matrix(
         try binary(op, try resolve(value(l), column: column), try resolve(value(r), column: column), column: column))
-    case .all:
-      throw ExpressionError(message: "':' belongs inside brackets, as in Wxh[:, 0]", column: nil)
+    case .all, .range:
+      throw ExpressionError(message: "':' belongs inside brackets, as in Wxh[:, 0] or h[1][0:2]", column: nil)
     }
+  }
+
+  /// m[a:b], m[a:b, c], m[i, a:b], m[a:b, c:d]: NumPy's slices (negative ends count from the end).
+  private func slice(_ m: Matrix, _ indices: [Expression], column: Int) throws -> Matrix {
+    guard indices.count <= 2 else {
+      throw ExpressionError(message: "at most two indices, as in Whh[0:2, 1]", column: column)
+    }
+    func bounds(_ e: Expression, _ n: Int) throws -> Range<Int> {
+      func wrap(_ i: Int) -> Int { i < 0 ? i + n : i }
+      switch e {
+      case .all: return 0..<n
+      case .range(let a, let b):
+        let lower = try a.map { wrap(try integer(resolve(value($0), column: column), column: column)) } ?? 0
+        let upper = try b.map { wrap(try integer(resolve(value($0), column: column), column: column)) } ?? n
+        let (l, u) = (max(0, min(lower, n)), max(0, min(upper, n)))
+        guard l < u else {
+          throw ExpressionError(message: "the slice selects nothing (\(l) to \(u) of \(n))", column: column)
+        }
+        return l..<u
+      default:
+        let i = wrap(try integer(resolve(value(e), column: column), column: column))
+        guard i >= 0 && i < n else {
+          throw ExpressionError(message: "index \(i) is outside 0..<\(n) (shape \(m.shapeDescription))", column: column)
+        }
+        return i..<(i + 1)
+      }
+    }
+    let rows: Range<Int>
+    let cols: Range<Int>
+    if indices.count == 2 {
+      (rows, cols) = (try bounds(indices[0], m.rows), try bounds(indices[1], m.cols))
+    } else if m.cols == 1 {
+      (rows, cols) = (try bounds(indices[0], m.rows), 0..<1)
+    } else if m.rows == 1 {
+      (rows, cols) = (0..<1, try bounds(indices[0], m.cols))
+    } else {
+      (rows, cols) = (try bounds(indices[0], m.rows), 0..<m.cols)
+    }
+    return Matrix(rows: rows.count, cols: cols.count, rows.flatMap { i in cols.map { m[i, $0] } })
+  }
+
+  /// The name an indexed expression starts from (for messages).
+  private func name(of e: Expression) -> String {
+    if case .name(let n, _) = e { return n }
+    if case .index(let inner, _, _) = e { return name(of: inner) }
+    return "the value"
   }
 
   private func name(_ n: String, column: Int) throws -> Value {
@@ -421,6 +490,14 @@ struct Evaluator {
       return .series(
         n, column: column, { t in try wrap(column) { try snapshot.value(.loss, t: t) } },
         whole: { Matrix(column: [try wrap(column) { try snapshot.totalLoss() }]) })
+    }
+    if n == "dh_next" {
+      // dh_next alone is what BPTT holds at the cursor, as the stop shows it: at backward t=3 dh,
+      // the one step 4 passed down. dh_next[t] is the one step t computes.
+      let snapshot = try needSnapshot(n, column)
+      return .series(
+        n, column: column, { t in try wrap(column) { try snapshot.value(.dhNext, t: t) } },
+        whole: { try wrap(column) { try snapshot.heldDhNext() } })
     }
     if let quantity = StepQuantity(rawValue: n) {
       let snapshot = try needSnapshot(n, column)
@@ -468,7 +545,10 @@ struct Evaluator {
     return Int(value)
   }
 
-  private func element(_ m: Matrix, _ indices: [Int], column: Int) throws -> Matrix {
+  private func element(_ m: Matrix, _ given: [Int], column: Int) throws -> Matrix {
+    // Negative indices count from the end, as NumPy's: h[1][-1] is the last element.
+    let sizes = given.count == 2 ? [m.rows, m.cols] : [m.cols == 1 || m.rows == 1 ? m.count : m.rows]
+    let indices = zip(given, sizes).map { $0 < 0 ? $0 + $1 : $0 }
     func check(_ i: Int, _ n: Int, _ what: String) throws {
       guard i >= 0 && i < n else {
         throw ExpressionError(
@@ -501,6 +581,7 @@ struct Evaluator {
       case "-": (-)
       case "*": (*)
       case "/": (/)
+      case "^": { Foundation.pow($0, $1) }
       case "<": { $0 < $1 ? 1 : 0 }
       case "<=": { $0 <= $1 ? 1 : 0 }
       case ">": { $0 > $1 ? 1 : 0 }

@@ -146,7 +146,12 @@ public final class Interpreter {
     let word = String(trimmed.prefix { !$0.isWhitespace })
     let rest = String(trimmed.dropFirst(word.count)).trimmingCharacters(in: .whitespaces)
     guard let spec = CommandTable.find(word) else {
-      let suggestion = closest(word, among: CommandTable.allNames).map { "; did you mean '\($0)'?" } ?? ""
+      // A typo, or the start of a command's name (p for print or plot).
+      let starting = word.isEmpty ? [] : CommandTable.all.map(\.name).filter { $0.hasPrefix(word) }
+      let prefixes =
+        (1...3).contains(starting.count)
+        ? "; did you mean " + starting.map { "'\($0)'" }.joined(separator: " or ") + "?" : ""
+      let suggestion = closest(word, among: CommandTable.allNames).map { "; did you mean '\($0)'?" } ?? prefixes
       let shown = word.count > 40 ? word.prefix(40) + "…" : word
       throw CommandError("unknown command '\(shown)'\(suggestion) (type help for the list)")
     }

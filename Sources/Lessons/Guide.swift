@@ -67,7 +67,10 @@ public final class Guide: LessonHost {
         ? "done"
         : progress.reached[String(lesson.number)].map { "section \($0.section + 1) of \(lesson.sections.count)" } ?? ""
       return
-        "\(String(lesson.number).padding(toLength: 3, withPad: " ", startingAt: 0)) \(lesson.title.padding(toLength: 52, withPad: " ", startingAt: 0)) \(state)"
+        "\(String(lesson.number).padding(toLength: 3, withPad: " ", startingAt: 0)) "
+        // Pad short titles into a column; never cut a long one.
+        + (lesson.title.count >= 52 ? lesson.title : lesson.title.padding(toLength: 52, withPad: " ", startingAt: 0))
+        + " \(state)"
     } + ["lesson N starts or resumes lesson N; lesson alone resumes where you left off"]
   }
 

@@ -111,6 +111,21 @@ public struct Snapshot: Sendable {
     }
   }
 
+  /// dh_next as BPTT holds it at the cursor (min-char-rnn's `dhnext` variable): during backward
+  /// step t, the one step t+1 passed down (zeros at t = T, where nothing comes back), until step
+  /// t computes its own. - Throws: ``NotComputedYet`` before the backward pass begins.
+  public func heldDhNext() throws -> Matrix {
+    guard let p = cursor.position, p.phase == .backward else {
+      let t = trace.steps
+      throw NotComputedYet(
+        value: .quantity(.dhNext, t: t), computedAt: computedIndex(.dhNext, t: t).map { timeline.positions[$0] },
+        cursor: cursor.position)
+    }
+    if isComputed(.dhNext, t: p.t) { return try value(.dhNext, t: p.t) }
+    if p.t < trace.steps { return try value(.dhNext, t: p.t + 1) }
+    return Matrix(rows: trace.model.hiddenSize, cols: 1)
+  }
+
   /// The total loss Σ_t L_t, once the forward pass is complete.
   public func totalLoss() throws -> Double {
     guard isComputed(.loss, t: trace.steps) else {

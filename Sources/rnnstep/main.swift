@@ -72,8 +72,14 @@ func historyPath() -> String {
 func lessonsDirectory() -> String? {
   let environment = ProcessInfo.processInfo.environment
   if let dir = environment["RNNSTEP_LESSONS"], !dir.isEmpty { return dir }
-  // The binary lives in .build/<platform>/<configuration>/ of the checkout: look upwards.
-  var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+  // The binary lives in .build/<platform>/<configuration>/ of the checkout: look upwards; or in
+  // PREFIX/bin after make install, with the lessons in PREFIX/share/rnnstep/lessons.
+  // Started by name from PATH, argv[0] has no folder: ask where the executable really is.
+  let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+  let binary = executable.resolvingSymlinksInPath().deletingLastPathComponent()
+  let installed = binary.deletingLastPathComponent().appendingPathComponent("share/rnnstep/lessons").path
+  if FileManager.default.fileExists(atPath: installed) { return installed }
+  var folder = binary
   for _ in 0..<5 {
     let candidate = folder.appendingPathComponent("lessons").path
     if FileManager.default.fileExists(atPath: candidate) { return candidate }

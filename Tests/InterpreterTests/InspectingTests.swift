@@ -145,4 +145,31 @@ struct InspectingTests {
     #expect(run("set precision 40").error == "precision must be a whole number from 1 to 17")
     #expect(run("set eps 1e-6").lines == ["gradient checks now use ε = 1e-6"])
   }
+
+  @Test("powers, slices and negative indices as NumPy writes them; dh_next alone is the one BPTT holds")
+  func numpyForms() {
+    let i = Interpreter()
+    i.execute("last")
+    let h4 = i.execute("print h[4]").values[0]
+    #expect(i.execute("print h[4]^2").values == [h4.map { $0 * $0 }])
+    #expect(i.execute("print h[4]**2 - h[4]^2").values == [Matrix(column: [0, 0, 0])])
+    #expect(i.execute("print -h[4]**2").values == [h4.map { -($0 * $0) }])
+    #expect(i.execute("print 2^3^2").number == 512)  // right to left, as Python's **
+    #expect(i.execute("print h[-1]").values == [h4])
+    #expect(i.execute("print h[4][-1]").number == h4.storage[2])
+    #expect(i.execute("print h[4][0:2]").values == [Matrix(column: Array(h4.storage[0..<2]))])
+    #expect(i.execute("print h[4][1:]").values == [Matrix(column: Array(h4.storage[1...]))])
+    let whh = i.session.model.parameters.whh
+    #expect(i.execute("print Whh[0:2, 1]").values == [Matrix(column: [whh[0, 1], whh[1, 1]])])
+    #expect(i.execute("print Whh[1, -1]").number == whh[1, 2])
+    #expect(i.execute("print h[4][2:1]").error?.hasPrefix("the slice selects nothing") == true)
+    // At backward t=3 dh, the stop shows the dh_next step 4 passed down; print says the same.
+    let j = Interpreter()
+    j.execute("until backward t=3 dh")
+    #expect(j.execute("print dh_next - dh_next[4]").values == [Matrix(column: [0, 0, 0])])
+    j.execute("until backward t=3 dh_next")
+    #expect(j.execute("print dh_next - dh_next[3]").values == [Matrix(column: [0, 0, 0])])
+    #expect(Interpreter().execute("until backward t=4 dy; print dh_next").values == [Matrix(column: [0, 0, 0])])
+    #expect(run("p h[2]").error == "unknown command 'p'; did you mean 'print' or 'plot'? (type help for the list)")
+  }
 }
