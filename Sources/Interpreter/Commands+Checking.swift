@@ -18,12 +18,13 @@ extension CommandTable {
         checks ∇L·v along a seeded unit vector v; dy, dh, dh_raw and dh_next check that quantity \
         of step t (the cursor's step by default, or dh_raw[3]) by perturbing the forward pass \
         from inside; sweep ELEMENT checks one element at ε = 1e-1 … 1e-10. The numeric \
-        derivative is Σ_t (L_t(θ+ε) − L_t(θ−ε)) / 2ε with ε = 1e-5 (--eps). Its error bar is 3 × \
-        (rounding + truncation): rounding is 4u·Σ_t (|L_t| + max|y_t|) / 2ε for the losses \
-        differenced, truncation is measured at 2ε and ε/2 when the first difference does not \
-        settle it. PASS: |a−n| within the bar (or within the relative tolerance 1e-6, --tol); \
-        FAIL: beyond it; INCONCLUSIVE: the bar is as large as the values, so they cannot be told \
-        apart (try --exact). --exact also computes the exact derivative forward in time (dual \
+        derivative is Σ_t (L_t(θ+ε) − L_t(θ−ε)) / 2ε with ε = 1e-5 (--eps, from 1e-15 to 1). Its \
+        error bar is 2 × (rounding + truncation): rounding is 2u × (Σ_t (|L_t| + max|y_t|) on \
+        both sides + 2 Σ |dh| and |a·dh_raw| of the correct backward) / 2ε, truncation is measured \
+        at 2ε and ε/2 when the first difference is beyond the rounding. PASS: |a−n| within the \
+        bar (or relative error within the tolerance 1e-6, --tol); FAIL: beyond both; \
+        INCONCLUSIVE: the bar is as large as the values, or the loss is too bent over ±ε, or θ±ε \
+        rounds back to θ (try --exact). --exact also computes the exact derivative forward in time (dual \
         numbers: no ε, no cancellation) and judges by it. A whole parameter also compares the \
         norm of a − n with its bar, which catches an error spread thinly. A FAIL makes a script \
         exit non-zero.
@@ -155,10 +156,19 @@ extension Interpreter {
       guard let x = Double(text), x > 0, x.isFinite else {
         throw CommandError("\(name) needs a positive number, not '\(text)'")
       }
+      guard !words.contains(where: { $0 == name || $0.hasPrefix(name + "=") }) else {
+        throw CommandError("\(name) is given twice")
+      }
       return x
     }
-    if let e = try value("--eps") { settings.epsilon = e }
-    if let t = try value("--tol") { settings.relativeTolerance = t }
+    if let e = try value("--eps") {
+      guard e >= 1e-15 && e <= 1 else { throw CommandError("--eps must be from 1e-15 to 1, not \(e)") }
+      settings.epsilon = e
+    }
+    if let t = try value("--tol") {
+      guard t < 1 else { throw CommandError("--tol must be below 1 (a relative error is at most 1), not \(t)") }
+      settings.relativeTolerance = t
+    }
     if flag("--exact") { settings.exact = true }
     let listAll = flag("--all")
     let heatmap = flag("--heatmap")

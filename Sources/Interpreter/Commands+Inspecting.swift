@@ -183,10 +183,14 @@ extension Interpreter {
       style.precision = n
       say("numbers now print with \(n) significant digits")
     case "eps":
-      session.check.epsilon = try positive(words[1])
+      let e = try positive(words[1])
+      guard e >= 1e-15 && e <= 1 else { throw CommandError("ε must be from 1e-15 to 1, not \(words[1])") }
+      session.check.epsilon = e
       say("gradient checks now use ε = \(words[1])")
     case "tol":
-      session.check.relativeTolerance = try positive(words[1])
+      let t = try positive(words[1])
+      guard t < 1 else { throw CommandError("the tolerance must be below 1 (a relative error is at most 1)") }
+      session.check.relativeTolerance = t
       say("gradient checks now also pass at relative error ≤ \(words[1]) (beside the error bar)")
     case "exact":
       guard ["on", "off"].contains(words[1]) else { throw CommandError("set exact on|off") }

@@ -103,7 +103,11 @@ extension Interpreter {
           worstAbs = d
           worstIndex = k
         }
-        if d > 0 { worstRel = max(worstRel, d / max(abs(a), abs(b))) }
+        if d.isNaN {
+          worstRel = .nan
+        } else if d > 0 && !worstRel.isNaN {
+          worstRel = max(worstRel, d / max(abs(a), abs(b)))
+        }
       }
       matched[name] = their.values
       rows.append(

@@ -196,11 +196,18 @@ extension Interpreter {
     for t in added {
       let r = t - 1
       switch parameter {
-      case .why: terms.append("(t=\(t)) \(factor(trace.dy[r, i]))×\(factor(trace.hUsed(atStep: t).storage[j]))")
+      case .why:
+        // The h the backward actually used: its own h[t], or another under a mistaken backward.
+        let used = trace.variant == .correct ? t : trace.steps
+        terms.append(
+          "(t=\(t)) \(factor(trace.dy[r, i]))×\(factor(trace.hUsed(atStep: t).storage[j]))   (h[\(used)][\(j)])")
       case .by: terms.append("(t=\(t)) \(n(trace.dy[r, i]))")
       case .wxh: terms.append("(t=\(t)) \(factor(trace.dhRaw[r, i]))×\(factor(trace.xs[r, j]))")
       case .whh:
-        terms.append("(t=\(t)) \(factor(trace.dhRaw[r, i]))×\(factor(trace.hPreviousUsed(atStep: t).storage[j]))")
+        let used = trace.variant == .correct ? t - 1 : 0
+        terms.append(
+          "(t=\(t)) \(factor(trace.dhRaw[r, i]))×\(factor(trace.hPreviousUsed(atStep: t).storage[j]))   (h[\(used)][\(j)])"
+        )
       case .bh: terms.append("(t=\(t)) \(n(trace.dhRaw[r, i]))")
       }
     }

@@ -129,7 +129,9 @@ extension Interpreter {
       }.joined()
       lines.append("scale: \(n(-limit)) " + bar + " \(n(limit))")
     } else {
-      lines.append("scale: shade ░▒▓█ = |value| up to \(n(limit)); - marks a negative value; blank is 0")
+      lines.append(
+        "scale: shade ░▒▓█ = |value| up to \(n(limit)) in quarters; - marks a negative value; blank is 0 or under an eighth of it"
+      )
     }
     if nonFinite { lines.append("? is NaN, +∞ and -∞ are infinite (left out of the scale)") }
     return lines

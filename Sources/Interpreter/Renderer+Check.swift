@@ -64,26 +64,34 @@ extension Renderer {
       return "\(v): |a−n| = \(e(c.absoluteError)) is within the error bar \(e(c.errorBar)) (\(barParts(c)))"
     case .withinTolerance:
       return "\(v): relative error \(e(c.relativeError)) is within the tolerance"
-    case .beyondErrorBar(let times):
-      return "\(v): |a−n| = \(e(c.absoluteError)) is \(String(format: "%.3g", times))× what the error allows "
-        + "(error bar \(e(c.errorBar)): \(barParts(c)))"
+    case .beyondErrorBar:
+      return "\(v): |a−n| = \(e(c.absoluteError)) is beyond the error bar \(e(c.errorBar)) (\(barParts(c))) "
+        + "and the relative error \(e(c.relativeError)) beyond the tolerance"
     case .belowRoundingNoise:
       return "\(v): both are within the rounding noise (error bar \(e(c.errorBar)) against |a| = "
         + "\(e(abs(c.analytic)))): try --exact, or a larger ε"
     case .truncationTooLarge:
-      return "\(v): at ε = \(e(c.epsilon, 1)) the truncation error \(e(c.truncation)) is as large as the values: "
-        + "try a smaller ε (--eps \(e(c.epsilon / 100, 1))) or --exact"
+      return "\(v): at ε = \(eps(c.epsilon)) the truncation error \(e(c.truncation)) is as large as the values: "
+        + "try a smaller ε (--eps \(eps(c.epsilon / 100))) or --exact"
     case .tooNonlinear:
-      return "\(v): over ±ε the loss bends more than its slope (the check cannot tell at ε = \(e(c.epsilon, 1))): "
+      return
+        "\(v): over ±ε the loss bends more than its slope, or a step of ε moves it far (it cannot tell at ε = \(eps(c.epsilon))): "
         + "try a smaller ε or --exact"
     case .notFinite: return "\(v): a loss or a derivative is not finite"
+    case .stepLostInRounding:
+      return "\(v): θ ± ε rounds back to θ (ε = \(eps(c.epsilon)) is below the spacing of doubles there): "
+        + "nothing was measured; use a larger ε or --exact"
     case .exactAgrees:
       return "\(v): the exact derivative agrees with BPTT (|a−exact| = \(e(abs(c.analytic - (c.exact ?? 0)))))"
-    case .exactDisagrees(let times):
-      return "\(v): the exact derivative differs from BPTT by \(e(abs(c.analytic - (c.exact ?? 0)))) "
-        + "(\(String(format: "%.3g", times))× their rounding)"
+    case .exactDisagrees:
+      let x = c.exact ?? 0
+      return "\(v): the exact derivative \(style.scientific(x)) differs from BPTT's by \(e(abs(c.analytic - x))), "
+        + "far beyond their rounding (relative \(e(RNNCore.relativeError(c.analytic, x))))"
     }
   }
+
+  /// ε as the learner gave it, to three significant digits.
+  func eps(_ x: Double) -> String { String(format: "%.3g", x) }
 
   private func barParts(_ c: ElementCheck) -> String {
     "rounding \(e(c.rounding))" + (c.truncation > 0 ? ", truncation \(e(c.truncation))" : "")
@@ -91,7 +99,7 @@ extension Renderer {
 
   private func elementLines(_ c: ElementCheck, analyticName: String, _ report: CheckReport) -> [String] {
     var lines = [
-      "\(label(c.element))   ε = \(e(c.epsilon, 1)), bptt \(report.variant.rawValue)",
+      "\(label(c.element))   ε = \(eps(c.epsilon)), bptt \(report.variant.rawValue)",
       "  L(θ+ε)             \(e(c.lossPlus, 12))",
       "  L(θ−ε)             \(e(c.lossMinus, 12))",
       "  numeric            \(e(c.numeric, 10))   = Σ_t (L_t(θ+ε) − L_t(θ−ε)) / 2ε",
@@ -106,18 +114,21 @@ extension Renderer {
     return lines
   }
 
-  private func header(_ first: String, _ width: Int) -> String {
-    "  " + first.padded(width) + "analytic".padded(16) + "numeric".padded(16) + "|a−n|".padded(10)
-      + "error bar".padded(11) + "verdict"
+  private func header(_ first: String, _ width: Int, exact: Bool = false) -> String {
+    "  " + first.padded(width) + "analytic".padded(16) + (exact ? "exact" : "numeric").padded(16)
+      + (exact ? "|a−exact|" : "|a−n|").padded(10) + (exact ? "" : "error bar").padded(11) + "verdict"
   }
 
+  /// One element's row: against the exact derivative when there is one, else the numeric.
   private func row(_ label: String, _ width: Int, _ c: ElementCheck) -> String {
-    "  " + label.padded(width) + style.scientific(c.analytic).padded(16) + style.scientific(c.numeric).padded(16)
-      + e(c.absoluteError).padded(10) + e(c.errorBar).padded(11) + verdict(c.verdict)
+    let reference = c.exact ?? c.numeric
+    return "  " + label.padded(width) + style.scientific(c.analytic).padded(16)
+      + style.scientific(reference).padded(16) + e(abs(c.analytic - reference)).padded(10)
+      + (c.exact == nil ? e(c.errorBar) : "").padded(11) + verdict(c.verdict)
   }
 
   private func elementTable(_ checks: [ElementCheck], title: String, _ report: CheckReport) -> [String] {
-    var lines = [title, header("element", 20)]
+    var lines = [title, header("element", 20, exact: report.settings.exact)]
     lines += checks.map { row(label($0.element), 20, $0) }
     let failed = checks.count { $0.verdict == .fail }
     let inconclusive = checks.count { $0.verdict == .inconclusive }
@@ -129,23 +140,24 @@ extension Renderer {
     _ checks: [ParameterCheck], title: String?, listAll: Bool, _ report: CheckReport
   ) -> [String] {
     var lines = title.map { [$0] } ?? []
+    let exact = report.settings.exact
     lines.append(
       "  " + "parameter".padded(10) + "checked".padded(9) + "worst element".padded(18) + "analytic".padded(16)
-        + "numeric".padded(16) + "|a−n|".padded(10) + "error bar".padded(11) + "verdict")
+        + (exact ? "exact" : "numeric").padded(16) + (exact ? "|a−exact|" : "|a−n|").padded(10)
+        + (exact ? "" : "error bar").padded(11) + "verdict")
     for r in checks {
       let w = r.worst
       var notes: [String] = []
       if r.failed > 0 { notes.append("\(r.failed) failed") }
-      if r.inconclusive > 0 { notes.append("\(r.inconclusive) below the noise") }
+      if r.inconclusive > 0 { notes.append("\(r.inconclusive) inconclusive") }
       if r.failedByNorm {
         notes.append(
           "‖a−n‖ = \(e(r.differenceNorm)) exceeds its bar \(e(r.differenceBar)): an error spread over many elements")
       }
       if r.elements.allSatisfy({ $0.reason == .bothZero }) { notes.append("all 0 on both sides") }
       lines.append(
-        "  " + r.parameter.name.padded(10) + String(r.checked).padded(9) + label(w.element).padded(18)
-          + style.scientific(w.analytic).padded(16) + style.scientific(w.numeric).padded(16)
-          + e(w.absoluteError).padded(10) + e(w.errorBar).padded(11) + verdict(r.verdict)
+        "  " + r.parameter.name.padded(10) + String(r.checked).padded(9)
+          + String(row(label(w.element), 18, w).dropFirst(2).dropLast(verdict(w.verdict).count)) + verdict(r.verdict)
           + (notes.isEmpty ? "" : "  (" + notes.joined(separator: "; ") + ")"))
       if listAll {
         lines += r.elements.map { "    " + row(label($0.element), 22, $0).dropFirst(2) }
@@ -171,7 +183,7 @@ extension Renderer {
     }
     if inconclusive > 0 {
       return "\(verdict(.inconclusive)): none disagrees, but \(inconclusive) of \(counted(count, unit)) "
-        + "\(inconclusive == 1 ? "is" : "are") below the error bar (\(how)); try --exact"
+        + "could not be judged at this ε (\(how)); try --exact"
     }
     return
       "\(verdict(.pass)): \(count == 1 ? "the \(unit) agrees" : "all \(count) \(unit)s agree") within the error bar (\(how))"
@@ -188,14 +200,20 @@ extension Renderer {
         "  \(style.scientific(row.epsilon, digits: 1).padded(8)) \(style.scientific(row.numeric).padded(16)) "
           + "\(style.scientific(row.relativeError, digits: 2).padded(10)) \(row.verdict.rawValue.padded(13)) \(bar)")
     }
-    lines.append(
-      "smallest error at ε = \(style.scientific(best.epsilon, digits: 1)): truncation error grows above it (∝ ε²), rounding below it (∝ 1/ε)"
-    )
+    if rows.contains(where: { $0.verdict != .inconclusive }) {
+      lines.append(
+        "smallest error at ε = \(style.scientific(best.epsilon, digits: 1)): truncation error grows above it (∝ ε²), rounding below it (∝ 1/ε)"
+      )
+    }
     return lines
   }
 
   private func blameLines(_ steps: [BlameStep], variant: BPTTVariant, _ report: CheckReport) -> [String] {
-    var lines = ["checking the backward pass quantity by quantity, from t = T down (each along a seeded direction u):"]
+    var lines = [
+      "checking the backward pass quantity by quantity, from t = T down (each along a seeded direction u):",
+      "  " + "quantity".padded(14) + "analytic".padded(16) + (report.settings.exact ? "exact" : "numeric").padded(16)
+        + "verdict",
+    ]
     for s in steps {
       lines.append(
         "  " + name(s.quantity).padded(14) + style.scientific(s.check.analytic).padded(16)
@@ -203,6 +221,13 @@ extension Renderer {
     }
     guard let last = steps.last else { return lines }
     if last.check.verdict != .fail {
+      let unjudged = steps.filter { $0.check.verdict == .inconclusive }
+      if !unjudged.isEmpty {
+        lines.append(
+          verdict(.inconclusive) + ": nothing failed, but \(unjudged.count) of \(steps.count) quantities could not be "
+            + "judged at this ε (first: \(name(unjudged[0].quantity))); try blame --exact")
+        return lines
+      }
       lines.append(
         verdict(.pass) + ": every quantity of the backward pass agrees (bptt \(variant.rawValue)); "
           + "no step is to blame")
@@ -211,7 +236,7 @@ extension Renderer {
     let before = steps.dropLast().last.map { "; \(name($0.quantity)) just before it is right" } ?? ""
     lines.append(verdictLine(last.check))
     lines.append(
-      style.bad("first wrong: \(name(last.quantity))") + before + "; \(equation(last.quantity))")
+      style.bad("first wrong: \(name(last.quantity))") + before + "; it should be \(equation(last.quantity))")
     return lines
   }
 
@@ -255,8 +280,11 @@ extension Renderer {
       "(bptt \(report.variant.rawValue); tolerance \(e(ComparisonReport.relativeTolerance, 1)) of each array's largest element)"
     lines.append(
       failed == 0
-        ? verdict(.pass) + ": \(report.rows.count) arrays agree with rnnstep's \(bptt)"
-        : verdict(.fail) + ": \(failed) of \(report.rows.count) arrays differ from rnnstep's \(bptt)")
+        ? verdict(.pass)
+          + ": \(report.rows.count == 1 ? "the array agrees" : "\(report.rows.count) arrays agree") with rnnstep's \(bptt)"
+        : verdict(.fail)
+          + ": \(failed) of \(counted(report.rows.count, "array")) \(failed == 1 ? "differs" : "differ") from rnnstep's \(bptt)"
+    )
     if let d = report.firstDivergence {
       let stepName = ["dy": "dy", "dh": "dh", "dh_raw": "dh_raw", "dh_next": "dh_next"][d.array] ?? d.array
       lines.append("first divergence in backward order: \(stepName)[\(d.t)][\(d.index)]")
