@@ -37,25 +37,37 @@ extension CommandTable {
         ["sample", "direction", "sweep", "seed", "--eps", "--tol", "--exact", "--all", "--heatmap"]),
       run: { i, args in try i.gradcheck(args) }),
     CommandSpec(
-      name: "bptt", aliases: [], group: .checking, usage: "bptt seed|correct",
-      summary: "switch between correct BPTT and the seed tutorial's mistaken backward",
+      name: "bptt", aliases: [], group: .checking,
+      usage: "bptt correct|seed|show|mystery [SEED]|guess NAME|reveal",
+      summary: "choose the backward pass: correct, the seed tutorial's, a hidden mistake; show its equations",
       details: """
-        bptt seed reproduces the tutorial's backward, mistakes and all; gradcheck and blame find \
-        them (docs/seed-bptt.md explains each, once you have). bptt correct switches back. \
-        Either way the pass is recorded again.
+        bptt correct is min-char-rnn's backward, and it also drops equations you replaced with \
+        let. bptt seed reproduces the seed tutorial's backward, mistakes and all; gradcheck and \
+        blame find them (docs/seed-bptt.md explains each, once you have). bptt show lists the \
+        equations in force, marking yours and the tutorial's. bptt mystery [SEED] installs one of \
+        ten realistic mistakes, chosen by SEED, without saying which: find it with gradcheck, \
+        blame and explain, then bptt guess NAME with the name of the wrong equation (dh_raw, \
+        dWhh…); bptt reveal tells. Each choice records the pass again.
         """,
-      examples: ["bptt seed", "gradcheck", "bptt correct"], completion: .words(["seed", "correct"]),
-      run: { i, args in
-        guard args.words.count == 1, let v = BPTTVariant(rawValue: args.words[0]) else {
-          throw args.usageError()
-        }
-        i.session.variant = v
-        i.say(
-          v == .seed
-            ? "bptt seed: the seed tutorial's backward, mistakes and all (gradcheck and blame find them)"
-            : "bptt correct: each step uses its own h[t] and h[t-1]")
-        i.announcePass(" with bptt \(v.rawValue)")
-      }),
+      examples: ["bptt seed", "bptt show", "bptt mystery 3", "bptt guess dh_raw", "bptt correct"],
+      completion: .words(["correct", "seed", "show", "mystery", "guess", "reveal"] + BackwardEquations.names),
+      run: { i, args in try i.bptt(args) }),
+    CommandSpec(
+      name: "let", aliases: [], group: .checking, usage: "let NAME = EXPRESSION",
+      summary: "write one equation of the backward pass yourself; every command then uses yours",
+      details: """
+        NAME is one of dy dWhy dby dh dh_raw dbh dWxh dWhh dh_next; EXPRESSION computes it at step \
+        t from the recorded forward pass (x a h y p, alone for step t's, h[t-1] for another), \
+        target (step t's target, one-hot for a class), this step's dy dh dh_raw once computed, \
+        and dh_next, alone the one step t+1 passed down (zeros at t = T). For a gradient, write \
+        what step t adds: let dWhh = dh_raw @ h[t-1].T. The pass is recorded again with your \
+        equation, and stepping, print, gradcheck, blame, export and compare all use it; an \
+        equation that does not evaluate at some step is refused with the step. bptt show lists \
+        the equations; bptt correct restores them all.
+        """,
+      examples: ["let dh_raw = (1 - h*h) * dh", "let dy = p - target", "bptt show"],
+      completion: .wordsAndNames(BackwardEquations.names + ["="]),
+      run: { i, args in try i.letEquation(args) }),
     CommandSpec(
       name: "blame", aliases: [], group: .checking, usage: "blame [seed S] [--exact]",
       summary: "find the first wrong quantity of the backward pass, in the order BPTT computes",
@@ -298,5 +310,121 @@ extension Interpreter {
 
   private func emitCheck(_ kind: CheckReport.Kind, _ settings: CheckSettings) {
     emit(.check(CheckReport(kind: kind, settings: settings, variant: session.variant)))
+  }
+
+  // MARK: The backward equations
+
+  func bptt(_ args: Arguments) throws {
+    let words = args.words
+    guard let first = words.first else { throw args.usageError() }
+    switch first {
+    case "correct", "seed":
+      guard words.count == 1 else { throw args.usageError() }
+      session.variant = first == "seed" ? .seed : .correct
+      session.equations = [:]
+      session.mystery = nil
+      say(
+        first == "seed"
+          ? "bptt seed: the seed tutorial's backward, mistakes and all (gradcheck and blame find them)"
+          : "bptt correct: each step uses its own h[t] and h[t-1]")
+      announcePass(" with bptt \(first)")
+    case "show":
+      guard words.count == 1 else { throw args.usageError() }
+      if session.variant == .mystery {
+        say("bptt mystery: its equations stay hidden; find the wrong one with gradcheck, blame and explain,")
+        say("then bptt guess NAME (bptt reveal tells)")
+        return
+      }
+      let inForce = equationsInForce
+      let correct = BackwardEquations.correct(session.loss)
+      say("the backward pass (bptt \(session.variant.rawValue)), at each step t from T down to 1:")
+      for name in BackwardEquations.names {
+        let text = inForce.text[name]!
+        let mark =
+          session.variant == .equations && session.equations[name] != nil
+          ? "   (yours)" : text != correct.text[name]! ? "   (the tutorial's)" : ""
+        let op = ["dWhy", "dby", "dbh", "dWxh", "dWhh"].contains(name) ? "+=" : "="
+        say("  " + name.padded(8) + op.padded(3) + text + mark)
+      }
+    case "mystery":
+      guard words.count <= 2 else { throw args.usageError() }
+      var seed: UInt64 = 1
+      if words.count == 2 {
+        guard let s = UInt64(words[1]) else { throw CommandError("the mystery's seed is a whole number ≥ 0") }
+        seed = s
+      }
+      var rng = SeededGenerator(seed: seed)
+      session.mystery = rng.nextIndex(below: Mystery.catalogue(session.loss).count)
+      session.equations = [:]
+      session.variant = .mystery
+      say("bptt mystery (seed \(seed)): one equation of this backward pass is wrong. Find it.")
+      announcePass(" with a mystery")
+    case "guess":
+      guard session.variant == .mystery, let index = session.mystery else {
+        throw CommandError("there is no mystery to guess: bptt mystery installs one")
+      }
+      guard words.count == 2, BackwardEquations.names.contains(words[1]) else {
+        throw CommandError(
+          "bptt guess NAME: the name of the equation you think is wrong (\(BackwardEquations.names.joined(separator: " ")))"
+        )
+      }
+      let changed = Mystery.catalogue(session.loss)[index].changes.keys
+      if changed.contains(words[1]) {
+        say(
+          "right: \(words[1]) is wrong"
+            + (changed.count > 1
+              ? " (and so is \(changed.filter { $0 != words[1] }.sorted().joined(separator: ", ")))" : "")
+            + ". bptt reveal shows how.")
+      } else {
+        say("not \(words[1]): its equation is correct here. Check what comes before it in BPTT's order (blame).")
+      }
+    case "reveal":
+      guard session.variant == .mystery, let index = session.mystery else {
+        throw CommandError("there is no mystery to reveal: bptt mystery installs one")
+      }
+      let mystery = Mystery.catalogue(session.loss)[index]
+      let correct = BackwardEquations.correct(session.loss)
+      say("the mystery: \(mystery.story)")
+      for name in BackwardEquations.names where mystery.changes[name] != nil {
+        say("  \(name.padded(8)) = \(mystery.changes[name]!)   where correct BPTT has \(correct.text[name]!)")
+      }
+    default:
+      throw args.usageError()
+    }
+  }
+
+  /// `let NAME = EXPRESSION`: one backward equation replaced, and the pass recorded again.
+  func letEquation(_ args: Arguments) throws {
+    guard let equals = args.raw.firstIndex(of: "=") else { throw args.usageError() }
+    let name = args.raw[..<equals].trimmingCharacters(in: .whitespaces)
+    let text = args.raw[args.raw.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+    guard BackwardEquations.names.contains(name) else {
+      throw CommandError(
+        "'\(name)' is not an equation of the backward pass: one of \(BackwardEquations.names.joined(separator: " "))")
+    }
+    guard !text.isEmpty else { throw args.usageError() }
+    guard session.variant != .mystery else {
+      throw CommandError("a mystery is in force: bptt reveal or bptt correct first, then write your own")
+    }
+    _ = try ExpressionParser.parse(text)
+    guard let data = session.data else { throw CommandError(dataProblem() ?? "there is no data") }
+    var trial = session
+    if trial.variant.isBuiltIn {
+      trial.equationBase = trial.variant
+      trial.equations = [:]
+    }
+    trial.variant = .equations
+    trial.equations[name] = text
+    // Evaluate before committing: an equation that fails at some step changes nothing.
+    let before = session
+    session = trial
+    do {
+      _ = try recordPass(data)
+    } catch {
+      session = before
+      throw error
+    }
+    say("\(name) = \(text)   (yours; bptt show lists every equation, bptt correct restores them)")
+    announcePass(" with your \(name)")
   }
 }

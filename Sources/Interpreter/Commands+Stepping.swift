@@ -244,8 +244,11 @@ extension Interpreter {
     if let before, cursor.index > before + 1 {
       passed = Array(cursor.timeline.positions[(before + 1)..<cursor.index])
     }
-    emit(
-      .stop(Stop(snapshot: Snapshot(trace: trace, cursor: cursor), vocabulary: session.vocabulary, passed: passed)))
+    var stop = Stop(snapshot: Snapshot(trace: trace, cursor: cursor), vocabulary: session.vocabulary, passed: passed)
+    if session.variant == .equations, let p = cursor.position, p.phase == .backward {
+      stop.ownEquation = session.equations[p.equation.rawValue]
+    }
+    emit(.stop(stop))
     showDisplays()
   }
 

@@ -74,6 +74,11 @@ extension Interpreter {
     let v = { (q: StepQuantity, t: Int) in try s.value(q, t: t) }
     let size = try v(q, t).count
     guard i >= 0 && i < size else { throw CommandError("\(q.rawValue)[\(t)] has elements 0..<\(size)") }
+    if !trace.variant.isBuiltIn, [.dy, .dh, .dhRaw, .dhNext].contains(q) {
+      throw CommandError(
+        "explain spells out the built-in equations; under bptt \(trace.variant.rawValue), bptt show lists the "
+          + "ones in force and print evaluates their parts")
+    }
     let r = t - 1
     let label = q == .loss ? "loss[\(t)]" : "\(q.rawValue)[\(t)][\(i)]"
     switch q {
@@ -175,6 +180,11 @@ extension Interpreter {
   private func explainGradient(_ parameter: Parameter, row i: Int, column j: Int, flat: Int, _ s: Snapshot) throws {
     let n = style.number
     let trace = s.trace
+    guard trace.variant.isBuiltIn else {
+      throw CommandError(
+        "explain spells out the built-in equations; under bptt \(trace.variant.rawValue), print \(parameter.gradientName)_t[t] "
+          + "shows what each step added")
+    }
     let m = trace.gradients[parameter]
     guard i < m.rows && j < m.cols else { throw CommandError("\(parameter.gradientName) is \(m.shapeDescription)") }
     let label = m.cols == 1 ? "\(parameter.gradientName)[\(i)]" : "\(parameter.gradientName)[\(i),\(j)]"

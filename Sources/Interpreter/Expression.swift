@@ -329,6 +329,9 @@ enum ExpressionNames {
 struct Evaluator {
   let model: RNN
   let snapshot: Snapshot?
+  /// Names bound by whoever evaluates (a backward equation's dy, dh_next, t…): the value at a step
+  /// (nil: the name alone). They come before the usual meanings.
+  var bindings: [String: (Int?) throws -> Matrix] = [:]
 
   /// A value under evaluation: a matrix, or a quantity over time still waiting for its step.
   private enum Value {
@@ -473,6 +476,9 @@ struct Evaluator {
   }
 
   private func name(_ n: String, column: Int) throws -> Value {
+    if let bound = bindings[n] {
+      return .series(n, column: column, { t in try bound(t) }, whole: { try bound(nil) })
+    }
     if let parameter = Parameter.allCases.first(where: { $0.name == n }) {
       return .matrix(model.parameters[parameter])
     }

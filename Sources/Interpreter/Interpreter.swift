@@ -50,6 +50,8 @@ public final class Interpreter {
   /// Whether the last recording kept the cursor where it was (the new pass has the same places
   /// and no command sent the cursor back to the start).
   private var recordingKeptCursor = false
+  /// Why the last recording failed (a learner's equation that does not evaluate), if it did.
+  private var recordingError: String?
   /// Set when a command sends the cursor back to the start (`cursor = nil`) before a change.
   private var cursorDropped = false
   /// The training loop, and what it was made from.
@@ -110,6 +112,7 @@ public final class Interpreter {
     case let e as ExpressionError: e.description
     case let e as RNNError: e.description
     case let e as FileError: e.description
+    case let e as BackwardEquations.Failure: e.description
     case let e as Cancelled: "interrupted: \(e.done) of \(e.total) \(e.unit.rawValue); the session is as it was"
     default: "\(error)"
     }
@@ -183,12 +186,38 @@ public final class Interpreter {
     let targets: SequenceData.Targets?
     let loss: LossKind
     let variant: BPTTVariant
+    let equations: BackwardEquations?
   }
 
   private var passKey: PassKey {
     PassKey(
       model: session.model, inputs: session.inputs, targets: session.targets, loss: session.loss,
-      variant: session.variant)
+      variant: session.variant, equations: session.variant.isBuiltIn ? nil : equationsInForce)
+  }
+
+  /// The backward equations the session's pass uses.
+  var equationsInForce: BackwardEquations {
+    switch session.variant {
+    case .correct, .seed: return .builtIn(session.variant, session.loss)
+    case .equations:
+      var e = BackwardEquations.builtIn(session.equationBase, session.loss)
+      for (name, text) in session.equations { e.text[name] = text }
+      return e
+    case .mystery:
+      var e = BackwardEquations.correct(session.loss)
+      let catalogue = Mystery.catalogue(session.loss)
+      for (name, text) in catalogue[(session.mystery ?? 0) % catalogue.count].changes { e.text[name] = text }
+      return e
+    }
+  }
+
+  /// The recorded pass with the session's backward: the engine's, or the equations evaluated.
+  func recordPass(_ data: SequenceData) throws -> Trace {
+    let engine = BPTTEngine()
+    let base: BPTTVariant = session.variant.isBuiltIn ? session.variant : .correct
+    let forward = try engine.record(model: session.model, data: data, loss: session.loss, variant: base)
+    if session.variant.isBuiltIn { return forward }
+    return try equationsInForce.record(over: forward, variant: session.variant)
   }
 
   /// The recorded pass of the session's model on its data (nil without data that fit), recorded
@@ -201,7 +230,13 @@ public final class Interpreter {
     let old = recorded?.trace.map { Timeline(steps: $0.steps, loss: $0.lossKind) }
     let new: Trace?
     if let data = session.data, (try? data.validate(for: session.model, loss: session.loss)) != nil {
-      new = try? BPTTEngine().record(model: session.model, data: data, loss: session.loss, variant: session.variant)
+      do {
+        new = try recordPass(data)
+        recordingError = nil
+      } catch {
+        new = nil
+        recordingError = describeError(error)
+      }
     } else {
       new = nil
     }
@@ -250,7 +285,7 @@ public final class Interpreter {
     do { try data.validate(for: session.model, loss: session.loss) } catch {
       return "the data do not fit the model: \(describeError(error))"
     }
-    return nil
+    return recordingError
   }
 
   var cursorDescription: String {
@@ -297,6 +332,10 @@ public final class Interpreter {
 
   /// The training loop for the session, kept while the model is the one it trained.
   func trainerForSession() throws -> Trainer {
+    guard session.variant.isBuiltIn else {
+      throw CommandError(
+        "train runs the engine's backward (bptt correct or seed); your equations and mysteries are for checking")
+    }
     let source: TrainingStream
     if let stream = session.stream {
       source = stream

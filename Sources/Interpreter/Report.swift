@@ -58,6 +58,8 @@ public struct Stop: Sendable {
   public let vocabulary: [Character]?
   /// The equations passed over on the way, before the one stopped at (forward moves only).
   public let passed: [Position]
+  /// The learner's own equation for the quantity at the cursor, when theirs is in force.
+  public var ownEquation: String? = nil
 
   /// Where the cursor is; nil at the start.
   public var position: Position? { snapshot.cursor.position }

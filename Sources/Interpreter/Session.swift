@@ -13,6 +13,12 @@ public struct Session: Equatable {
   public var vocabulary: [Character]?
   public var loss: LossKind = .softmax
   public var variant: BPTTVariant = .correct
+  /// The learner's own backward equations (`let`), by name, over the correct or the seed's set
+  /// (``equationBase``); in force when `variant` is `.equations`.
+  public var equations: [String: String] = [:]
+  public var equationBase: BPTTVariant = .correct
+  /// The mystery in force when `variant` is `.mystery`: its place in the catalogue.
+  public var mystery: Int?
   /// Inputs and targets as given; the data exist once both are there with the same length.
   public var inputs: SequenceData.Inputs?
   public var targets: SequenceData.Targets?

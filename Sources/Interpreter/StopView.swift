@@ -19,7 +19,9 @@ extension Renderer {
     }
     lines.append(
       style.place("\(p.phase.rawValue) t=\(p.t)/\(trace.steps)") + "  " + style.bold(p.equation.rawValue) + "  "
-        + style.dim(StopContext.formula(p.equation, loss: trace.lossKind)))
+        + style.dim(
+          stop.ownEquation.map { "\(p.equation.rawValue) = \($0)   (yours)" }
+            ?? StopContext.formula(p.equation, loss: trace.lossKind)))
     lines += context.equationLines(p).map { "  " + $0 }
     return lines
   }
@@ -69,6 +71,19 @@ struct StopContext {
 
   /// The equation at `p` with the recorded numbers substituted.
   func equationLines(_ p: Position) -> [String] {
+    // Under equations of the learner's (or a mystery's), the parts the built-in equations are
+    // made of would not be what was computed: show the value the equation in force gave.
+    if !variant.isBuiltIn, [.dy, .dh, .dhRaw, .dhNext].contains(p.equation) {
+      let values: Matrix =
+        switch p.equation {
+        case .dy: trace.dy
+        case .dh: trace.dh
+        case .dhRaw: trace.dhRaw
+        default: trace.dhNext
+        }
+      let name = p.equation == .dhNext ? "dh_next" : "\(p.equation.rawValue)[\(p.t)]"
+      return ["\(name) = \(style.inline(Matrix(column: values.row(p.t - 1))))"]
+    }
     let t = p.t
     let r = t - 1
     let params = model.parameters

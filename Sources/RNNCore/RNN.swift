@@ -75,4 +75,11 @@ public enum BPTTVariant: String, CaseIterable, Sendable {
   /// The seed tutorial's backward: the final h_T stands for every h_t and the initial h_0 for
   /// every h_{t−1}. See docs/seed-bptt.md.
   case seed
+  /// The learner's own equations (`let`), which the interpreter evaluates step by step.
+  case equations = "yours"
+  /// A backward with a hidden mistake (`bptt mystery`), also equations the interpreter evaluates.
+  case mystery
+
+  /// Whether the engine computes this backward (the others are sets of equations).
+  public var isBuiltIn: Bool { self == .correct || self == .seed }
 }

@@ -5,8 +5,8 @@
 /// No difference of two losses is taken, so there is no cancellation and no step size: the
 /// result is exact up to the rounding of the sums that make it (about 1e-13 relative at
 /// min-char-rnn's size), whatever ε a finite difference would need. It is independent of BPTT,
-/// which runs backward in time; the values it starts from (h_t, and dL_t/dy_t, which the
-/// forward pass computes beside the loss) are the recorded forward pass's.
+/// which runs backward in time; the values it starts from (h_t, and dL_t/dy_t = p_t − onehot or
+/// y_t − target) come from the recorded forward pass.
 ///
 ///     da_t = Wxh dx_t + Whh dh_{t−1} + (changes made at step t)   (a change of Whh[i,j]
 ///            adds h_{t−1}[j] to da_t[i], of Wxh[i,j] adds x_t[j], of bh[i] adds 1)
@@ -40,7 +40,16 @@ public struct TangentPass: Sendable {
     let whh = p.whh.storage
     let why = p.why.storage
     let hs = trace.hs.storage
-    let dys = trace.dy.storage
+    // dL_t/dy_t from the forward pass itself (p_t − onehot, or y_t − target): not the record's
+    // dy, which a backward under test may have wrong.
+    var dys = (trace.ps ?? trace.ys).storage
+    switch trace.data.targets {
+    case .indices(let targets):
+      if trace.lossKind == .squared { dys = trace.ys.storage }
+      for (r, k) in targets.enumerated() { dys[r * nOut + k] -= 1 }
+    case .vectors(let m):
+      for i in dys.indices { dys[i] = trace.ys.storage[i] - m.storage[i] }
+    }
     var dh = [Double](repeating: 0, count: nh)  // tangent of h_{t−1}
     var da = [Double](repeating: 0, count: nh)
     var dy = [Double](repeating: 0, count: nOut)

@@ -46,6 +46,9 @@ public struct Trace: Equatable, Sendable {
   public let gradients: ParameterSet
   /// Element t−1: the running totals once steps T, T−1, …, t have been added; nil when too large.
   public let runningTotals: [ParameterSet]?
+  /// Element t−1: what step t added to each gradient, when a backward other than the engine's
+  /// made this record (then ``contribution(to:atStep:)`` reads it instead of the formulas).
+  public let recordedContributions: [ParameterSet]?
 
   init(
     model: RNN, data: SequenceData, lossKind: LossKind, variant: BPTTVariant, loss: Double,
@@ -82,20 +85,61 @@ public struct Trace: Equatable, Sendable {
         total.withGradientPointers { ws.sumGradients(data, variant, fromStep: t, into: $0) }
         return total
       } : nil
+    recordedContributions = nil
+  }
+
+  /// The forward pass of `forward` with another backward pass: dy, dh, dh_raw and dh_next of each
+  /// step (one row per step) and what each step added to each gradient. The gradients and the
+  /// running totals are the sums of those, from step T down, as BPTT adds them.
+  public init(
+    forward: Trace, variant: BPTTVariant, dy: Matrix, dh: Matrix, dhRaw: Matrix, dhNext: Matrix,
+    contributions: [ParameterSet]
+  ) {
+    precondition(contributions.count == forward.steps, "one set of contributions per step")
+    model = forward.model
+    data = forward.data
+    lossKind = forward.lossKind
+    self.variant = variant
+    steps = forward.steps
+    xs = forward.xs
+    a = forward.a
+    hs = forward.hs
+    ys = forward.ys
+    ps = forward.ps
+    losses = forward.losses
+    loss = forward.loss
+    self.dy = dy
+    self.dh = dh
+    self.dhRaw = dhRaw
+    self.dhNext = dhNext
+    var total = ParameterSet(
+      inputSize: model.inputSize, hiddenSize: model.hiddenSize, outputSize: model.outputSize)
+    var totals: [ParameterSet] = Array(repeating: total, count: steps)
+    for t in stride(from: steps, through: 1, by: -1) {
+      for p in Parameter.allCases {
+        // Shapes were checked by whoever computed the contributions.
+        total[p] = try! total[p].elementwise(contributions[t - 1][p], +)
+      }
+      totals[t - 1] = total
+    }
+    gradients = total
+    runningTotals = totals
+    recordedContributions = contributions
   }
 
   /// h_t as a column (t = 0 is h0).
   public func h(_ t: Int) -> Matrix { Matrix(column: hs.row(t)) }
 
   /// The h_t that BPTT step t used: h_t itself, or h_T under the seed variant.
-  public func hUsed(atStep t: Int) -> Matrix { h(variant == .correct ? t : steps) }
+  public func hUsed(atStep t: Int) -> Matrix { h(variant == .seed ? steps : t) }
 
   /// The h_{t−1} that BPTT step t used: h_{t−1} itself, or h_0 under the seed variant.
-  public func hPreviousUsed(atStep t: Int) -> Matrix { h(variant == .correct ? t - 1 : 0) }
+  public func hPreviousUsed(atStep t: Int) -> Matrix { h(variant == .seed ? 0 : t - 1) }
 
   /// What step t added to the gradient of `parameter`:
   /// dWhy_t = dy_t h_t^T, dby_t = dy_t, dWxh_t = dh_raw_t x_t^T, dWhh_t = dh_raw_t h_{t−1}^T, dbh_t = dh_raw_t.
   public func contribution(to parameter: Parameter, atStep t: Int) -> Matrix {
+    if let recordedContributions { return recordedContributions[t - 1][parameter] }
     let r = t - 1
     func outer(_ u: [Double], _ v: Matrix) -> Matrix {
       Matrix(rows: u.count, cols: v.count, u.flatMap { ui in v.storage.map { ui * $0 } })

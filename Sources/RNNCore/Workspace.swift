@@ -286,6 +286,7 @@ final class Workspace: @unchecked Sendable {
     switch variant {
     case .correct: return ((UnsafePointer(hs + nh), nh), (UnsafePointer(hs), nh))
     case .seed: return ((UnsafePointer(hs + shape.steps &* nh), 0), (UnsafePointer(hs), 0))
+    case .equations, .mystery: preconditionFailure("\(variant) is a set of equations, not the engine's backward")
     }
   }
 

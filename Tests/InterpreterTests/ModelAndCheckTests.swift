@@ -217,7 +217,7 @@ struct SessionTests {
       i.completions(for: "re") == ["reset", "reverse-continue", "reverse-finish", "reverse-next", "reverse-step"])
     #expect(i.completions(for: "print dh_r") == ["dh_raw"])
     #expect(i.completions(for: "print norm(dh_n") == ["norm(dh_next"])
-    #expect(i.completions(for: "bptt s") == ["seed"])
+    #expect(i.completions(for: "bptt s") == ["seed", "show"])
     #expect(i.completions(for: "break backward dh_") == ["dh_next", "dh_raw"])
     #expect(i.completions(for: "step; pri") == ["print"])
     #expect(i.completions(for: "load /bi").contains("/bin/"))
@@ -243,7 +243,7 @@ struct SessionTests {
     }
     for (line, usage) in [
       ("optimizer adam", "optimizer adagrad|sgd"), ("clip what", "clip C | clip norm C | clip off"),
-      ("loss hinge", "loss softmax|squared"), ("bptt wrong", "bptt seed|correct"),
+      ("loss hinge", "loss softmax|squared"), ("bptt wrong", "bptt correct|seed|show|mystery [SEED]|guess NAME|reveal"),
       ("example nope", "example hello|sine|echo"),
     ] {
       #expect(run(line).error == "usage: " + usage)

@@ -39,7 +39,7 @@ struct EngineTests {
 
   @Test("running totals: the step's contribution added to the total after the step above")
   func runningTotals() throws {
-    for variant in BPTTVariant.allCases {
+    for variant in [BPTTVariant.correct, .seed] {
       let (model, data) = try randomProblem(
         seed: 32, hidden: 4, input: 3, output: 3, steps: 5, loss: .squared, vectorInputs: true)
       let trace = try BPTTEngine().record(model: model, data: data, loss: .squared, variant: variant)

@@ -71,7 +71,7 @@ struct VerdictPropertyTests {
   func verdicts(_ r: Regime) throws {
     let (model, data) = try Self.problem(r)
     let k = Self.verify ? 40 : (r.h == 100 ? 3 : 8)
-    for variant in BPTTVariant.allCases {
+    for variant in [BPTTVariant.correct, .seed] {
       let checker = try GradientChecker(model: model, data: data, lossKind: r.loss, variant: variant)
       let tangent = TangentPass(trace: checker.trace)
       for parameter in try checker.checkSample(k, seed: 5) {
@@ -84,7 +84,7 @@ struct VerdictPropertyTests {
             #expect(c.verdict != .fail, "\(r.testDescription): \(c)")
             // Forward mode and BPTT round apart by about 1e-14 of the gradient's scale.
             #expect(abs(c.analytic - exact) <= 1e-12 * max(scale, abs(exact)), "\(c) exact \(exact)")
-          case .seed:
+          default:
             let allowed = 2 * max(c.errorBar, 1e-6 * max(abs(c.analytic), abs(exact)))
             if abs(c.analytic - exact) > allowed {
               let exactVerdict = ErrorBar.judgeExact(analytic: c.analytic, exact: exact, scale: scale).0

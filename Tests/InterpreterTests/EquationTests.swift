@@ -1,0 +1,94 @@
+import Foundation
+import RNNCore
+import Testing
+
+@testable import Interpreter
+
+/// The backward pass as equations: the correct set gives the engine's numbers, a learner's
+/// replacement is used everywhere, and every mystery is found by blame.
+@Suite("Backward equations")
+struct EquationTests {
+  /// max |a − b| over the largest |b|: a relative difference of whole arrays.
+  func difference(_ a: Matrix, _ b: Matrix) -> Double {
+    let scale = max(b.maxAbs, Double.leastNormalMagnitude)
+    return zip(a.storage, b.storage).reduce(0.0) { max($0, abs($1.0 - $1.1)) } / scale
+  }
+
+  @Test(
+    "the correct and the seed's equations, evaluated, give the engine's numbers",
+    arguments: [
+      (3, 4, 4, LossKind.softmax), (8, 5, 12, .squared), (30, 20, 25, .softmax), (100, 65, 25, .softmax),
+    ])
+  func engineAgrees(h: Int, v: Int, t: Int, loss: LossKind) throws {
+    var rng = SeededGenerator(seed: UInt64(h * t))
+    var model = try RNN(inputSize: v, hiddenSize: h, outputSize: v, seed: 5, scale: 0.3)
+    try model.setH0((0..<h).map { _ in rng.nextUniform() - 0.5 })
+    let data = try SequenceData(
+      inputs: .indices((0..<t).map { _ in rng.nextIndex(below: v) }),
+      targets: .indices((0..<t).map { _ in rng.nextIndex(below: v) }))
+    for variant in [BPTTVariant.correct, .seed] {
+      let engine = try BPTTEngine().record(model: model, data: data, loss: loss, variant: variant)
+      let equations = try BackwardEquations.builtIn(variant, loss).record(over: engine, variant: .equations)
+      // Both sum the same terms; only the order of the sums differs (a few ulp of the largest).
+      for (a, b) in [
+        (equations.dy, engine.dy), (equations.dh, engine.dh), (equations.dhRaw, engine.dhRaw),
+        (equations.dhNext, engine.dhNext),
+      ] {
+        #expect(difference(a, b) <= 1e-14, "\(variant)")
+      }
+      for p in Parameter.allCases {
+        #expect(difference(equations.gradients[p], engine.gradients[p]) <= 1e-14, "\(variant) \(p)")
+      }
+    }
+  }
+
+  @Test("let replaces one equation everywhere; a failing one is refused and changes nothing; bptt correct restores")
+  func letEquations() {
+    let i = Interpreter()
+    let wrong = i.execute("let dh_raw = dh @ h")
+    #expect(wrong.error?.hasPrefix("your dh_raw equation fails at t=4: cannot multiply 3×1 and 3×1") == true)
+    #expect(i.session.variant == .correct && i.session.equations.isEmpty)
+    #expect(i.execute("let dh_rawr = dh").error?.hasPrefix("'dh_rawr' is not an equation") == true)
+    // The same equation written another way: every check passes.
+    #expect(i.execute("let dh_raw = (1 - h**2) * dh").error == nil)
+    #expect(i.session.variant == .equations)
+    #expect(!i.execute("gradcheck").failedCheck && !i.execute("blame").failedCheck)
+    #expect(i.execute("bptt show").lines.contains("  dh_raw  =  (1 - h**2) * dh   (yours)"))
+    // A learner's mistake: blame names it, and it is the learner's own equation that a stop shows.
+    i.execute("let dh_raw = (1 - a*a) * dh")
+    let blame = i.execute("blame")
+    #expect(blame.failedCheck && blame.lines.last!.hasPrefix("first wrong: dh_raw[4]; dh[4] just before it is right"))
+    #expect(i.execute("until backward t=4 dh_raw").lines.contains { $0.contains("dh_raw = (1 - a*a) * dh   (yours)") })
+    #expect(i.execute("train 1").error?.hasPrefix("train runs the engine's backward") == true)
+    i.execute("bptt correct")
+    #expect(i.session.variant == .correct && i.session.equations.isEmpty && !i.execute("gradcheck").failedCheck)
+  }
+
+  @Test("every mystery is found: blame names a quantity its wrong equation computes, and guess knows it")
+  func mysteries() throws {
+    let catalogue = Mystery.catalogue(.softmax)
+    #expect(catalogue.count >= 8)
+    let names: [String: String] = [
+      "dy": "dy", "dWhy": "dWhy_t", "dby": "dby_t", "dh": "dh", "dh_raw": "dh_raw", "dbh": "dbh_t", "dWxh": "dWxh_t",
+      "dWhh": "dWhh_t", "dh_next": "dh_next",
+    ]
+    for index in catalogue.indices {
+      let i = Interpreter()
+      i.execute("new 6 seed 4 scale 0.5; text hellohello; h0 0.1 -0.2 0.3 0.05 0.4 -0.3")
+      i.execute("bptt mystery")
+      i.session.mystery = index
+      let shown = i.execute("bptt show").lines.joined(separator: "\n")
+      #expect(!shown.contains(catalogue[index].story) && !shown.contains("+="), "bptt show gives mystery \(index) away")
+      #expect(i.execute("gradcheck").failedCheck, "mystery \(index): \(catalogue[index].story)")
+      let blame = i.execute("blame --exact")
+      let first = blame.lines.last!
+      let blamed = catalogue[index].changes.keys.contains { first.hasPrefix("first wrong: \(names[$0]!)[") }
+      #expect(blamed, "mystery \(index) (\(catalogue[index].changes.keys.sorted())): \(first)")
+      for name in catalogue[index].changes.keys {
+        #expect(i.execute("bptt guess \(name)").lines[0].hasPrefix("right: \(name) is wrong"))
+      }
+      let innocent = BackwardEquations.names.first { catalogue[index].changes[$0] == nil }!
+      #expect(i.execute("bptt guess \(innocent)").lines[0].hasPrefix("not \(innocent)"))
+    }
+  }
+}
