@@ -71,6 +71,37 @@ extension Interpreter {
     return value.storage[0]
   }
 
+  /// Whether `candidate`, as the backward equation `name`, gives the same values as `reference`
+  /// over the recorded pass (the other equations the correct ones): every step's value of that
+  /// quantity, to 1e-12 of its largest. - Throws: the candidate's error when it does not evaluate.
+  public func equationAgrees(_ name: String, _ candidate: String, reference: String) throws -> Bool {
+    guard BackwardEquations.names.contains(name) else { throw CommandError("'\(name)' is not a backward equation") }
+    guard let data = session.data else { throw CommandError(dataProblem() ?? "there is no data") }
+    let forward = try BPTTEngine().record(model: session.model, data: data, loss: session.loss)
+    func run(_ text: String) throws -> Trace {
+      var e = BackwardEquations.correct(session.loss)
+      e.text[name] = text
+      return try e.record(over: forward, variant: .equations)
+    }
+    let (mine, theirs) = (try run(candidate), try run(reference))
+    let pairs: [(Matrix, Matrix)] =
+      switch name {
+      case "dy": [(mine.dy, theirs.dy)]
+      case "dh": [(mine.dh, theirs.dh)]
+      case "dh_raw": [(mine.dhRaw, theirs.dhRaw)]
+      case "dh_next": [(mine.dhNext, theirs.dhNext)]
+      default:
+        (1...forward.steps).map { t in
+          let p = Parameter.allCases.first { $0.gradientName == name }!
+          return (mine.contribution(to: p, atStep: t), theirs.contribution(to: p, atStep: t))
+        }
+      }
+    return pairs.allSatisfy { a, b in
+      let scale = max(b.maxAbs, 1e-300)
+      return zip(a.storage, b.storage).allSatisfy { abs($0 - $1) <= 1e-12 * scale }
+    }
+  }
+
   /// Back to the built-in model and data, the cursor at the start, no breakpoints: where every
   /// lesson begins.
   public func restoreBuiltIn() {

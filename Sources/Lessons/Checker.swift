@@ -66,6 +66,11 @@ public enum LessonChecker {
           report.exercises += 1
           do {
             if let expression = exercise.answerExpression { _ = try interpreter.number(expression) }
+            if let equation = exercise.answerEquation {
+              // The reference must evaluate over the pass, and agree with itself.
+              guard try interpreter.equationAgrees(equation.name, equation.expression, reference: equation.expression)
+              else { throw LessonError(message: "answer-equation \(equation.name) does not evaluate") }
+            }
             for command in exercise.solution {
               let outcome = interpreter.execute(command)
               if let error = outcome.error { throw LessonError(message: "solution '\(command)': \(error)") }

@@ -154,6 +154,24 @@ public final class Guide: LessonHost {
       // A command (hint, solution, or any other to explore) runs; anything else is an answer.
       if trimmed.isEmpty { return ["type your answer, or hint, or solution"] }
       if interpreter.isCommand(String(trimmed.prefix { !$0.isWhitespace })) { return nil }
+      if let equation = exercise.answerEquation {
+        // "dh_raw = …" or just the right-hand side; right when it gives the same values.
+        var text = trimmed
+        if let equals = text.firstIndex(of: "="), text[..<equals].trimmingCharacters(in: .whitespaces) == equation.name
+        {
+          text = text[text.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+        }
+        do {
+          guard try interpreter.equationAgrees(equation.name, text, reference: equation.expression) else {
+            return [
+              "not quite: over the recorded pass it gives other values than \(equation.name) needs (try again, hint or solution)"
+            ]
+          }
+        } catch {
+          return ["that does not evaluate: \(error) (try again, hint or solution)"]
+        }
+        return ["right: \(equation.name) = \(text) gives \(equation.name) at every step."] + moveOn(interpreter)
+      }
       if let words = exercise.answerWords {
         guard Guide.namesMatch(trimmed, expected: words) else {
           return ["not quite: try again, or type hint or solution"]

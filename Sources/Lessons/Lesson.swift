@@ -47,8 +47,11 @@ public struct Lesson: Sendable {
     public let question: String
     /// An expression whose value is the answer (a number), or
     public let answerExpression: String?
-    /// the words that make the answer (any order, any case).
+    /// the words that make the answer (any order, any case), or
     public let answerWords: [String]?
+    /// a backward equation (`dh_raw = (1 - h*h) * dh`): the learner's counts as right when it
+    /// gives the same values over the recorded pass.
+    public let answerEquation: (name: String, expression: String)?
     public let tolerance: Double
     public let hints: [String]
     /// Commands that show the solution.
@@ -172,7 +175,8 @@ public struct Lesson: Sendable {
       }
       let key = line[..<colon].trimmingCharacters(in: .whitespaces)
       let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-      guard ["question", "answer", "answer-words", "tolerance", "hint", "solution"].contains(key) else {
+      guard ["question", "answer", "answer-words", "answer-equation", "tolerance", "hint", "solution"].contains(key)
+      else {
         throw LessonError(message: "\(path):\(n): unknown exercise field '\(key)'")
       }
       fields[key, default: []].append(value)
@@ -182,9 +186,20 @@ public struct Lesson: Sendable {
     }
     let expression = fields["answer"]?.first
     let words = fields["answer-words"]?.first.map { $0.split(separator: " ").map(String.init) }
-    guard (expression == nil) != (words == nil) else {
+    let equation = try fields["answer-equation"]?.first.map { text -> (name: String, expression: String) in
+      guard let equals = text.firstIndex(of: "=") else {
+        throw LessonError(message: "\(path):\(fenceLine): answer-equation is NAME = EXPRESSION")
+      }
+      return (
+        text[..<equals].trimmingCharacters(in: .whitespaces),
+        text[text.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+      )
+    }
+    guard [expression != nil, words != nil, equation != nil].count(where: { $0 }) == 1 else {
       throw LessonError(
-        message: "\(path):\(fenceLine): an exercise needs exactly one of answer (an expression) and answer-words")
+        message:
+          "\(path):\(fenceLine): an exercise needs exactly one of answer (an expression), answer-words and answer-equation"
+      )
     }
     let tolerance =
       try fields["tolerance"]?.first.map { text -> Double in
@@ -194,7 +209,8 @@ public struct Lesson: Sendable {
         return t
       } ?? 1e-3
     return Exercise(
-      line: fenceLine, question: question, answerExpression: expression, answerWords: words, tolerance: tolerance,
+      line: fenceLine, question: question, answerExpression: expression, answerWords: words,
+      answerEquation: equation, tolerance: tolerance,
       hints: fields["hint"] ?? [], solution: fields["solution"] ?? [])
   }
 }

@@ -70,7 +70,9 @@ struct LessonFormatTests {
     do {
       _ = try Lesson.parse("```exercise\nquestion: q\n```\n", path: "x.md")
     } catch {
-      #expect("\(error)" == "x.md:1: an exercise needs exactly one of answer (an expression) and answer-words")
+      #expect(
+        "\(error)"
+          == "x.md:1: an exercise needs exactly one of answer (an expression), answer-words and answer-equation")
     }
   }
 
@@ -230,5 +232,16 @@ struct LessonRunTests {
     #expect(!Guide.namesMatch("Whh and Wxh", expected: ["Whh"]))
     #expect(!Guide.namesMatch("Wxh Whh Why", expected: ["Wxh", "Whh", "Why", "bh"]))
     #expect(Guide.namesMatch("down.", expected: ["down"]))
+  }
+
+  @Test("an equation answer is right when it gives the same values over the pass, however it is written")
+  func equationAnswers() throws {
+    let i = Interpreter()
+    #expect(try i.equationAgrees("dh_raw", "(1 - h[t]**2) * dh", reference: "(1 - h*h) * dh"))
+    #expect(try i.equationAgrees("dWhh", "dh_raw @ h[t - 1].T", reference: "dh_raw @ h[t-1].T"))
+    #expect(try !i.equationAgrees("dh_raw", "(1 - a*a) * dh", reference: "(1 - h*h) * dh"))
+    #expect(try !i.equationAgrees("dWhh", "dh_raw @ h[t].T", reference: "dh_raw @ h[t-1].T"))
+    #expect(throws: (any Error).self) { try i.equationAgrees("dh_raw", "dh @ h", reference: "(1 - h*h) * dh") }
+    #expect(i.session.variant == .correct)  // checking an answer changes nothing
   }
 }
