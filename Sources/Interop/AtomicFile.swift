@@ -12,6 +12,7 @@ public enum AtomicFile {
     guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
       throw FileError(path: path, problem: "the folder \(directory) does not exist")
     }
+    removeLeftovers(of: url.lastPathComponent, in: directory)
     let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())"
     let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     guard fd >= 0 else { throw FileError(path: path, problem: "cannot create a file there (\(describe(errno)))") }
@@ -38,6 +39,18 @@ public enum AtomicFile {
   }
 
   private static func describe(_ code: Int32) -> String { String(cString: strerror(code)) }
+
+  /// Temporary files of earlier writes to the same file whose process is gone (killed while it
+  /// wrote): removed, so that an interrupted save leaves nothing behind for long.
+  static func removeLeftovers(of name: String, in directory: String) {
+    let prefix = "." + name + ".tmp-"
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+    for entry in entries where entry.hasPrefix(prefix) {
+      guard let pid = Int32(entry.dropFirst(prefix.count)), pid != getpid() else { continue }
+      // kill(pid, 0) fails with ESRCH once no such process exists.
+      if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + entry) }
+    }
+  }
 }
 
 /// A file that cannot be read or written, with the file's name and what is wrong, in one line.

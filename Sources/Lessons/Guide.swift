@@ -7,7 +7,7 @@ import RNNCore
 /// the exercises, and keeps the learner's progress in a state file.
 public final class Guide: LessonHost {
   public let lessons: [Lesson]
-  private let statePath: String?
+  private var statePath: String?
   private var progress: Progress
 
   /// Where the learner is: lesson, section, item, and step within a transcript.
@@ -44,12 +44,29 @@ public final class Guide: LessonHost {
       .map { try Lesson.load(path: directory + "/" + $0) }
     self.statePath = statePath
     progress = Progress()
-    if let statePath, let data = FileManager.default.contents(atPath: statePath),
-      let saved = try? JSONDecoder().decode(Progress.self, from: data)
-    {
-      progress = saved
+    if let statePath, let data = FileManager.default.contents(atPath: statePath) {
+      if let saved = try? JSONDecoder().decode(Progress.self, from: data) {
+        progress = saved
+      } else {
+        // Never overwrite what cannot be read: set it aside, say where, and start afresh.
+        var aside = statePath + ".unreadable"
+        var n = 1
+        while FileManager.default.fileExists(atPath: aside) {
+          n += 1
+          aside = statePath + ".unreadable-\(n)"
+        }
+        let moved = rename(statePath, aside) == 0
+        warning =
+          moved
+          ? "the lesson progress in \(statePath) could not be read; it was set aside as \(aside), and progress starts afresh"
+          : "the lesson progress in \(statePath) could not be read, nor set aside; progress will not be saved"
+        if !moved { self.statePath = nil }
+      }
     }
   }
+
+  /// What went wrong with the progress file when it was opened, for the learner to read.
+  public private(set) var warning: String?
 
   public var prompt: String? {
     guard let place else { return nil }

@@ -82,7 +82,7 @@ public final class LineEditor: LineReader {
     self.continuesWord = continuesWord
     editLine = rnnstep_el_init(program)
     historyHandle = history_init()
-    rnnstep_history_setsize(historyHandle, 2000)
+    rnnstep_history_setsize(historyHandle, Int32(LineEditor.historyLimit))
     rnnstep_history_setunique(historyHandle, 1)
     if let historyPath { rnnstep_history_load(historyHandle, historyPath) }
     rnnstep_el_set_history(editLine, historyHandle)
@@ -148,14 +148,25 @@ public final class LineEditor: LineReader {
   }
 
   /// Writes the history file (atomically: a temporary file renamed over it).
+  /// The most lines the history file keeps (the oldest go first).
+  public static let historyLimit = 2000
+
+  /// Appends this session's lines to the history file, as bash's histappend does: the file is
+  /// read again now, so that lines another session added meanwhile are kept, then written whole
+  /// to a temporary file that replaces it.
   public func close() {
     guard let historyPath else { return }
     let directory = (historyPath as NSString).deletingLastPathComponent
     if !directory.isEmpty {
       try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
+    guard let merged = history_init() else { return }
+    defer { history_end(merged) }
+    rnnstep_history_setsize(merged, Int32(LineEditor.historyLimit))
+    rnnstep_history_load(merged, historyPath)
+    for line in added { rnnstep_history_enter(merged, line) }
     let temporary = historyPath + ".tmp-\(getpid())"
-    if rnnstep_history_save(historyHandle, temporary) >= 0 {
+    if rnnstep_history_save(merged, temporary) >= 0 {
       rename(temporary, historyPath)
     } else {
       unlink(temporary)

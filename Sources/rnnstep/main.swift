@@ -141,6 +141,7 @@ if isatty(STDOUT_FILENO) != 0 {
 }
 let guide = lessonsDirectory().flatMap { try? Guide(directory: $0, statePath: lessonStatePath()) }
 interpreter.lessonHost = guide
+if let warning = guide?.warning { writeError("rnnstep: \(warning)") }
 
 if arguments.contains("--help") || arguments.contains("-h") {
   print(usage)

@@ -183,4 +183,18 @@ struct NumPyTests {
     #expect(outcome.lines.contains { $0.contains("dWhh[1,1]") })
     #expect(outcome.lines.last == "first divergence in backward order: dh_raw[3][1]")
   }
+
+  @Test("a save removes the leftovers of saves whose process was killed, and only those")
+  func leftovers() throws {
+    let dir = temporary("leftovers")
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    // No process has pid 2^22 + 1 (Linux's largest is 2^22); pid 1 is always alive.
+    for name in [".m.npz.tmp-4194305", ".m.npz.tmp-1", ".other.npz.tmp-4194305"] {
+      FileManager.default.createFile(atPath: dir + "/" + name, contents: Data([1, 2, 3]))
+    }
+    #expect(Interpreter().execute("save \(dir)/m.npz").error == nil)
+    let left = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+    #expect(left == [".m.npz.tmp-1", ".other.npz.tmp-4194305", "m.npz"])
+  }
 }

@@ -244,4 +244,17 @@ struct LessonRunTests {
     #expect(throws: (any Error).self) { try i.equationAgrees("dh_raw", "dh @ h", reference: "(1 - h*h) * dh") }
     #expect(i.session.variant == .correct)  // checking an answer changes nothing
   }
+
+  @Test("a progress file that cannot be read is set aside and reported, never overwritten")
+  func unreadableProgress() throws {
+    let dir = try folder()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try lesson.write(toFile: dir + "/01-tiny.md", atomically: true, encoding: .utf8)
+    let state = dir + "/state.json"
+    try "{not json".write(toFile: state, atomically: true, encoding: .utf8)
+    let guide = try Guide(directory: dir, statePath: state)
+    #expect(guide.warning?.contains("set aside as \(state).unreadable") == true)
+    #expect(try String(contentsOfFile: state + ".unreadable", encoding: .utf8) == "{not json")
+    #expect(!FileManager.default.fileExists(atPath: state))
+  }
 }

@@ -103,5 +103,22 @@ wait_for "(rnnstep)"
 keys Up
 wait_for "(rnnstep) last; print loss > 0"
 check "a new session finds the history (Up recalls the last command)"
-keys C-u "quit" Enter
+
+# Two sessions at once, on one history file: each keeps its lines (histappend), whichever ends last.
+tmux -L "$socket" new-window -t repl -n second "env RNNSTEP_HISTORY='$RNNSTEP_HISTORY' NO_COLOR=1 $binary; sleep 30"
+keys C-u "echo from-the-first" Enter
+wait_for "from-the-first"
+tmux -L "$socket" send-keys -t repl:second "echo from-the-second" Enter
+sleep 0.5
+tmux -L "$socket" send-keys -t repl:second "quit" Enter
+sleep 0.5
+keys "quit" Enter
+for _ in $(seq 1 100); do
+  pgrep -f "^$binary\$" >/dev/null || break
+  sleep 0.1
+done
+grep -q "from-the-first" "$RNNSTEP_HISTORY" && grep -q "from-the-second" "$RNNSTEP_HISTORY" \
+  || { echo "e2e: FAIL: two sessions on one history file lost a line:" >&2; cat "$RNNSTEP_HISTORY" >&2; exit 1; }
+grep -q "loss" "$RNNSTEP_HISTORY" || { echo "e2e: FAIL: the earlier sessions' lines were lost" >&2; exit 1; }
+check "two sessions sharing a history file keep both their lines"
 echo "e2e: $passed passed, 0 failed"
