@@ -223,7 +223,7 @@ extension Interpreter {
             listAll: listAll), settings)
         if heatmap { emitDifferenceHeatmap(check, title: "\(parameter.gradientName)_t[\(t)]") }
       } else if let quantity = try intermediate(first, words, cursor) {
-        let checks = try checker.checkIntermediate(quantity)
+        let checks = try checker.checkIntermediate(quantity, cancellation: cancellation)
         emitCheck(
           .elements(checks, title: "\(renderer.name(quantity)) (perturbing the forward pass from inside)"), settings)
       } else if let parameter = Parameter(name: first), !first.hasPrefix("d"), words.count == 1 {

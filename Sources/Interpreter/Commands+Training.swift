@@ -354,7 +354,9 @@ extension Interpreter {
       }
       start = [k]
     }
-    let drawn = Sampler.sample(model: session.model, prime: start, count: n, temperature: temperature, seed: seed)
+    cancellation.reset()
+    let drawn = try Sampler.sample(
+      model: session.model, prime: start, count: n, temperature: temperature, seed: seed, cancellation: cancellation)
     say((prime ?? String(vocabulary[start[0]])) + String(drawn.map { vocabulary[$0] }))
   }
 }

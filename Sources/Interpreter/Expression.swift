@@ -317,7 +317,8 @@ enum ExpressionNames {
   static let contributions = Parameter.allCases.map { $0.gradientName + "_t" }
   static let others = ["h0", "hs", "t", "T"]
   static let functions = [
-    "norm", "sum", "max", "min", "mean", "shape", "tanh", "exp", "log", "abs", "sqrt", "softmax", "clip",
+    "norm", "sum", "max", "min", "mean", "shape", "tanh", "exp", "log", "abs", "sqrt", "softmax", "clip", "svd",
+    "jacobian", "dL_dh",
   ]
   static let all = stepQuantities + parameters + gradients + contributions + others
 }
@@ -379,6 +380,24 @@ struct Evaluator {
       return .matrix(Matrix(column: [x]))
     case .name(let n, let column):
       return try name(n, column: column)
+    case .call(let f, let arguments, let column) where ["jacobian", "dL_dh"].contains(f):
+      // Two steps, t and k: how the recorded pass carries a gradient from step t back to k.
+      guard arguments.count == 2 else {
+        throw ExpressionError(message: "\(f)(t, k) takes two steps, as in \(f)(19, 9)", column: column)
+      }
+      let steps = try arguments.map { try integer(resolve(value($0), column: column), column: column) }
+      guard let snapshot else {
+        throw ExpressionError(message: "\(f) needs a recorded pass: give inputs and targets first", column: column)
+      }
+      let flow = GradientFlow(snapshot: snapshot)
+      do {
+        return .matrix(
+          try wrap(column) {
+            f == "jacobian" ? try flow.jacobian(steps[0], steps[1]) : try flow.lossGradient(steps[0], steps[1])
+          })
+      } catch let error as CommandError {
+        throw ExpressionError(message: error.description, column: column)
+      }
     case .call(let f, let arguments, let column):
       return .matrix(try call(f, try arguments.map { try resolve(value($0), column: column) }, column: column))
     case .index(let base, let indices, let column):
@@ -617,6 +636,7 @@ struct Evaluator {
     func scalar(_ v: Double) -> Matrix { Matrix(column: [v]) }
     switch f {
     case "norm": return scalar(x.norm)
+    case "svd": return Matrix(column: singularValues(x))
     case "sum": return scalar(x.sum)
     case "max": return scalar(x.storage.max()!)
     case "min": return scalar(x.storage.min()!)

@@ -7,26 +7,40 @@ extension CommandTable {
   static let plotCommands: [CommandSpec] = [
     CommandSpec(
       name: "plot", aliases: [], group: .inspecting,
-      usage: "plot EXPRESSION | plot loss | plot norm QUANTITY [--svg FILE]",
+      usage: "plot EXPRESSION | plot loss | plot norm QUANTITY [--log] | plot flow [--svg FILE]",
       summary: "a heatmap of a matrix or of a quantity over time, or a line chart; --svg writes it to a file",
       details: """
         plot Whh draws a heatmap on a diverging scale (blue negative, red positive, with its \
         legend); a quantity over time (h, a, y, p, dy, dh, dh_raw, dh_next) is drawn T×n, one row \
         per step. Without colour (NO_COLOR, or not a terminal) cells are a sign and a shade. plot \
         loss draws the training curve (each update's loss and min-char-rnn's smoothed loss); \
-        plot norm dh_next (or any step quantity) draws its norm against t. --svg FILE writes the \
-        same picture as an SVG file a browser shows.
+        plot norm dh_next (or any step quantity) draws its norm against t, --log its log10. plot \
+        flow draws how far each loss term's gradient reaches back: row t, column k is \
+        log10 ‖∂L_t/∂h_k‖ (print dL_dh(t, k) for the vector, jacobian(t, k) for ∂h_t/∂h_k, svd() for \
+        its singular values). Rows and columns are numbered. --svg FILE writes the same picture as \
+        an SVG file a browser shows.
         """,
-      examples: ["plot Whh", "plot h", "plot norm dh_next", "plot loss --svg loss.svg"],
-      completion: .wordsAndNames(["loss", "norm", "--svg"]),
+      examples: ["plot Whh", "plot h", "plot norm dh_next --log", "plot flow", "plot loss --svg loss.svg"],
+      completion: .wordsAndNames(["loss", "norm", "flow", "--log", "--svg"]),
       run: { i, args in try i.plot(args) })
   ]
 }
 
 extension Interpreter {
   func plot(_ args: Arguments) throws {
-    let (svgPath, words) = try args.option("svg")
+    var (svgPath, words) = try args.option("svg")
+    let logarithmic = words.contains("--log")
+    words.removeAll { $0 == "--log" }
     guard !words.isEmpty else { throw args.usageError() }
+    if words == ["flow"] {
+      let (trace, cursor) = try requireTrace()
+      let triangle: Matrix
+      do { triangle = try GradientFlow(snapshot: Snapshot(trace: trace, cursor: cursor)).triangle() } catch {
+        throw CommandError("plot flow needs the forward pass computed: \(describeError(error)) (last or run first)")
+      }
+      emit(.text(logTriangle(triangle)))
+      return
+    }
     let text = words.joined(separator: " ")
     if text == "loss" {
       guard let trainer = currentTrainer, !trainer.losses.isEmpty else {
@@ -50,10 +64,11 @@ extension Interpreter {
             "\(passValueName(e.value)) is not computed yet at \(cursorDescription): plot it after last or run")
         }
       }
-      let title = "norm(\(quantity.rawValue)[t]) for t = 1…\(trace.steps)"
-      emit(.text(lineChart([(quantity.rawValue, norms)], xLabel: "t", title: title, firstX: 1)))
+      let shown = logarithmic ? norms.map { Foundation.log10($0) } : norms
+      let title = (logarithmic ? "log10 " : "") + "norm(\(quantity.rawValue)[t]) for t = 1…\(trace.steps)"
+      emit(.text(lineChart([(quantity.rawValue, shown)], xLabel: "t", title: title, firstX: 1)))
       if let svgPath {
-        try writeSVG(svgLineChart([(quantity.rawValue, norms)], title: title, xLabel: "t", firstX: 1), svgPath)
+        try writeSVG(svgLineChart([(quantity.rawValue, shown)], title: title, xLabel: "t", firstX: 1), svgPath)
       }
       return
     }
@@ -103,6 +118,7 @@ extension Interpreter {
     let shades = [" ", "░", "▒", "▓", "█"]
     var lines = ["\(title)  (\(m.shapeDescription); \(rowLabel == "t" ? "time steps" : "rows") down, columns across)"]
     let labelWidth = String(m.rows).count + rowLabel.count + 1
+    lines.append(columnLabels(m.cols, indent: labelWidth + 1, first: 0))
     for i in 0..<m.rows {
       var line = (rowLabel == "t" ? "t=\(i + 1)" : "\(i)").padded(labelWidth) + " "
       for j in 0..<m.cols {
@@ -165,6 +181,45 @@ extension Interpreter {
     svg += "<text x=\"\(legendX + 20)\" y=\"\(top + 8)\" font-size=\"10\">\(style.number(limit))</text>\n"
     svg += "<text x=\"\(legendX + 20)\" y=\"\(top + 160)\" font-size=\"10\">\(style.number(-limit))</text>\n"
     return svg + "</svg>\n"
+  }
+
+  /// Column numbers over a heatmap of two characters a cell: every fifth, and the first.
+  private func columnLabels(_ count: Int, indent: Int, first: Int) -> String {
+    var cells = [Character](repeating: " ", count: 2 * count + 4)
+    for j in stride(from: 0, to: count, by: 5) {
+      for (k, c) in String(j + first).enumerated() where 2 * j + k < cells.count { cells[2 * j + k] = c }
+    }
+    var text = String(cells)
+    while text.last == " " { text.removeLast() }
+    return String(repeating: " ", count: indent) + text
+  }
+
+  /// log10 ‖∂L_t/∂h_k‖ as a triangle: row t, column k ≤ t, darker for larger, on a logarithmic
+  /// scale from the smallest to the largest.
+  func logTriangle(_ m: Matrix) -> [String] {
+    let finite = m.storage.filter(\.isFinite)
+    let (low, high) = (finite.min() ?? 0, finite.max() ?? 0)
+    let shades = ["░", "▒", "▓", "█"]
+    var lines = ["how far each loss term reaches back: row t, column k = log10 ‖∂L_t/∂h_k‖ (k ≤ t)"]
+    let labelWidth = String(m.rows).count + 2
+    lines.append(columnLabels(m.cols, indent: labelWidth + 1, first: 1))
+    for t in 0..<m.rows {
+      var line = "t=\(t + 1)".padded(labelWidth) + " "
+      for k in 0..<m.cols {
+        let v = m[t, k]
+        if !v.isFinite {
+          line += k <= t ? " ?" : "  "
+          continue
+        }
+        let level = high > low ? min(3, Int((v - low) / (high - low) * 4)) : 3
+        line += " " + shades[level]
+      }
+      lines.append(line)
+    }
+    let n = style.number
+    lines.append(
+      "scale (log10): ░ \(n(low)) … █ \(n(high)); each step back to the left multiplies the gradient by ∂h_t/∂h_{t−1}")
+    return lines
   }
 
   // MARK: Line charts

@@ -611,11 +611,14 @@ public struct GradientChecker: Sendable {
 
   /// Every element of dy_t, dh_t, dh_raw_t or dh_next of step t, each by perturbing the forward pass.
   /// - Throws: ``RNNError/outOfRange(_:)`` when t is not a step.
-  public func checkIntermediate(_ quantity: IntermediateQuantity) throws -> [ElementCheck] {
+  public func checkIntermediate(
+    _ quantity: IntermediateQuantity, cancellation: CancellationFlag? = nil
+  ) throws -> [ElementCheck] {
     let (analytic, target) = try intermediate(quantity)
     let engine = BPTTEngine()
     let scale = analytic.map { Swift.abs($0) }.max() ?? 0
-    return analytic.indices.map { i in
+    return try analytic.indices.map { i in
+      if cancellation?.isCancelled == true { throw Cancelled(done: i, total: analytic.count, unit: .elements) }
       var unit = [Double](repeating: 0, count: analytic.count)
       unit[i] = 1
       return check(

@@ -147,7 +147,9 @@ public final class Trainer {
 public enum Sampler {
   /// `count` indices: the state is warmed up on `prime` (all but its last index), then each draw
   /// feeds the previous one back in. p = softmax(y / temperature), drawn with `seed`.
-  public static func sample(model: RNN, prime: [Int], count: Int, temperature: Double, seed: UInt64) -> [Int] {
+  public static func sample(
+    model: RNN, prime: [Int], count: Int, temperature: Double, seed: UInt64, cancellation: CancellationFlag? = nil
+  ) throws -> [Int] {
     precondition(!prime.isEmpty && temperature > 0)
     var rng = SeededGenerator(seed: seed)
     let p = model.parameters
@@ -163,7 +165,8 @@ public enum Sampler {
     }
     for x in prime { advance(x) }
     var out: [Int] = []
-    for _ in 0..<count {
+    for drawn in 0..<count {
+      if cancellation?.isCancelled == true { throw Cancelled(done: drawn, total: count, unit: .characters) }
       var y = (0..<model.outputSize).map { k in
         (0..<model.hiddenSize).reduce(p.by.storage[k]) { $0 + p.why[k, $1] * h[$1] } / temperature
       }

@@ -172,4 +172,35 @@ struct InspectingTests {
     #expect(Interpreter().execute("until backward t=4 dy; print dh_next").values == [Matrix(column: [0, 0, 0])])
     #expect(run("p h[2]").error == "unknown command 'p'; did you mean 'print' or 'plot'? (type help for the list)")
   }
+
+  @Test("gradient flow: Σ_t ∂L_t/∂h_k is dh[k]; one step back is Whh.T (1 − h²); the Jacobian; singular values")
+  func gradientFlow() throws {
+    let i = Interpreter()
+    i.execute("new 5 seed 3 scale 0.8; text hellohello; last")
+    let steps = 9
+    for k in 1...steps {
+      // dh[k] gathers what every later loss term says about h[k]: BPTT's sum, term by term.
+      let sum = (k...steps).map { "dL_dh(\($0), \(k))" }.joined(separator: " + ")
+      #expect(i.execute("print norm(\(sum) - dh[\(k)]) / norm(dh[\(k)])").number! < 1e-14, "k = \(k)")
+    }
+    #expect(i.execute("print norm(dL_dh(7, 4) - Whh.T @ ((1 - h[5]**2) * dL_dh(7, 5)))").number! < 1e-15)
+    #expect(i.execute("print norm(dL_dh(6, 6) - Why.T @ dy[6])").number! < 1e-15)
+    let one = i.execute("print jacobian(6, 5)").values[0]
+    let whh = i.session.model.parameters.whh
+    let h6 = i.execute("print h[6]").values[0].storage
+    for r in 0..<5 { for c in 0..<5 { #expect(abs(one[r, c] - (1 - h6[r] * h6[r]) * whh[r, c]) < 1e-15) } }
+    #expect(i.execute("print jacobian(6, 3) - jacobian(6, 5) @ jacobian(5, 3)").values[0].maxAbs < 1e-15)
+    #expect(i.execute("print dL_dh(3, 5)").error?.contains("must be between 0 (h0) and t = 3") == true)
+    // A rotation times diag(5, 2) times another rotation has singular values 5 and 2.
+    let (c1, s1, c2, s2) = (cos(0.3), sin(0.3), cos(1.1), sin(1.1))
+    let d = Matrix(rows: 2, cols: 2, [5, 0, 0, 2])
+    let m = try Matrix(rows: 2, cols: 2, [c1, -s1, s1, c1]).matmul(d).matmul(
+      Matrix(rows: 2, cols: 2, [c2, -s2, s2, c2]))
+    let values = singularValues(m)
+    #expect(abs(values[0] - 5) < 1e-13 && abs(values[1] - 2) < 1e-13)
+    #expect(
+      singularValues(Matrix(rows: 3, cols: 3, [0, 0, 3, 0, -2, 0, 1, 0, 0])).map { ($0 * 1e12).rounded() / 1e12 } == [
+        3, 2, 1,
+      ])
+  }
 }

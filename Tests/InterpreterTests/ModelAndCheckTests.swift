@@ -171,7 +171,7 @@ struct SessionTests {
     let coloured = Interpreter(style: Style(color: true))
     #expect(coloured.execute("gradcheck Whh[0,0]").lines.last!.hasPrefix("\u{1B}[32mPASS\u{1B}[0m"))
     #expect(coloured.execute("step").lines[0].hasPrefix("\u{1B}[1;33mforward t=1/4\u{1B}[0m"))
-    #expect(coloured.execute("plot Whh").lines[1].contains("\u{1B}[48;2;"))
+    #expect(coloured.execute("plot Whh").lines[2].contains("\u{1B}[48;2;"))
   }
 
   @Test("no single-letter alias names a quantity")

@@ -135,12 +135,13 @@ struct TrainingTests {
   func plots() throws {
     let heat = run("plot Whh").lines
     #expect(heat[0] == "Whh  (3×3; rows down, columns across)")
-    #expect(heat.count == 5)
+    #expect(heat.count == 6)
+    #expect(heat[1] == "      0")  // the columns' numbers: every fifth
     #expect(heat.last!.hasPrefix("scale: shade ░▒▓█ = |value| up to "))
     // The largest |value| gets the darkest shade; its sign is marked.
     let whh = Interpreter().session.model.parameters.whh
     let (bi, bj) = (0..<9).map { ($0 / 3, $0 % 3) }.max { abs(whh[$0.0, $0.1]) < abs(whh[$1.0, $1.1]) }!
-    let row = Array(heat[1 + bi].dropFirst(6))
+    let row = Array(heat[2 + bi].dropFirst(6))
     #expect(row[2 * bj + 1] == "█" && (row[2 * bj] == "-") == (whh[bi, bj] < 0), "\(heat)")
     #expect(run("plot h", after: ["last"]).lines[0] == "h  (4×3; time steps down, columns across)")
     #expect(
