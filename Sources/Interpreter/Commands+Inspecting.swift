@@ -70,17 +70,19 @@ extension CommandTable {
       }),
     CommandSpec(
       name: "set", aliases: [], group: .inspecting,
-      usage: "set precision N | set eps X | set tol X | set exact on|off | set ELEMENT VALUE",
+      usage: "set precision N | set eps X | set tol X | set exact on|off | set predict on|off | set ELEMENT VALUE",
       summary: "printed digits, check settings, or one parameter element (set Whh[0,1] 0.5)",
       details: """
         set precision N prints N significant digits (1–17). set eps and set tol change the \
         gradient check's ε (default 1e-5) and the relative tolerance that widens its error bar \
         (1e-6); set exact on makes every check also compute the exact derivative and judge by \
-        it. set Whh[0,1] 0.5 (or bh[2], h0[1]) changes one number of the model; the pass is \
-        recorded again.
+        it. set predict on makes each step ask you to predict the value it computes (its sign, its \
+        largest element, or the number) before showing it, and say how close you came. set \
+        Whh[0,1] 0.5 (or bh[2], h0[1]) changes one number of the model; the pass is recorded \
+        again.
         """,
       examples: ["set precision 6", "set Whh[0,1] 0.5", "set eps 1e-6"],
-      completion: .wordsAndNames(["precision", "eps", "tol", "exact"]),
+      completion: .wordsAndNames(["precision", "eps", "tol", "exact", "predict"]),
       run: { i, args in try i.set(args) }),
   ]
 }
@@ -192,6 +194,13 @@ extension Interpreter {
       guard t < 1 else { throw CommandError("the tolerance must be below 1 (a relative error is at most 1)") }
       session.check.relativeTolerance = t
       say("gradient checks now also pass at relative error ≤ \(words[1]) (beside the error bar)")
+    case "predict":
+      guard ["on", "off"].contains(words[1]) else { throw CommandError("set predict on|off") }
+      session.predict = words[1] == "on"
+      say(
+        session.predict
+          ? "predict on: each step asks you to predict its value (a sign, the largest element, a number) before it shows it"
+          : "predict off")
     case "exact":
       guard ["on", "off"].contains(words[1]) else { throw CommandError("set exact on|off") }
       session.check.exact = words[1] == "on"

@@ -59,6 +59,8 @@ public final class Interpreter {
 
   /// The reports of the line being run.
   var reports: [Report] = []
+  /// A stop held back until the learner predicts its value (`set predict on`).
+  var pendingPrediction: Prediction?
   var quitRequested = false
 
   /// A session on the built-in model: characters h e l o, H = 3, data "hello".
@@ -81,9 +83,22 @@ public final class Interpreter {
     defer { reports = outer }
     reports = []
     var outcome = Outcome()
+    if let prediction = pendingPrediction {
+      pendingPrediction = nil
+      let word = String(line.trimmingCharacters(in: .whitespaces).prefix { !$0.isWhitespace })
+      if CommandTable.find(word) == nil {
+        // An answer: judged if it is a prediction, shown without one otherwise; never run.
+        let verdict = prediction.judge(line, style) ?? "(no prediction taken: \(prediction.expects))"
+        outcome.reports = prediction.held + [.message(verdict)]
+        outcome.lines = outcome.reports.flatMap(renderer.lines)
+        return outcome
+      }
+      // Not a prediction: show what was held, then run the line as usual.
+      reports = prediction.held
+    }
     if let lessonHost, let lines = lessonHost.intercept(line, interpreter: self) {
-      outcome.reports = [.text(lines)]
-      outcome.lines = lines
+      outcome.reports = reports + [.text(lines)]
+      outcome.lines = outcome.reports.flatMap(renderer.lines)
       return outcome
     }
     var errorLine: String?
@@ -97,6 +112,10 @@ public final class Interpreter {
         break
       }
       if quitRequested { break }
+    }
+    if session.predict, errorLine == nil, let prediction = holdForPrediction() {
+      pendingPrediction = prediction
+      reports.append(.message(prediction.prompt))
     }
     outcome.reports = reports
     outcome.lines = reports.flatMap(renderer.lines)
@@ -176,6 +195,24 @@ public final class Interpreter {
 
   /// An aside as a report.
   func note(_ line: String) { reports.append(.note(line)) }
+
+  /// With predict on: a line that ended on a stop one equation further on holds that stop (and
+  /// what came with it) back, and asks for a prediction instead.
+  private func holdForPrediction() -> Prediction? {
+    guard let index = reports.lastIndex(where: { if case .stop = $0 { true } else { false } }),
+      case .stop(let stop) = reports[index], stop.passed.isEmpty,
+      reports[index...].allSatisfy({ if case .stop = $0 { true } else if case .displays = $0 { true } else { false } })
+    else { return nil }
+    let held = Array(reports[index...])
+    guard let prediction = Prediction.question(for: stop, held: held) else { return nil }
+    reports.removeSubrange(index...)
+    let p = stop.position!
+    reports.append(
+      .message(
+        "\(p.phase.rawValue) t=\(p.t)/\(stop.snapshot.trace.steps)  \(p.equation.rawValue)  "
+          + StopContext.formula(p.equation, loss: stop.snapshot.trace.lossKind)))
+    return prediction
+  }
 
   // MARK: The recorded pass (derived from the session)
 

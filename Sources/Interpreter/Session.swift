@@ -30,6 +30,8 @@ public struct Session: Equatable {
   public var breakpoints = Breakpoints()
   public var watches: [Watch] = []
   public var displays = Displays()
+  /// Predict, then see: ask for a prediction before a step shows its value.
+  public var predict = false
   /// The cursor: −1 before the first equation, else the index of the last equation computed
   /// in the recorded pass.
   public var cursorIndex = -1

@@ -1,4 +1,5 @@
 import Foundation
+import RNNCore
 import Testing
 
 @testable import Interpreter
@@ -134,5 +135,27 @@ struct SteppingTests {
     #expect(close(shown.storage, [(b.map { $0 * $0 }.reduce(0, +)).squareRoot()]))
     #expect(i.execute("undisplay 1").lines == ["display 1 removed"])
     #expect(!i.execute("step").lines.contains { $0.hasPrefix("1:") })
+  }
+
+  @Test("predict, then see: a step asks first, shows the stop with the verdict after the answer")
+  func predict() {
+    let i = Interpreter()
+    i.execute("set predict on")
+    let asked = i.execute("step")
+    #expect(asked.stops.isEmpty && asked.lines.last!.hasPrefix("predict: is a[1][2] positive or negative?"))
+    let answered = i.execute("-")
+    #expect(answered.stops.count == 1 && answered.lines.last == "right: a[1][2] = -0.8351")
+    #expect(i.execute("step").lines.last == "predict: which element of h[1] is largest? (its index, 0…2)")
+    #expect(i.execute("2").lines.last == "not quite: the largest is h[1][0] = 0.448; h[1][2] = -0.6832")
+    // A command instead of an answer: the stop shows, and the command runs.
+    i.execute("step")
+    let skipped = i.execute("print 1 + 1")
+    #expect(skipped.stops.count == 1 && skipped.values == [Matrix(column: [2])])
+    // Moves over several equations, and loss (one number): the number is judged by how close.
+    i.execute("step")
+    #expect(i.execute("step").lines.last == "predict: what is loss[1]? (a number)")
+    #expect(i.execute("1.2").lines.last!.hasPrefix("right: loss[1] = 1.198; you were off by"))
+    i.execute("set predict off")
+    #expect(i.execute("step").stops.count == 1)
   }
 }
