@@ -154,7 +154,7 @@ struct StopContext {
     case .dhRaw:
       let h = trace.hUsed(atStep: t)
       let derivative = h.map { 1 - $0 * $0 }
-      var lines = [
+      let lines = [
         "1 - h[\(variant == .correct ? t : trace.steps)]^2 = \(vector(derivative))",
         "dh_raw[\(t)] = \(vector(derivative)) * \(vector(column(trace.dh, r)))",
         "          = \(vector(column(trace.dhRaw, r)))",
