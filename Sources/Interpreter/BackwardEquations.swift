@@ -91,7 +91,10 @@ struct BackwardEquations: Equatable {
         { k in
           let step = k ?? t
           if step == t, let value = current[name] { return value }
-          guard step > t && step <= steps else {
+          guard step >= 1 && step <= steps else {
+            throw ExpressionError(message: "\(name)[\(step)] does not exist: t runs over 1...\(steps)", column: nil)
+          }
+          guard step > t else {
             throw ExpressionError(
               message: "\(name)[\(step)] is not computed yet when step \(t)'s equations run", column: nil)
           }
@@ -100,13 +103,22 @@ struct BackwardEquations: Equatable {
       }
       var bindings: [String: (Int?) throws -> Matrix] = [
         "t": { _ in Matrix(column: [Double(t)]) },
-        "target": { k in forward.targetVector((k ?? t) - 1) },
+        "target": { k in
+          let step = k ?? t
+          guard step >= 1 && step <= steps else {
+            throw ExpressionError(message: "target[\(step)] does not exist: t runs over 1...\(steps)", column: nil)
+          }
+          return forward.targetVector(step - 1)
+        },
         "dy": backward("dy", dy), "dh": backward("dh", dh), "dh_raw": backward("dh_raw", dhRaw),
         "dh_next": { k in
           // Alone: this step's once computed, else the one step t+1 passed down (zeros at T).
           guard let k else { return current["dh_next"] ?? (t < steps ? row(dhNext, t + 1) : Matrix(rows: nh, cols: 1)) }
           if k == t, let own = current["dh_next"] { return own }
-          guard k > t && k <= steps else {
+          guard k >= 1 && k <= steps else {
+            throw ExpressionError(message: "dh_next[\(k)] does not exist: t runs over 1...\(steps)", column: nil)
+          }
+          guard k > t else {
             throw ExpressionError(message: "dh_next[\(k)] is not computed yet at step \(t)", column: nil)
           }
           return row(dhNext, k)

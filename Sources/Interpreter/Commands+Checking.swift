@@ -135,6 +135,10 @@ extension CommandTable {
         var optimizer = Optimizer.sgd(learningRate: rate)
         var parameters = i.session.model.parameters
         optimizer.update(&parameters, with: clipping.apply(to: trace.gradients))
+        guard parameters.isFinite else {
+          throw CommandError(
+            "the step made a parameter NaN or infinite (lower the learning rate or clip); the model is as it was")
+        }
         i.session.model.parameters = parameters
         let after = try i.requireTrace().0.loss
         i.say(

@@ -268,16 +268,22 @@ extension Interpreter {
     let first = trainer.iteration
     var interrupted = false
     var lastReport = Date.distantPast
+    let before = session.model
     defer {
-      // Whatever happened, the session keeps the model of the last complete update.
-      session.model = trainer.model
+      // Interrupted, the session keeps the model of the last complete update; an update that
+      // made a parameter NaN or infinite leaves it as it was before this train.
+      session.model = trainer.model.parameters.isFinite ? trainer.model : before
     }
     for k in 0..<n {
       if cancellation.isCancelled {
         interrupted = true
         break
       }
-      let loss = try trainer.step()
+      let loss: Double
+      do { loss = try trainer.step() } catch let error as RNNError {
+        trainerCache = nil
+        throw CommandError("\(error.description); the model is as it was before this train")
+      }
       if let progress, Date().timeIntervalSince(lastReport) > 0.1 || k == n - 1 {
         lastReport = Date()
         let elapsed = Date().timeIntervalSince(start)

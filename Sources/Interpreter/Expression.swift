@@ -496,7 +496,9 @@ struct Evaluator {
 
   private func name(_ n: String, column: Int) throws -> Value {
     if let bound = bindings[n] {
-      return .series(n, column: column, { t in try bound(t) }, whole: { try bound(nil) })
+      // The stepper's errors read as everywhere else: where a value is computed, which steps exist.
+      return .series(
+        n, column: column, { t in try wrap(column) { try bound(t) } }, whole: { try wrap(column) { try bound(nil) } })
     }
     if let parameter = Parameter.allCases.first(where: { $0.name == n }) {
       return .matrix(model.parameters[parameter])

@@ -52,10 +52,16 @@ public final class Interpreter {
   private var recordingKeptCursor = false
   /// Why the last recording failed (a learner's equation that does not evaluate), if it did.
   private var recordingError: String?
+  /// Set by ``restore(_:)``: the next recording keeps the restored session's cursor.
+  private var restoringSession = false
+  /// Whether the pass was recorded during the command being run, and whether it sent the
+  /// cursor back to the start.
+  private var recordedDuringCommand = false
+  private var droppedDuringCommand = false
   /// Set when a command sends the cursor back to the start (`cursor = nil`) before a change.
   private var cursorDropped = false
   /// The training loop, and what it was made from.
-  private var trainerCache: (key: TrainerKey, trainer: Trainer)?
+  var trainerCache: (key: TrainerKey, trainer: Trainer)?
 
   /// The reports of the line being run.
   var reports: [Report] = []
@@ -96,6 +102,8 @@ public final class Interpreter {
       // Not a prediction: show what was held, then run the line as usual.
       reports = prediction.held
     }
+    let heldCount = reports.count
+    let indexAtStart = session.cursorIndex
     if let lessonHost, let lines = lessonHost.intercept(line, interpreter: self) {
       outcome.reports = reports + [.text(lines)]
       outcome.lines = outcome.reports.flatMap(renderer.lines)
@@ -113,7 +121,9 @@ public final class Interpreter {
       }
       if quitRequested { break }
     }
-    if session.predict, errorLine == nil, let prediction = holdForPrediction() {
+    if session.predict, errorLine == nil,
+      let prediction = holdForPrediction(after: heldCount, from: indexAtStart)
+    {
       pendingPrediction = prediction
       reports.append(.message(prediction.prompt))
     }
@@ -179,6 +189,8 @@ public final class Interpreter {
     }
     // A cursor sent back to the start matters only to the recording its own command causes.
     defer { cursorDropped = false }
+    recordedDuringCommand = false
+    droppedDuringCommand = false
     do {
       try spec.run(self, Arguments(raw: rest, spec: spec))
     } catch let error as ExpressionError {
@@ -198,9 +210,10 @@ public final class Interpreter {
 
   /// With predict on: a line that ended on a stop one equation further on holds that stop (and
   /// what came with it) back, and asks for a prediction instead.
-  private func holdForPrediction() -> Prediction? {
-    guard let index = reports.lastIndex(where: { if case .stop = $0 { true } else { false } }),
-      case .stop(let stop) = reports[index], stop.passed.isEmpty,
+  private func holdForPrediction(after heldCount: Int, from indexAtStart: Int) -> Prediction? {
+    // Only a stop of this line's own, one equation forward: going back shows nothing new.
+    guard let index = reports.lastIndex(where: { if case .stop = $0 { true } else { false } }), index >= heldCount,
+      case .stop(let stop) = reports[index], stop.passed.isEmpty, stop.snapshot.cursor.index == indexAtStart + 1,
       reports[index...].allSatisfy({ if case .stop = $0 { true } else if case .displays = $0 { true } else { false } })
     else { return nil }
     let held = Array(reports[index...])
@@ -279,9 +292,17 @@ public final class Interpreter {
     }
     recorded = (key, new)
     let timeline = new.map { Timeline(steps: $0.steps, loss: $0.lossKind) }
-    recordingKeptCursor = timeline != nil && timeline == old && !cursorDropped
+    if restoringSession, let timeline {
+      // A session assigned whole (lesson stop) keeps its own cursor, wherever the pass before was.
+      session.cursorIndex = min(session.cursorIndex, timeline.positions.count - 1)
+      recordingKeptCursor = true
+    } else {
+      recordingKeptCursor = timeline != nil && timeline == old && !cursorDropped
+      if !recordingKeptCursor { session.cursorIndex = -1 }
+    }
+    restoringSession = false
     cursorDropped = false
-    if !recordingKeptCursor { session.cursorIndex = -1 }
+    recordedDuringCommand = true
     if new != nil {
       for k in session.watches.indices { session.watches[k].last = try? evaluate(session.watches[k].expression) }
     }
@@ -297,9 +318,26 @@ public final class Interpreter {
       return Cursor(timeline: timeline, index: index)
     }
     set {
-      session.cursorIndex = newValue?.index ?? -1
-      if newValue == nil { cursorDropped = true }
+      let index = newValue?.index ?? -1
+      let moved = index != session.cursorIndex
+      session.cursorIndex = index
+      if newValue == nil {
+        cursorDropped = true
+        droppedDuringCommand = true
+      }
+      // Sent back to the start: watches see it there, so the next continue reports real
+      // changes (continue itself moves the cursor step by step and compares as it goes).
+      if moved, newValue == nil, recorded?.trace != nil {
+        for k in session.watches.indices { session.watches[k].last = try? evaluate(session.watches[k].expression) }
+      }
     }
+  }
+
+  /// Replaces the whole session (leaving a lesson), keeping the cursor it had.
+  public func restore(_ saved: Session) {
+    session = saved
+    restoringSession = true
+    _ = trace
   }
 
   /// Says that the pass was recorded again (after a change to the model or the data), and
@@ -309,7 +347,9 @@ public final class Interpreter {
       if let error = dataProblem() { note("(no recorded pass: \(error))") }
       return
     }
-    let at = recordingKeptCursor ? "the cursor stays at \(cursorDescription)" : "the cursor is at the start"
+    // Nothing recorded during this command (the change changed nothing): the cursor did not move.
+    let kept = recordedDuringCommand ? recordingKeptCursor : !droppedDuringCommand
+    let at = kept ? "the cursor stays at \(cursorDescription)" : "the cursor is at the start"
     note("(recorded the pass again\(reason): loss \(style.number(trace.loss)); \(at))")
   }
 

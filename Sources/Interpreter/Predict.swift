@@ -61,9 +61,11 @@ struct Prediction {
     case .largest:
       guard let k = Int(a), k >= 0, k < truth.count else { return nil }
       let best = truth.storage.indices.max { truth.storage[$0] < truth.storage[$1] }!
-      return (k == best ? "right" : "not quite")
+      // Any element as large as the largest is right.
+      let right = truth.storage[k] == truth.storage[best]
+      return (right ? "right" : "not quite")
         + ": the largest is \(name)[\(best)] = \(style.number(truth.storage[best]))"
-        + (k == best ? "" : "; \(name)[\(k)] = \(style.number(truth.storage[k]))")
+        + (right ? "" : "; \(name)[\(k)] = \(style.number(truth.storage[k]))")
     case .number:
       guard let x = Double(a), x.isFinite else { return nil }
       let value = truth.storage[0]
@@ -77,7 +79,8 @@ struct Prediction {
 
   /// The question for a stop, if it computed a value worth predicting.
   static func question(for stop: Stop, held: [Report]) -> Prediction? {
-    guard let p = stop.position, let value = stop.value, value.count > 0 else { return nil }
+    // Nothing to predict in all zeros (a contribution of a step that adds nothing).
+    guard let p = stop.position, let value = stop.value, value.storage.contains(where: { $0 != 0 }) else { return nil }
     let name: String =
       switch p.equation {
       case .dWhy, .dby, .dbh, .dWxh, .dWhh: "\(p.equation.updatedGradient!.gradientName)_t[\(p.t)]"

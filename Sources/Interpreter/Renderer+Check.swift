@@ -233,7 +233,13 @@ extension Renderer {
           + "no step is to blame")
       return lines
     }
-    let before = steps.dropLast().last.map { "; \(name($0.quantity)) just before it is right" } ?? ""
+    let passedBefore = steps.dropLast().last { $0.check.verdict == .pass }
+    let unjudged = steps.dropLast().filter { $0.check.verdict == .inconclusive }.map { name($0.quantity) }
+    let before =
+      (passedBefore.map {
+        "; \(name($0.quantity)) \(unjudged.isEmpty || steps.dropLast().last?.check.verdict == .pass ? "just " : "")before it is right"
+      } ?? "")
+      + (unjudged.isEmpty ? "" : " (not judged: \(unjudged.joined(separator: ", ")))")
     lines.append(verdictLine(last.check))
     lines.append(
       style.bad("first wrong: \(name(last.quantity))") + before + "; it should be \(equation(last.quantity))")

@@ -98,7 +98,7 @@ public final class Guide: LessonHost {
       self.place = nil
       mode = nil
       // The lesson worked on a session of its own; the learner's comes back whole.
-      interpreter.session = sessionBefore ?? .builtIn()
+      interpreter.restore(sessionBefore ?? .builtIn())
       sessionBefore = nil
       return ["left lesson \(place.lesson) (lesson resumes it where you were); your session is as before the lesson"]
     }

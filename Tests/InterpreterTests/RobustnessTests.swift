@@ -166,4 +166,29 @@ struct RobustnessTests {
       #expect((try? read(bad)) == nil, "\(bad)")
     }
   }
+
+  @Test("after a reviewer's findings: no NaN model left behind, stale cursors and watches, crashes in equations")
+  func reviewFindings() {
+    // An update that makes a parameter NaN leaves the model as it was.
+    let i = Interpreter()
+    let before = i.session.model
+    #expect(
+      i.execute("optimizer sgd; lr 1e308; clip off; train 5").error?.hasSuffix("as it was before this train") == true)
+    #expect(i.session.model == before)
+    // Steps that overflow the loss still leave finite parameters, or are refused.
+    _ = i.execute("update 1e308; update 1e308; update 1e308")
+    #expect(i.session.model.parameters.isFinite)
+    // A cursor sent to the start by a command that changed nothing: watches see it there.
+    let w = Interpreter()
+    w.execute("watch h[1]; next")
+    #expect(w.execute("loss softmax").lines.last!.hasSuffix("the cursor is at the start)"))
+    #expect(w.execute("continue").lines.first == "watch 1: h[1]: (not computed) → [0.448, 0.1512, -0.6832]")
+    // Equations: an index past the pass is an error, not a crash.
+    #expect(
+      Interpreter().execute("let dy = p - target[t+1]").error
+        == "your dy equation fails at t=4: target[5] does not exist: t runs over 1...4")
+    // A huge wrong analytic value does not excuse itself as "too steep".
+    let b = Interpreter().execute("let dy = (p - target) * 1000; blame")
+    #expect(b.lines.last!.hasPrefix("first wrong: dy[4]"))
+  }
 }

@@ -161,13 +161,15 @@ struct LessonRunTests {
     i.lessonHost = try Guide(directory: dir, statePath: dir + "/state.json")
     i.execute("lr 0.3; display h0; step; step")
     let before = i.session
+    #expect(before.cursorIndex == 1)
     i.execute("lesson 1")
     // The lesson starts from the built-in session...
     #expect(i.session.training == TrainingSettings() && i.session.displays.isEmpty)
     // ...and whatever it changes stays in it.
     i.execute("optimizer sgd; lr 0.01; clip norm 1; seqlen 3; display h; break dh; set eps 1e-4; bptt seed")
     i.execute("lesson stop")
-    #expect(i.session == before)
+    #expect(i.session == before)  // the cursor too: where the learner left it
+    #expect(i.execute("info step").lines.first?.hasPrefix("at forward t=1 h") == true)
     #expect(
       i.execute("info").lines.contains(
         "train: optimizer adagrad, learning rate 0.3, clip each element to ±5, seqlen 25"))

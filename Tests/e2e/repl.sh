@@ -9,7 +9,7 @@ binary=${RNNSTEP_BINARY:-.build/debug/rnnstep}
 work=$(mktemp -d)
 socket="rnnstep-e2e-$$"
 export RNNSTEP_HISTORY="$work/history"
-trap 'tmux -L "$socket" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'tmux -L "$socket" kill-server 2>/dev/null || true; sleep 0.2; rm -rf "$work" 2>/dev/null || true' EXIT
 
 start() {
   tmux -L "$socket" new-session -d -s repl -x 160 -y 50 "env RNNSTEP_HISTORY='$RNNSTEP_HISTORY' NO_COLOR=1 $binary; sleep 30"
