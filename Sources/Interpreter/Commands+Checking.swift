@@ -46,7 +46,7 @@ extension CommandTable {
         blame find them (docs/seed-bptt.md explains each, once you have). bptt show lists the \
         equations in force, marking yours and the tutorial's. bptt mystery [SEED] installs one of \
         ten realistic mistakes, chosen by SEED, without saying which: find it with gradcheck, \
-        blame and explain, then bptt guess NAME with the name of the wrong equation (dh_raw, \
+        blame and print, then bptt guess NAME with the name of the wrong equation (dh_raw, \
         dWhh…); bptt reveal tells. Each choice records the pass again.
         """,
       examples: ["bptt seed", "bptt show", "bptt mystery 3", "bptt guess dh_raw", "bptt correct"],
@@ -54,7 +54,8 @@ extension CommandTable {
       run: { i, args in try i.bptt(args) }),
     CommandSpec(
       name: "let", aliases: [], group: .checking, usage: "let NAME = EXPRESSION",
-      summary: "write one equation of the backward pass yourself; every command then uses yours",
+      summary:
+        "write one equation of the backward pass yourself; stepping, checks and update then use yours (train does not)",
       details: """
         NAME is one of dy dWhy dby dh dh_raw dbh dWxh dWhh dh_next; EXPRESSION computes it at step \
         t from the recorded forward pass (x a h y p, alone for step t's, h[t-1] for another), \
@@ -335,7 +336,7 @@ extension Interpreter {
     case "show":
       guard words.count == 1 else { throw args.usageError() }
       if session.variant == .mystery {
-        say("bptt mystery: its equations stay hidden; find the wrong one with gradcheck, blame and explain,")
+        say("bptt mystery: its equations stay hidden; find the wrong one with gradcheck, blame and print,")
         say("then bptt guess NAME (bptt reveal tells)")
         return
       }
@@ -380,7 +381,7 @@ extension Interpreter {
               ? " (and so is \(changed.filter { $0 != words[1] }.sorted().joined(separator: ", ")))" : "")
             + ". bptt reveal shows how.")
       } else {
-        say("not \(words[1]): its equation is correct here. Check what comes before it in BPTT's order (blame).")
+        say("not \(words[1]): its equation is correct here. blame names the first quantity that goes wrong.")
       }
     case "reveal":
       guard session.variant == .mystery, let index = session.mystery else {

@@ -142,6 +142,12 @@ public final class Interpreter {
     case let e as RNNError: e.description
     case let e as FileError: e.description
     case let e as BackwardEquations.Failure: e.description
+    case let e as NotComputedYet:
+      "\(passValueName(e.value)) is not computed yet:"
+        + (e.computedAt.map { " it is computed at \(describe($0))," } ?? "")
+        + (e.cursor.map { " the cursor is at \(describe($0))" } ?? " the cursor is before the first step")
+    case let e as NoSuchStep:
+      "\(passValueName(e.value)) does not exist: t runs over \(e.steps.lowerBound)...\(e.steps.upperBound)"
     case let e as Cancelled: "interrupted: \(e.done) of \(e.total) \(e.unit.rawValue); the session is as it was"
     default: "\(error)"
     }
@@ -223,7 +229,7 @@ public final class Interpreter {
     reports.append(
       .message(
         "\(p.phase.rawValue) t=\(p.t)/\(stop.snapshot.trace.steps)  \(p.equation.rawValue)  "
-          + StopContext.formula(p.equation, loss: stop.snapshot.trace.lossKind)))
+          + StopContext.formula(p.equation, trace: stop.snapshot.trace)))
     return prediction
   }
 

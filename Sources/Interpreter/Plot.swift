@@ -39,6 +39,7 @@ extension Interpreter {
         throw CommandError("plot flow needs the forward pass computed: \(describeError(error)) (last or run first)")
       }
       emit(.text(logTriangle(triangle)))
+      if let svgPath { try writeSVG(svgLogTriangle(triangle), svgPath) }
       return
     }
     let text = words.joined(separator: " ")
@@ -220,6 +221,41 @@ extension Interpreter {
     lines.append(
       "scale (log10): ░ \(n(low)) … █ \(n(high)); each step back to the left multiplies the gradient by ∂h_t/∂h_{t−1}")
     return lines
+  }
+
+  /// The same triangle as an SVG: cell (t, k) shaded from white (the smallest log10 norm) to
+  /// dark blue (the largest); cells with k > t are left out, a non-finite one is grey.
+  func svgLogTriangle(_ m: Matrix) -> String {
+    let finite = m.storage.filter(\.isFinite)
+    let (low, high) = (finite.min() ?? 0, finite.max() ?? 0)
+    let cell = 16
+    let left = 50
+    let top = 56
+    var svg = svgHeader(left + m.cols * cell + 20, top + m.rows * cell + 40, "log10 ‖∂L_t/∂h_k‖ (row t, column k ≤ t)")
+    for k in 0..<m.cols where k % 5 == 0 {
+      svg += "<text x=\"\(left + k * cell + 2)\" y=\"\(top - 6)\" font-size=\"10\">\(k + 1)</text>\n"
+    }
+    for t in 0..<m.rows {
+      svg +=
+        "<text x=\"\(left - 6)\" y=\"\(top + t * cell + 12)\" text-anchor=\"end\" font-size=\"10\">t=\(t + 1)</text>\n"
+      for k in 0...min(t, m.cols - 1) {
+        let v = m[t, k]
+        let fill: String
+        if v.isFinite {
+          let x = high > low ? (v - low) / (high - low) : 1
+          let fade = Int(((1 - x) * 255).rounded())
+          fill = "rgb(\(fade),\(fade),255)"
+        } else {
+          fill = "rgb(160,160,160)"
+        }
+        svg +=
+          "<rect x=\"\(left + k * cell)\" y=\"\(top + t * cell)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"\(fill)\"><title>t=\(t + 1), k=\(k + 1): \(v)</title></rect>\n"
+      }
+    }
+    let n = style.number
+    svg +=
+      "<text x=\"10\" y=\"\(top + m.rows * cell + 24)\" font-size=\"10\">white \(n(low)) … blue \(n(high)) (log10)</text>\n"
+    return svg + "</svg>\n"
   }
 
   // MARK: Line charts

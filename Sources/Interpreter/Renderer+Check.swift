@@ -242,7 +242,8 @@ extension Renderer {
       + (unjudged.isEmpty ? "" : " (not judged: \(unjudged.joined(separator: ", ")))")
     lines.append(verdictLine(last.check))
     lines.append(
-      style.bad("first wrong: \(name(last.quantity))") + before + "; it should be \(equation(last.quantity))")
+      style.bad("first wrong: \(name(last.quantity))") + before
+        + (variant.isBuiltIn ? "; it should be \(equation(last.quantity))" : ""))
     return lines
   }
 

@@ -21,7 +21,7 @@ extension Renderer {
       style.place("\(p.phase.rawValue) t=\(p.t)/\(trace.steps)") + "  " + style.bold(p.equation.rawValue) + "  "
         + style.dim(
           stop.ownEquation.map { "\(p.equation.rawValue) = \($0)   (yours)" }
-            ?? StopContext.formula(p.equation, loss: trace.lossKind)))
+            ?? StopContext.formula(p.equation, trace: trace)))
     lines += context.equationLines(p).map { "  " + $0 }
     return lines
   }
@@ -48,6 +48,29 @@ struct StopContext {
   func symbol(_ i: Int) -> String { renderer.symbol(i, vocabulary) }
 
   /// The equation in symbols, as min-char-rnn writes it.
+  /// The equation at a stop's header as the recorded pass computes it: the tutorial's own under
+  /// bptt seed, hidden under a mystery (the header must not give it away, nor show a correct
+  /// equation the pass did not use).
+  static func formula(_ e: Equation, trace: Trace) -> String {
+    let name = e.rawValue
+    guard BackwardEquations.names.contains(name) else {
+      return formula(e, loss: trace.lossKind)
+    }
+    switch trace.variant {
+    case .mystery:
+      return "\(name): the equation is hidden (bptt mystery)"
+    case .seed:
+      let seed = BackwardEquations.seed(trace.lossKind).text[name]!
+      guard seed != BackwardEquations.correct(trace.lossKind).text[name]! else {
+        return formula(e, loss: trace.lossKind)
+      }
+      let op = ["dWhy", "dby", "dbh", "dWxh", "dWhh"].contains(name) ? "+=" : "="
+      return "\(name) \(op) \(seed)   (the tutorial's)"
+    case .correct, .equations:
+      return formula(e, loss: trace.lossKind)
+    }
+  }
+
   static func formula(_ e: Equation, loss: LossKind) -> String {
     switch e {
     case .a: "a[t] = Wxh @ x[t] + Whh @ h[t-1] + bh"

@@ -217,7 +217,11 @@ public final class Guide: LessonHost {
     let range = NSRange(answer.startIndex..., in: answer)
     let given = Set(
       pattern.matches(in: answer, range: range).compactMap {
-        Range($0.range, in: answer).map { answer[$0].lowercased() }
+        Range($0.range, in: answer).map { name -> String in
+          // dWhh_t (step t's part of dWhh) names dWhh.
+          let word = answer[name].lowercased()
+          return word.hasSuffix("_t") && word.count > 2 ? String(word.dropLast(2)) : word
+        }
       })
     let wanted = Set(expected.map { $0.lowercased() })
     let parameters = Set(Parameter.allCases.flatMap { [$0.name.lowercased(), $0.gradientName.lowercased()] })

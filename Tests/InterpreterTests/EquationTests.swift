@@ -57,7 +57,7 @@ struct EquationTests {
     // A learner's mistake: blame names it, and it is the learner's own equation that a stop shows.
     i.execute("let dh_raw = (1 - a*a) * dh")
     let blame = i.execute("blame")
-    #expect(blame.failedCheck && blame.lines.last!.hasPrefix("first wrong: dh_raw[4]; dh[4] just before it is right"))
+    #expect(blame.failedCheck && blame.lines.last! == "first wrong: dh_raw[4]; dh[4] just before it is right")
     #expect(i.execute("until backward t=4 dh_raw").lines.contains { $0.contains("dh_raw = (1 - a*a) * dh   (yours)") })
     #expect(i.execute("train 1").error?.hasPrefix("train runs the engine's backward") == true)
     i.execute("bptt correct")
@@ -84,6 +84,11 @@ struct EquationTests {
       let first = blame.lines.last!
       let blamed = catalogue[index].changes.keys.contains { first.hasPrefix("first wrong: \(names[$0]!)[") }
       #expect(blamed, "mystery \(index) (\(catalogue[index].changes.keys.sorted())): \(first)")
+      // Neither blame nor a stop's header gives the right equation away.
+      #expect(!first.contains("it should be"), "mystery \(index): \(first)")
+      let header = i.execute("until backward t=3 dh_raw").lines.first { $0.hasPrefix("backward t=3/") }
+      #expect(
+        header?.hasSuffix("dh_raw: the equation is hidden (bptt mystery)") == true, "\(String(describing: header))")
       for name in catalogue[index].changes.keys {
         #expect(i.execute("bptt guess \(name)").lines[0].hasPrefix("right: \(name) is wrong"))
       }

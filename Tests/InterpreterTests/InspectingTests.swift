@@ -191,6 +191,17 @@ struct InspectingTests {
     for r in 0..<5 { for c in 0..<5 { #expect(abs(one[r, c] - (1 - h6[r] * h6[r]) * whh[r, c]) < 1e-15) } }
     #expect(i.execute("print jacobian(6, 3) - jacobian(6, 5) @ jacobian(5, 3)").values[0].maxAbs < 1e-15)
     #expect(i.execute("print dL_dh(3, 5)").error?.contains("must be between 0 (h0) and t = 3") == true)
+    // The same triangle as a picture: one cell for each k ≤ t.
+    let svg = FileManager.default.temporaryDirectory.appendingPathComponent("flow-\(getpid()).svg").path
+    defer { try? FileManager.default.removeItem(atPath: svg) }
+    #expect(i.execute("plot flow --svg \(svg)").lines.last == "wrote \(svg)")
+    let picture = try String(contentsOfFile: svg, encoding: .utf8)
+    #expect(picture.components(separatedBy: "<rect x=").count - 1 == steps * (steps + 1) / 2)
+    #expect(picture.hasSuffix("</svg>\n"))
+    #expect(
+      i.execute("first; plot flow").error
+        == "plot flow needs the forward pass computed: loss[1] is not computed yet: it is computed at forward t=1 loss, "
+        + "the cursor is before the first step (last or run first)")
     // A rotation times diag(5, 2) times another rotation has singular values 5 and 2.
     let (c1, s1, c2, s2) = (cos(0.3), sin(0.3), cos(1.1), sin(1.1))
     let d = Matrix(rows: 2, cols: 2, [5, 0, 0, 2])

@@ -267,6 +267,11 @@ struct SessionTests {
     #expect(
       blame.failedCheck
         && blame.lines.last!.hasPrefix("first wrong: dWhh_t[4]; dWxh_t[4] just before it is right; it should be"))
+    // A stop under the seed shows the equation the seed computed, not the correct one.
+    #expect(
+      run("bptt seed; until backward t=3 dh_raw").lines.contains {
+        $0.hasSuffix("dh_raw  dh_raw = (1 - h[T]*h[T]) * dh   (the tutorial's)")
+      })
     #expect(!run("text he; bptt seed; blame").failedCheck)
     // --exact settles what a difference cannot.
     let tiny = run("gradcheck Whh[0,1] --eps 1e-14")

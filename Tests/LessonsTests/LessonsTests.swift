@@ -231,6 +231,7 @@ struct LessonRunTests {
     #expect(Guide.namesMatch("Whh @ h[t-1]", expected: ["Whh"]))
     #expect(Guide.namesMatch("Wxh, Whh, Why and bh.", expected: ["Wxh", "Whh", "Why", "bh"]))
     #expect(Guide.namesMatch("whh", expected: ["Whh"]))
+    #expect(Guide.namesMatch("dWhh_t[4]", expected: ["dWhh"]) && !Guide.namesMatch("dWxh_t", expected: ["dWhh"]))
     #expect(!Guide.namesMatch("Whh and Wxh", expected: ["Whh"]))
     #expect(!Guide.namesMatch("Wxh Whh Why", expected: ["Wxh", "Whh", "Why", "bh"]))
     #expect(Guide.namesMatch("down.", expected: ["down"]))
