@@ -61,7 +61,7 @@ extension CommandTable {
         t from the recorded forward pass (x a h y p, alone for step t's, h[t-1] for another), \
         target (step t's target, one-hot for a class), this step's dy dh dh_raw once computed, \
         and dh_next, alone the one step t+1 passed down (zeros at t = T). For a gradient, write \
-        what step t adds: let dWhh = dh_raw @ h[t-1].T. The pass is recorded again with your \
+        what step t adds: let dWhh = dh_raw @ h[t-1].T (or +=, as bptt show writes it). The pass is recorded again with your \
         equation, and stepping, print, gradcheck, blame, export and compare all use it; an \
         equation that does not evaluate at some step is refused with the step. bptt show lists \
         the equations; bptt correct restores them all.
@@ -401,8 +401,16 @@ extension Interpreter {
   /// `let NAME = EXPRESSION`: one backward equation replaced, and the pass recorded again.
   func letEquation(_ args: Arguments) throws {
     guard let equals = args.raw.firstIndex(of: "=") else { throw args.usageError() }
-    let name = args.raw[..<equals].trimmingCharacters(in: .whitespaces)
+    var name = args.raw[..<equals].trimmingCharacters(in: .whitespaces)
     let text = args.raw[args.raw.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+    // `let dWhh += …`, as bptt show writes a gradient: still what step t adds.
+    let accumulated = ["dWhy", "dby", "dbh", "dWxh", "dWhh"]
+    if name.hasSuffix("+") {
+      name = name.dropLast().trimmingCharacters(in: .whitespaces)
+      guard accumulated.contains(name) || !BackwardEquations.names.contains(name) else {
+        throw CommandError("\(name) is not accumulated over the steps: write let \(name) = …")
+      }
+    }
     guard BackwardEquations.names.contains(name) else {
       throw CommandError(
         "'\(name)' is not an equation of the backward pass: one of \(BackwardEquations.names.joined(separator: " "))")

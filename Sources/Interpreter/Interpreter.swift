@@ -93,8 +93,23 @@ public final class Interpreter {
       pendingPrediction = nil
       let word = String(line.trimmingCharacters(in: .whitespaces).prefix { !$0.isWhitespace })
       if CommandTable.find(word) == nil {
-        // An answer: judged if it is a prediction, shown without one otherwise; never run.
-        let verdict = prediction.judge(line, style) ?? "(no prediction taken: \(prediction.expects))"
+        // An answer: judged if it is a prediction; never run. A number may be written as an
+        // expression (1/3, -2*0.1). Enter alone skips; anything else asks again.
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        let answer =
+          if case .number = prediction.question, Double(trimmed) == nil, let x = try? number(trimmed) { "\(x)" } else {
+            trimmed
+          }
+        guard let verdict = prediction.judge(answer, style) else {
+          if trimmed.isEmpty {
+            outcome.reports = prediction.held + [.message("(no prediction taken)")]
+          } else {
+            pendingPrediction = prediction
+            outcome.reports = [.message("\(prediction.expects): \(prediction.prompt.dropFirst("predict: ".count))")]
+          }
+          outcome.lines = outcome.reports.flatMap(renderer.lines)
+          return outcome
+        }
         outcome.reports = prediction.held + [.message(verdict)]
         outcome.lines = outcome.reports.flatMap(renderer.lines)
         return outcome

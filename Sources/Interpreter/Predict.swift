@@ -26,8 +26,8 @@ struct Prediction {
     case .sign(let index):
       "predict: is \(element(index)) positive or negative? (+ or -; a command skips)"
     case .largest:
-      "predict: which element of \(name) is largest? (its index, 0…\(truth.count - 1))"
-    case .number: "predict: what is \(name)? (a number)"
+      "predict: which element of \(name) is largest (most positive)? (its index, 0…\(truth.count - 1); a command skips)"
+    case .number: "predict: what is \(name)? (a number; a command skips)"
     }
   }
 
@@ -64,7 +64,7 @@ struct Prediction {
       // Any element as large as the largest is right.
       let right = truth.storage[k] == truth.storage[best]
       return (right ? "right" : "not quite")
-        + ": the largest is \(name)[\(best)] = \(style.number(truth.storage[best]))"
+        + ": the largest (most positive) is \(name)[\(best)] = \(style.number(truth.storage[best]))"
         + (right ? "" : "; \(name)[\(k)] = \(style.number(truth.storage[k]))")
     case .number:
       guard let x = Double(a), x.isFinite else { return nil }

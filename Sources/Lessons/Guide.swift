@@ -32,6 +32,9 @@ public final class Guide: LessonHost {
 
   private var place: Place?
   private var mode: Mode?
+  /// Set while the guide runs commands of its own (a solution, an equation it installs): they
+  /// run as commands, never as answers.
+  private var passingThrough = false
   /// The learner's session before the lesson began: `lesson stop` gives it back.
   private var sessionBefore: Session?
 
@@ -125,7 +128,7 @@ public final class Guide: LessonHost {
     interpreter.restoreBuiltIn()
     var replay = Place(lesson: number)
     while replay != start, let command = commandAt(replay) {
-      _ = interpreter.execute(command)
+      _ = run(command, interpreter)
       guard let next = advance(replay) else { break }
       replay = next
     }
@@ -147,7 +150,7 @@ public final class Guide: LessonHost {
     var lines = ["solution:"]
     for command in exercise.solution {
       lines.append(Lesson.prompt + command)
-      lines += interpreter.execute(command).lines
+      lines += run(command, interpreter)
     }
     if let words = exercise.answerWords { lines.append("answer: " + words.joined(separator: " ")) }
     return lines + moveOn(interpreter)
@@ -155,13 +158,20 @@ public final class Guide: LessonHost {
 
   // MARK: Lines typed in guided mode
 
+  /// A command of the guide's own, run past its interception.
+  private func run(_ command: String, _ interpreter: Interpreter) -> [String] {
+    passingThrough = true
+    defer { passingThrough = false }
+    return interpreter.execute(command).lines
+  }
+
   public func intercept(_ line: String, interpreter: Interpreter) -> [String]? {
-    guard place != nil, let mode else { return nil }
+    guard place != nil, !passingThrough, let mode else { return nil }
     let trimmed = line.trimmingCharacters(in: .whitespaces)
     switch mode {
     case .offering(let command):
       guard trimmed.isEmpty else { return nil }
-      var out = interpreter.execute(command).lines
+      var out = run(command, interpreter)
       out += moveOn(interpreter)
       return out
     case .sectionEnd:
@@ -170,25 +180,30 @@ public final class Guide: LessonHost {
     case .asking(let exercise, _, let expected):
       // A command (hint, solution, or any other to explore) runs; anything else is an answer.
       if trimmed.isEmpty { return ["type your answer, or hint, or solution"] }
-      if interpreter.isCommand(String(trimmed.prefix { !$0.isWhitespace })) { return nil }
-      if let equation = exercise.answerEquation {
-        // "dh_raw = …" or just the right-hand side; right when it gives the same values.
+      // `let NAME = …` for the equation asked about is an answer, judged before it is installed.
+      let written = trimmed.hasPrefix("let ") ? String(trimmed.dropFirst(4)) : nil
+      if let equation = exercise.answerEquation,
+        written.map({ Guide.assignment($0)?.name == equation.name }) ?? true
+      {
+        if written == nil && interpreter.isCommand(String(trimmed.prefix { !$0.isWhitespace })) { return nil }
+        // "dh_raw = …", "dWhh += …" or just the right-hand side; right when it gives the same values.
         var text = trimmed
-        if let equals = text.firstIndex(of: "="), text[..<equals].trimmingCharacters(in: .whitespaces) == equation.name
-        {
-          text = text[text.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-        }
+        if let split = Guide.assignment(written ?? trimmed), split.name == equation.name { text = split.expression }
         do {
           guard try interpreter.equationAgrees(equation.name, text, reference: equation.expression) else {
             return [
               "not quite: over the recorded pass it gives other values than \(equation.name) needs (try again, hint or solution)"
+                + (written == nil ? "" : "; yours was not installed")
             ]
           }
         } catch {
           return ["that does not evaluate: \(error) (try again, hint or solution)"]
         }
-        return ["right: \(equation.name) = \(text) gives \(equation.name) at every step."] + moveOn(interpreter)
+        let installed = written == nil ? [] : run("let \(equation.name) = \(text)", interpreter)
+        return installed + ["right: \(equation.name) = \(text) gives \(equation.name) at every step."]
+          + moveOn(interpreter)
       }
+      if interpreter.isCommand(String(trimmed.prefix { !$0.isWhitespace })) { return nil }
       if let words = exercise.answerWords {
         guard Guide.namesMatch(trimmed, expected: words) else {
           return ["not quite: try again, or type hint or solution"]
@@ -206,6 +221,18 @@ public final class Guide: LessonHost {
       guard close else { return ["not quite: try again, or type hint or solution"] }
       return ["right: \(exercise.answerExpression!) = \(interpreter.style.number(expected))"] + moveOn(interpreter)
     }
+  }
+
+  /// `NAME = EXPRESSION` or `NAME += EXPRESSION` split into the name and the expression.
+  static func assignment(_ text: String) -> (name: String, expression: String)? {
+    guard let equals = text.firstIndex(of: "=") else { return nil }
+    var name = text[..<equals].trimmingCharacters(in: .whitespaces)
+    if name.hasSuffix("+") { name = name.dropLast().trimmingCharacters(in: .whitespaces) }
+    let expression = text[text.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+    guard !name.isEmpty, !expression.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+      return nil
+    }
+    return (name, expression)
   }
 
   /// Whether a free answer names what was expected: the names in it (Whh, h, dh_raw…), read

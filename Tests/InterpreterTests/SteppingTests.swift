@@ -145,16 +145,32 @@ struct SteppingTests {
     #expect(asked.stops.isEmpty && asked.lines.last!.hasPrefix("predict: is a[1][2] positive or negative?"))
     let answered = i.execute("-")
     #expect(answered.stops.count == 1 && answered.lines.last == "right: a[1][2] = -0.8351")
-    #expect(i.execute("step").lines.last == "predict: which element of h[1] is largest? (its index, 0…2)")
-    #expect(i.execute("2").lines.last == "not quite: the largest is h[1][0] = 0.448; h[1][2] = -0.6832")
+    #expect(
+      i.execute("step").lines.last
+        == "predict: which element of h[1] is largest (most positive)? (its index, 0…2; a command skips)")
+    // Something that is neither an answer nor a command asks again, and the question stays open.
+    let malformed = i.execute("7")
+    #expect(
+      malformed.stops.isEmpty
+        && malformed.lines == [
+          "an index from 0 to 2 was expected: which element of h[1] is largest (most positive)? (its index, 0…2; a command skips)"
+        ])
+    #expect(i.execute("2").lines.last == "not quite: the largest (most positive) is h[1][0] = 0.448; h[1][2] = -0.6832")
     // A command instead of an answer: the stop shows, and the command runs.
     i.execute("step")
     let skipped = i.execute("print 1 + 1")
     #expect(skipped.stops.count == 1 && skipped.values == [Matrix(column: [2])])
     // Moves over several equations, and loss (one number): the number is judged by how close.
     i.execute("step")
-    #expect(i.execute("step").lines.last == "predict: what is loss[1]? (a number)")
-    #expect(i.execute("1.2").lines.last!.hasPrefix("right: loss[1] = 1.198; you were off by"))
+    #expect(i.execute("step").lines.last == "predict: what is loss[1]? (a number; a command skips)")
+    #expect(i.execute("1.2 +").stops.isEmpty)
+    // A number may be written as an expression.
+    #expect(i.execute("12/10").lines.last!.hasPrefix("right: loss[1] = 1.198; you were off by"))
+    // Enter alone shows the stop without a prediction.
+    i.execute("first")
+    #expect(i.execute("step").lines.last?.hasPrefix("predict:") == true)
+    let enter = i.execute("")
+    #expect(enter.stops.count == 1 && enter.lines.last == "(no prediction taken)")
     i.execute("set predict off")
     #expect(i.execute("step").stops.count == 1)
   }

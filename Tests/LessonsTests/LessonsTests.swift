@@ -248,6 +248,53 @@ struct LessonRunTests {
     #expect(i.session.variant == .correct)  // checking an answer changes nothing
   }
 
+  @Test("`let NAME = …` typed as the answer is judged first: a wrong one is not installed, a right one is")
+  func letAsAnswer() throws {
+    let dir = try folder()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let text = """
+      # Equations
+
+      ## Exercises
+
+      ```exercise
+      question: Write what step t adds to dWhh.
+      answer-equation: dWhh = dh_raw @ h[t-1].T
+      hint: an outer product
+      solution: let dWhh = dh_raw @ h[t-1].T
+      ```
+
+      ```exercise
+      question: Write dh_raw.
+      answer-equation: dh_raw = (1 - h*h) * dh
+      hint: tanh's slope
+      solution: let dh_raw = (1 - h*h) * dh
+      ```
+      """
+    try text.write(toFile: dir + "/01-equations.md", atomically: true, encoding: .utf8)
+    let i = Interpreter()
+    i.lessonHost = try Guide(directory: dir, statePath: dir + "/state.json")
+    i.execute("lesson 1")
+    for _ in 0..<20 where i.prompt != "(answer) " { i.execute("") }
+    #expect(i.prompt == "(answer) ")
+    let wrong = i.execute("let dWhh += dh_raw @ h[t].T").lines
+    #expect(wrong.last?.hasSuffix("; yours was not installed") == true, "\(wrong)")
+    #expect(i.session.variant == .correct && i.session.equations.isEmpty)
+    // Another equation than the one asked about is a command as usual.
+    #expect(i.execute("let dy = p - target").error == nil)
+    #expect(i.session.equations == ["dy": "p - target"])
+    let right = i.execute("let dWhh += dh_raw @ h[t-1].T").lines
+    #expect(right.contains("right: dWhh = dh_raw @ h[t-1].T gives dWhh at every step."), "\(right)")
+    #expect(i.session.equations == ["dy": "p - target", "dWhh": "dh_raw @ h[t-1].T"])
+    // The solution runs its let as a command.
+    #expect(i.prompt == "(answer) ")
+    i.execute("solution")
+    #expect(i.session.equations["dh_raw"] == "(1 - h*h) * dh")
+    // dh is not a sum over steps: += is refused for it.
+    #expect(
+      Interpreter().execute("let dh += Why.T @ dy").error == "dh is not accumulated over the steps: write let dh = …")
+  }
+
   @Test("a progress file that cannot be read is set aside and reported, never overwritten")
   func unreadableProgress() throws {
     let dir = try folder()
