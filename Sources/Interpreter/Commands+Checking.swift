@@ -325,13 +325,19 @@ extension Interpreter {
     switch first {
     case "correct", "seed":
       guard words.count == 1 else { throw args.usageError() }
+      let dropped =
+        switch session.variant {
+        case .equations: " (your equations are dropped)"
+        case .mystery: " (the mystery is dropped; bptt reveal would have named it)"
+        case .correct, .seed: ""
+        }
       session.variant = first == "seed" ? .seed : .correct
       session.equations = [:]
       session.mystery = nil
       say(
-        first == "seed"
+        (first == "seed"
           ? "bptt seed: the seed tutorial's backward, mistakes and all (gradcheck and blame find them)"
-          : "bptt correct: each step uses its own h[t] and h[t-1]")
+          : "bptt correct: min-char-rnn's backward, each step with its own h[t] and h[t-1]") + dropped)
       announcePass(" with bptt \(first)")
     case "show":
       guard words.count == 1 else { throw args.usageError() }

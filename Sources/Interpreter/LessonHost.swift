@@ -33,7 +33,8 @@ extension CommandTable {
         Shows the lesson's prose, offers each command (Enter runs it, or type your own and \
         explore), and asks its exercises. lesson alone resumes where you left off; lesson N \
         restart starts N again; lesson stop leaves the lesson, keeping your place, and gives back \
-        the session you had before it (a lesson works on a session of its own).
+        the session you had before it (a lesson works on a session of its own). A lesson you \
+        finish leaves you in its session, to explore further.
         """,
       examples: ["lesson 1", "lesson", "lesson stop"], completion: .words(["stop", "restart"]),
       run: { i, args in i.emit(.text(try i.requireLessons().lessonCommand(args.raw, interpreter: i))) }),

@@ -360,6 +360,7 @@ public final class Guide: LessonHost {
   private func finish(_ number: Int) -> [String] {
     place = nil
     mode = nil
+    sessionBefore = nil
     if !progress.done.contains(number) { progress.done.append(number) }
     progress.reached[String(number)] = nil
     let next = lessons.first { $0.number > number }
@@ -367,7 +368,7 @@ public final class Guide: LessonHost {
     writeProgress()
     return [
       "",
-      "Lesson \(number) is done."
+      "Lesson \(number) is done; its session stays yours to explore."
         + (next.map { " Next: lesson \($0.number), \($0.title)." } ?? " That was the last lesson."),
     ]
   }

@@ -288,8 +288,11 @@ struct LessonRunTests {
     #expect(i.session.equations == ["dy": "p - target", "dWhh": "dh_raw @ h[t-1].T"])
     // The solution runs its let as a command.
     #expect(i.prompt == "(answer) ")
-    i.execute("solution")
+    let done = i.execute("solution").lines
     #expect(i.session.equations["dh_raw"] == "(1 - h*h) * dh")
+    // The last exercise ends the lesson; its session (with the equations) stays the learner's.
+    #expect(done.last == "Lesson 1 is done; its session stays yours to explore. That was the last lesson.")
+    #expect(i.execute("lesson stop").lines == ["no lesson is running"] && i.session.equations.count == 3)
     // dh is not a sum over steps: += is refused for it.
     #expect(
       Interpreter().execute("let dh += Why.T @ dy").error == "dh is not accumulated over the steps: write let dh = …")
