@@ -7,7 +7,7 @@ NATIVE := --scratch-path .build/native -Xswiftc -target-cpu -Xswiftc native
 # A Python with NumPy, for the reference implementations the tests compare with.
 PYTHON ?= $(shell python3 -c "import numpy" 2>/dev/null && echo python3 || echo /usr/bin/python3)
 
-.PHONY: all deps build run install test lint bench verify docs fixtures clean
+.PHONY: all deps build run install test lint bench verify fuzz docs fixtures clean
 
 all: build
 
@@ -56,6 +56,17 @@ bench:
 verify:
 	@scripts/deps.sh test
 	RNNSTEP_VERIFY=1 $(SWIFT) test -c release --filter VerdictPropertyTests
+
+# Generated command lines, inside and outside lessons, and mangled .npz, .npy and JSON files,
+# many more than make test runs: a crash leaves the line that caused it in
+# .build/fuzz-last-line-SEED.txt. FUZZ_LINES lines (and files of each kind) per seed.
+FUZZ_LINES ?= 100000
+fuzz:
+	$(SWIFT) build --build-tests
+	for seed in 1 2 3; do \
+	  RNNSTEP_FUZZ_SEED=$$seed RNNSTEP_FUZZ_LINES=$(FUZZ_LINES) RNNSTEP_FUZZ_FILES=$(FUZZ_LINES) RNNSTEP_FUZZ_LAST=.build/fuzz-last-line-$$seed.txt \
+	    $(SWIFT) test --skip-build --filter 'CommandFuzzTests|RobustnessTests' || exit 1; \
+	done
 
 # Regenerates docs/commands.md from the command table (a test fails when it is out of date).
 docs:
