@@ -73,7 +73,7 @@ struct Prediction {
       let relative = off / max(abs(value), 1e-300)
       let verdict = relative <= 0.01 ? "right" : relative <= 0.1 ? "close" : "not quite"
       return "\(verdict): \(name) = \(style.number(value)); you were off by \(style.number(off))"
-        + (value != 0 ? String(format: " (%.1f%%)", 100 * relative) : "")
+        + (value == 0 ? "" : relative < 100 ? String(format: " (%.1f%%)", 100 * relative) : " (more than 100 times it)")
     }
   }
 

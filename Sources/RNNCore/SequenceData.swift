@@ -35,6 +35,15 @@ public struct SequenceData: Equatable, Sendable {
 
   /// Pairs inputs with targets. - Throws: ``RNNError/data(_:)`` when their lengths differ or are 0.
   public init(inputs: Inputs, targets: Targets) throws {
+    try Self.check(inputs, targets, limit: SequenceData.maximumLength, beyond: "rnnstep unrolls")
+    self.inputs = inputs
+    self.targets = targets
+  }
+
+  /// Checks inputs and targets of equal length, at least one step and at most `limit`, and
+  /// finite. `beyond` ends the message for too many steps ("rnnstep unrolls").
+  /// - Throws: ``RNNError`` saying which check failed.
+  static func check(_ inputs: Inputs, _ targets: Targets, limit: Int, beyond: String) throws {
     let tIn: Int
     let tOut: Int
     switch inputs {
@@ -47,15 +56,11 @@ public struct SequenceData: Equatable, Sendable {
     }
     guard tIn > 0 else { throw RNNError.data("there are no inputs: a sequence needs at least one step") }
     guard tIn == tOut else { throw RNNError.data("\(tIn) inputs but \(tOut) targets: each step needs one of each") }
-    guard tIn <= SequenceData.maximumLength else {
-      throw RNNError.outOfRange("\(tIn) steps is more than the \(SequenceData.maximumLength) rnnstep unrolls")
-    }
+    guard tIn <= limit else { throw RNNError.outOfRange("\(tIn) steps is more than the \(limit) \(beyond)") }
     if case .vectors(let m) = inputs, !m.isFinite { throw RNNError.notFinite("an input holds a NaN or infinite value") }
     if case .vectors(let m) = targets, !m.isFinite {
       throw RNNError.notFinite("a target holds a NaN or infinite value")
     }
-    self.inputs = inputs
-    self.targets = targets
   }
 
   /// Checks that every input and target fits `model` under `loss`.

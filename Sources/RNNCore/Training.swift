@@ -18,25 +18,7 @@ public struct TrainingStream: Equatable, Sendable {
   /// Inputs and targets of equal length. - Throws: ``RNNError`` when they differ, are empty or
   /// too long, or hold a NaN or infinite value.
   public init(inputs: SequenceData.Inputs, targets: SequenceData.Targets) throws {
-    let tIn: Int
-    let tOut: Int
-    switch inputs {
-    case .indices(let i): tIn = i.count
-    case .vectors(let m): tIn = m.rows
-    }
-    switch targets {
-    case .indices(let i): tOut = i.count
-    case .vectors(let m): tOut = m.rows
-    }
-    guard tIn > 0 else { throw RNNError.data("there are no inputs: a sequence needs at least one step") }
-    guard tIn == tOut else { throw RNNError.data("\(tIn) inputs but \(tOut) targets: each step needs one of each") }
-    guard tIn <= TrainingStream.maximumLength else {
-      throw RNNError.outOfRange("\(tIn) steps is more than the \(TrainingStream.maximumLength) a stream may have")
-    }
-    if case .vectors(let m) = inputs, !m.isFinite { throw RNNError.notFinite("an input holds a NaN or infinite value") }
-    if case .vectors(let m) = targets, !m.isFinite {
-      throw RNNError.notFinite("a target holds a NaN or infinite value")
-    }
+    try SequenceData.check(inputs, targets, limit: TrainingStream.maximumLength, beyond: "a stream may have")
     self.inputs = inputs
     self.targets = targets
   }

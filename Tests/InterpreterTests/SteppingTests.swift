@@ -164,6 +164,10 @@ struct SteppingTests {
     i.execute("step")
     #expect(i.execute("step").lines.last == "predict: what is loss[1]? (a number; a command skips)")
     #expect(i.execute("1.2 +").stops.isEmpty)
+    // An answer far off says so in words, not as an infinite percentage.
+    #expect(i.execute("-1e308").lines.last!.hasSuffix("(more than 100 times it)"))
+    i.execute("reverse-step")
+    #expect(i.execute("step").lines.last == "predict: what is loss[1]? (a number; a command skips)")
     // A number may be written as an expression.
     #expect(i.execute("12/10").lines.last!.hasPrefix("right: loss[1] = 1.198; you were off by"))
     // Enter alone shows the stop without a prediction.
