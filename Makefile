@@ -41,16 +41,15 @@ test: lint
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift
 
-# rnnstep against the NumPy reference on the same work, measured in the same run: built for this
-# CPU, then the portable build's speed beside it.
+# rnnstep against the NumPy reference on the same work, each in several separate processes,
+# interleaved: medians, minima, maxima, ratios and the floors met or missed (benchmarks/README.md).
+# Built for this CPU, with the portable build's speed beside it.
 bench:
 	@scripts/deps.sh test
 	$(SWIFT) build -c release --product rnnstep-bench $(NATIVE)
+	$(SWIFT) build -c release --product rnnstep $(NATIVE)
 	$(SWIFT) build -c release --product rnnstep-bench
-	$(PYTHON) benchmarks/numpy_reference.py 3 > .build/numpy-reference.json
-	.build/native/release/rnnstep-bench --reference .build/numpy-reference.json
-	@echo "portable build (any x86-64 or arm64, fused multiply-add in software where the CPU lacks it):"
-	BENCH_SKIP_CHECK=1 BENCH_BRIEF=1 $(RELEASE)/rnnstep-bench
+	$(PYTHON) benchmarks/run.py .build/native/release $(RELEASE)
 
 # The gradient check's verdicts over the whole grid of regimes (make test runs a part of it).
 verify:

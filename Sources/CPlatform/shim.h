@@ -32,4 +32,38 @@ static inline int rnnstep_pin_to_cpu(int cpu) {
 #endif
 }
 
+/// The calling thread's CPU mask, saved to put back with rnnstep_set_cpu_mask.
+typedef struct { unsigned long bits[16]; } rnnstep_cpu_mask;
+
+/// Saves the calling thread's CPU mask into `saved`, then keeps the thread off core `cpu` (the
+/// helper thread's), on the other cores it may use. Returns 0 when it changed the mask; leaves it
+/// alone (returning -1) when that core is the only one the thread may use.
+static inline int rnnstep_keep_off_cpu(int cpu, rnnstep_cpu_mask *saved) {
+#if defined(__linux__) && defined(SYS_sched_getaffinity) && defined(SYS_sched_setaffinity)
+  const int bits = (int)(8 * sizeof(unsigned long));
+  if (cpu < 0 || cpu >= 16 * bits) return -1;
+  for (int i = 0; i < 16; i++) saved->bits[i] = 0;
+  if (syscall(SYS_sched_getaffinity, 0, sizeof(saved->bits), saved->bits) < 0) return -1;
+  rnnstep_cpu_mask mask = *saved;
+  mask.bits[cpu / bits] &= ~(1UL << (cpu % bits));
+  int others = 0;
+  for (int i = 0; i < 16; i++) others |= mask.bits[i] != 0;
+  if (!others) return -1;
+  return (int)syscall(SYS_sched_setaffinity, 0, sizeof(mask.bits), mask.bits);
+#else
+  (void)cpu;
+  (void)saved;
+  return -1;
+#endif
+}
+
+/// Puts back a CPU mask saved by rnnstep_keep_off_cpu.
+static inline void rnnstep_set_cpu_mask(const rnnstep_cpu_mask *mask) {
+#if defined(__linux__) && defined(SYS_sched_setaffinity)
+  (void)syscall(SYS_sched_setaffinity, 0, sizeof(mask->bits), mask->bits);
+#else
+  (void)mask;
+#endif
+}
+
 #endif

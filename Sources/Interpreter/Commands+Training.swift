@@ -267,13 +267,26 @@ extension Interpreter {
     let start = Date()
     let first = trainer.iteration
     var interrupted = false
-    var lastReport = Date.distantPast
     let before = session.model
     defer {
       // Interrupted, the session keeps the model of the last complete update; an update that
       // made a parameter NaN or infinite leaves it as it was before this train.
       session.model = trainer.model.parameters.isFinite ? trainer.model : before
     }
+    try trainer.keepingCoresApart { try trainSteps(n, trainer, start: start, interrupted: &interrupted) }
+    progress?("")
+    let done = trainer.iteration - first
+    emit(
+      .training(
+        TrainingReport(
+          requested: n, done: done, firstIteration: first + 1, lastIteration: trainer.iteration,
+          lastLoss: trainer.losses.last ?? .nan, smoothedLoss: trainer.smoothLoss,
+          updatesPerSecond: Double(done) / max(Date().timeIntervalSince(start), 1e-9), interrupted: interrupted,
+          variant: trainer.variant)))
+  }
+  /// The updates of `train`, stopping at Ctrl-C.
+  private func trainSteps(_ n: Int, _ trainer: Trainer, start: Date, interrupted: inout Bool) throws {
+    var lastReport = Date.distantPast
     for k in 0..<n {
       if cancellation.isCancelled {
         interrupted = true
@@ -295,15 +308,6 @@ extension Interpreter {
               secondsLeft: Double(n - k - 1) / rate, variant: trainer.variant)))
       }
     }
-    progress?("")
-    let done = trainer.iteration - first
-    emit(
-      .training(
-        TrainingReport(
-          requested: n, done: done, firstIteration: first + 1, lastIteration: trainer.iteration,
-          lastLoss: trainer.losses.last ?? .nan, smoothedLoss: trainer.smoothLoss,
-          updatesPerSecond: Double(done) / max(Date().timeIntervalSince(start), 1e-9), interrupted: interrupted,
-          variant: trainer.variant)))
   }
 
   func requireData() throws -> SequenceData {

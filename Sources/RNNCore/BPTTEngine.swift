@@ -87,6 +87,46 @@ public final class BPTTEngine {
     if let perturbation { try validate(perturbation, model: model, steps: data.count) }
     let ws = prepare(model, data)
     _ = ws.forward(model, data, kind, perturbation, helper: nil, backwardInput: false)
+    return stepLossesAndScales(ws, data)
+  }
+
+  /// What ``stepLosses(of:on:loss:perturbing:)`` gives for `trace`'s model with one element of a
+  /// parameter set to `value`, bit for bit, computing only what that element can change: an
+  /// element of Why or by changes one element of each y_t; a column of Wxh under one-hot inputs
+  /// is read only at the steps whose input it is, so the pass starts at the first of them (and
+  /// is not run at all when no step reads it). Whh and bh need the whole pass.
+  /// - Precondition: `index` is an element of `parameter`; the trace's data were validated.
+  public func stepLosses(
+    of trace: Trace, changing parameter: Parameter, index: Int, to value: Double
+  ) -> (losses: [Double], scales: [Double]) {
+    let (model, data) = (trace.model, trace.data)
+    let ws = prepare(model, data)
+    let cols = model.parameters[parameter].cols
+    switch (parameter, data.inputs) {
+    case (.why, _), (.by, _):
+      ws.lossesChangingOutput(
+        row: index / cols, column: parameter == .why ? index % cols : nil, to: value, of: trace, data, trace.lossKind)
+      return stepLossesAndScales(ws, data)
+    case (.wxh, .indices(let indices)):
+      guard let first = indices.firstIndex(of: index % cols) else {
+        ws.resume(from: trace, startingAt: data.count + 1)
+        return stepLossesAndScales(ws, data)
+      }
+      var changed = model
+      changed.parameters[parameter, index] = value
+      ws.resume(from: trace, startingAt: first + 1)
+      _ = ws.forward(changed, data, trace.lossKind, nil, helper: nil, backwardInput: false, from: first + 1)
+      return stepLossesAndScales(ws, data)
+    default:
+      var changed = model
+      changed.parameters[parameter, index] = value
+      _ = ws.forward(changed, data, trace.lossKind, nil, helper: nil, backwardInput: false)
+      return stepLossesAndScales(ws, data)
+    }
+  }
+
+  /// L_t of the workspace's last pass, with |L_t| + max_k |y_t[k]| (+ max |target_t|) beside each.
+  private func stepLossesAndScales(_ ws: Workspace, _ data: SequenceData) -> (losses: [Double], scales: [Double]) {
     let (steps, nOut) = (ws.shape.steps, ws.shape.output)
     var losses = [Double](repeating: 0, count: steps)
     var scales = [Double](repeating: 0, count: steps)
@@ -132,6 +172,21 @@ public final class BPTTEngine {
     into gradients: inout ParameterSet
   ) throws -> Double {
     try data.validate(for: model, loss: kind)
+    return computeGradients(model, data, kind, variant, &gradients)
+  }
+
+  /// Runs `body`, a run of passes on this engine (a training loop), with the calling thread kept
+  /// off the helper thread's core, so that the two never share one; the thread's CPU mask is
+  /// put back afterwards. Setting the mask costs more than a pass saves, so it is done once for
+  /// the run, not per pass.
+  public func keepingCoresApart<R>(_ body: () throws -> R) rethrows -> R {
+    guard let helper else { return try body() }
+    return try helper.keepingOwnerOffHelperCore(body)
+  }
+
+  private func computeGradients(
+    _ model: RNN, _ data: SequenceData, _ kind: LossKind, _ variant: BPTTVariant, _ gradients: inout ParameterSet
+  ) -> Double {
     let ws = prepare(model, data)
     // With a helper, Why^T dy_t is computed by the backward pass, on the helper, ahead of need.
     let loss = ws.forward(model, data, kind, nil, helper: helper, backwardInput: helper == nil)

@@ -458,7 +458,12 @@ public struct GradientChecker: Sendable {
     return checkElement(parameter, index: index, epsilon: epsilon ?? settings.epsilon, engine: BPTTEngine())
   }
 
-  private func checkElement(_ parameter: Parameter, index: Int, epsilon: Double, engine: BPTTEngine) -> ElementCheck {
+  /// - Parameter precomputed: the step losses (and sizes) at θ + ε and θ − ε, when a batch
+  ///   already ran those passes.
+  private func checkElement(
+    _ parameter: Parameter, index: Int, epsilon: Double, engine: BPTTEngine,
+    precomputed: (plus: (losses: [Double], scales: [Double]), minus: (losses: [Double], scales: [Double]))? = nil
+  ) -> ElementCheck {
     let original = model.parameters[parameter, index]
     let cols = model.parameters[parameter].cols
     return check(
@@ -469,9 +474,9 @@ public struct GradientChecker: Sendable {
           .parameter(parameter, row: index / cols, column: index % cols, onlyAtStep: nil))
       },
       losses: { h in
-        var shifted = model
-        shifted.parameters[parameter, index] = original + h
-        return stepLosses(shifted, engine)
+        if let precomputed, h == epsilon { return precomputed.plus }
+        if let precomputed, h == -epsilon { return precomputed.minus }
+        return engine.stepLosses(of: trace, changing: parameter, index: index, to: original + h)
       })
   }
 
@@ -525,15 +530,43 @@ public struct GradientChecker: Sendable {
   ) throws -> [(Parameter, ElementCheck)] {
     let workers = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, elements.count))
     let slots = Slots<ElementCheck>(count: elements.count)
+    let epsilon = settings.epsilon
     DispatchQueue.concurrentPerform(iterations: workers) { worker in
       let engine = BPTTEngine()
+      // Whh's elements wait in `pending` until a batch of their passes can run together.
+      var batch: PerturbedBatch?
+      var pending: [Int] = []
+      func runPending() {
+        guard !pending.isEmpty else { return }
+        let whh = model.parameters.whh.storage
+        if batch == nil { batch = PerturbedBatch(trace: trace) }
+        let changes = pending.flatMap { i in
+          [
+            (index: elements[i].1, value: whh[elements[i].1] + epsilon),
+            (index: elements[i].1, value: whh[elements[i].1] - epsilon),
+          ]
+        }
+        let losses = batch!.stepLosses(changes)
+        for (k, i) in pending.enumerated() {
+          slots.buffer[i] = checkElement(
+            .whh, index: elements[i].1, epsilon: epsilon, engine: engine,
+            precomputed: (losses[2 * k], losses[2 * k + 1]))
+        }
+        pending.removeAll(keepingCapacity: true)
+      }
       // Worker w takes elements w, w + workers, …: each slot is written by one thread only.
       var i = worker
       while i < elements.count {
         if cancellation?.isCancelled == true { return }
-        slots.buffer[i] = checkElement(elements[i].0, index: elements[i].1, epsilon: settings.epsilon, engine: engine)
+        if elements[i].0 == .whh {
+          pending.append(i)
+          if 2 * pending.count == PerturbedBatch.width { runPending() }
+        } else {
+          slots.buffer[i] = checkElement(elements[i].0, index: elements[i].1, epsilon: epsilon, engine: engine)
+        }
         i += workers
       }
+      runPending()
     }
     let done = slots.buffer.compactMap { $0 }
     if done.count < elements.count {

@@ -167,6 +167,44 @@ private struct RowSum {
   }
 }
 
+/// Element `column` of a ``weightedRowSum(into:_:terms:coefficients:_:rows:_:accumulate:reversed:)``
+/// over `n` columns, accumulated onto `start`, where `term(m)` gives (c[m], v[m, column]): the
+/// same fused multiply-adds in the same order, so the same bits, for one element alone.
+@inline(__always)
+func rowSumElement(column j: Int, of n: Int, terms count: Int, start: Double, _ term: (Int) -> (Double, Double))
+  -> Double
+{
+  if j < n / 32 &* 32 {
+    // A block of 32 columns: one chain per element, m from the last term down.
+    var acc = start
+    for m in stride(from: count &- 1, through: 0, by: -1) {
+      let (c, v) = term(m)
+      acc.addProduct(c, v)
+    }
+    return acc
+  }
+  // Four columns or one: four interleaved partial sums.
+  var p = (start, 0.0, 0.0, 0.0)
+  var m = count &- 1
+  while m >= 3 {
+    let (c0, v0) = term(m)
+    let (c1, v1) = term(m &- 1)
+    let (c2, v2) = term(m &- 2)
+    let (c3, v3) = term(m &- 3)
+    p.0.addProduct(c0, v0)
+    p.1.addProduct(c1, v1)
+    p.2.addProduct(c2, v2)
+    p.3.addProduct(c3, v3)
+    m &-= 4
+  }
+  while m >= 0 {
+    let (c, v) = term(m)
+    p.0.addProduct(c, v)
+    m &-= 1
+  }
+  return (p.0 + p.1) + (p.2 + p.3)
+}
+
 /// out = m^T for a row-major `rows×cols` matrix m (out is cols×rows): 4×4 blocks through
 /// vector registers, the edges one element at a time.
 @inline(__always)
@@ -196,5 +234,92 @@ func transpose(_ m: UnsafePointer<Double>, rows: Int, cols: Int, into out: Unsaf
   }
   for i in 0..<rows {
     for j in (i < rows4 ? cols4 : 0)..<cols { out[j &* rows &+ i] = m[i &* cols &+ j] }
+  }
+}
+
+/// Several ``weightedRowSum(into:_:terms:coefficients:_:rows:_:accumulate:reversed:)`` over the
+/// same rows `v` at once: for s in 0..<outputs, out[s·outStride + j] = Σ_m c[s·cOutputStride +
+/// m·cStride] · v[m·vStride + j] (plus out's own value with `accumulate`).
+///
+/// A matrix–matrix product, where the single sum is a matrix–vector one: four outputs share every
+/// row of `v` they load, so a matrix too large for L1 (Whh at min-char-rnn size) is read once for
+/// four vectors instead of once for each. Each element's sum is the same chain of fused
+/// multiply-adds as the single sum's, so both give the same bits.
+@inline(__always)
+func weightedRowSums(
+  outputs: Int, into out: UnsafeMutablePointer<Double>, _ outStride: Int, _ n: Int, terms count: Int,
+  coefficients c: UnsafePointer<Double>, _ cStride: Int, outputStride cOutputStride: Int,
+  rows v: UnsafePointer<Double>, _ vStride: Int, accumulate: Bool = false
+) {
+  typealias V4 = SIMD4<Double>
+  // The columns in blocks of 32, which the single sum gives one chain per element.
+  let wide = n / 32 &* 32
+  var s = 0
+  while s &+ 4 <= outputs {
+    let o = (
+      out + s &* outStride, out + (s &+ 1) &* outStride, out + (s &+ 2) &* outStride, out + (s &+ 3) &* outStride
+    )
+    let k = (
+      c + s &* cOutputStride, c + (s &+ 1) &* cOutputStride, c + (s &+ 2) &* cOutputStride,
+      c + (s &+ 3) &* cOutputStride
+    )
+    @inline(__always) func start(_ p: UnsafeMutablePointer<Double>, _ j: Int) -> V4 {
+      accumulate ? UnsafeRawPointer(p + j).loadUnaligned(as: V4.self) : V4()
+    }
+    @inline(__always) func store(_ x: V4, _ p: UnsafeMutablePointer<Double>, _ j: Int) {
+      UnsafeMutableRawPointer(p + j).storeBytes(of: x, as: V4.self)
+    }
+    // Eight columns of four outputs: eight accumulators, two loads of v and four broadcasts for
+    // eight fused multiply-adds.
+    var j = 0
+    while j < wide {
+      var a0 = start(o.0, j)
+      var b0 = start(o.0, j &+ 4)
+      var a1 = start(o.1, j)
+      var b1 = start(o.1, j &+ 4)
+      var a2 = start(o.2, j)
+      var b2 = start(o.2, j &+ 4)
+      var a3 = start(o.3, j)
+      var b3 = start(o.3, j &+ 4)
+      var m = count &- 1
+      while m >= 0 {
+        let row = UnsafeRawPointer(v + (m &* vStride &+ j))
+        let x = row.loadUnaligned(as: V4.self)
+        let y = row.loadUnaligned(fromByteOffset: 32, as: V4.self)
+        let mc = m &* cStride
+        let g0 = V4(repeating: k.0[mc])
+        a0.addProduct(g0, x)
+        b0.addProduct(g0, y)
+        let g1 = V4(repeating: k.1[mc])
+        a1.addProduct(g1, x)
+        b1.addProduct(g1, y)
+        let g2 = V4(repeating: k.2[mc])
+        a2.addProduct(g2, x)
+        b2.addProduct(g2, y)
+        let g3 = V4(repeating: k.3[mc])
+        a3.addProduct(g3, x)
+        b3.addProduct(g3, y)
+        m &-= 1
+      }
+      store(a0, o.0, j)
+      store(b0, o.0, j &+ 4)
+      store(a1, o.1, j)
+      store(b1, o.1, j &+ 4)
+      store(a2, o.2, j)
+      store(b2, o.2, j &+ 4)
+      store(a3, o.3, j)
+      store(b3, o.3, j &+ 4)
+      j &+= 8
+    }
+    s &+= 4
+  }
+  // The columns past the last block of 32 of every output, and the outputs past the last four,
+  // as the single sum does them.
+  for t in 0..<outputs {
+    let first = t < s ? wide : 0
+    guard first < n else { continue }
+    weightedRowSum(
+      into: out + (t &* outStride &+ first), n &- first, terms: count, coefficients: c + t &* cOutputStride, cStride,
+      rows: v + first, vStride, accumulate: accumulate)
   }
 }

@@ -97,6 +97,11 @@ public final class Trainer {
     gradients = ParameterSet(inputSize: model.inputSize, hiddenSize: model.hiddenSize, outputSize: model.outputSize)
   }
 
+  /// Runs `body` (a loop of ``step()``s) with this trainer's two threads kept on different cores.
+  public func keepingCoresApart<R>(_ body: () throws -> R) rethrows -> R {
+    try engine.keepingCoresApart(body)
+  }
+
   /// One update; returns the chunk's loss.
   @discardableResult
   public func step() throws -> Double {

@@ -82,12 +82,14 @@ final class Workspace: @unchecked Sendable {
 
   /// Runs the forward pass, filling a, h, y, p, dy and L for every step; returns Σ_t L_t.
   /// - Parameter backwardInput: also compute Why^T dy_t into `dhs`, which BPTT starts from.
+  /// - Parameter start: the first step computed; the rows of the steps before it (h_0 … h_{start−1},
+  ///   L_t and y_t) must already hold that pass's values (``resume(from:startingAt:)``).
   func forward(
     _ model: RNN, _ data: SequenceData, _ kind: LossKind, _ perturbation: Perturbation?, helper: HelperThread?,
-    backwardInput: Bool
+    backwardInput: Bool, from start: Int = 1
   ) -> Double {
     let (steps, nh, nIn) = (shape.steps, shape.hidden, shape.input)
-    model.h0.withUnsafeBufferPointer { hs.update(from: $0.baseAddress!, count: nh) }
+    if start == 1 { model.h0.withUnsafeBufferPointer { hs.update(from: $0.baseAddress!, count: nh) } }
     if let perturbation, case .h(0) = perturbation.quantity { perturbation.apply(to: hs) }
     if case .vectors(let m) = data.inputs {
       m.storage.withUnsafeBufferPointer { xs.update(from: $0.baseAddress!, count: steps * nIn) }
@@ -100,17 +102,17 @@ final class Workspace: @unchecked Sendable {
       switch data.inputs {
       case .indices(let indices):
         for i in 0..<nh {
-          for (r, column) in indices.enumerated() { preactivations[r &* nh &+ i] = p.wxh[i &* nIn &+ column] + p.bh[i] }
+          for r in (start &- 1)..<steps { preactivations[r &* nh &+ i] = p.wxh[i &* nIn &+ indices[r]] + p.bh[i] }
         }
       case .vectors:
-        for r in 0..<steps {
+        for r in (start &- 1)..<steps {
           for i in 0..<nh { preactivations[r &* nh &+ i] = dot(p.wxh + i &* nIn, xs + r &* nIn, nIn) + p.bh[i] }
         }
       }
-      finishedSteps.store(0, ordering: .relaxed)
+      finishedSteps.store(start &- 1, ordering: .relaxed)
       // The recurrence, t = 1…T in order.
       let recurrence = { [self] in
-        for t in 1...steps {
+        for t in start...steps {
           let r = t &- 1
           let a = preactivations + r &* nh
           let h = hs + t &* nh
@@ -136,7 +138,7 @@ final class Workspace: @unchecked Sendable {
         // y, p, L and dy of each step on the helper, as soon as h_t exists.
         helper.concurrently(
           { [self] in
-            for r in 0..<steps {
+            for r in (start &- 1)..<steps {
               var backoff = Backoff()
               while finishedSteps.load(ordering: .acquiring) <= r { backoff.pause() }
               output(step: r, p, data, kind, perturbation, backwardInput: backwardInput)
@@ -144,11 +146,45 @@ final class Workspace: @unchecked Sendable {
           }, recurrence)
       } else {
         recurrence()
-        for r in 0..<steps { output(step: r, p, data, kind, perturbation, backwardInput: backwardInput) }
+        for r in (start &- 1)..<steps { output(step: r, p, data, kind, perturbation, backwardInput: backwardInput) }
       }
       var total = 0.0
       for r in 0..<steps { total += losses[r] }
       return total
+    }
+  }
+
+  /// Puts the first `start − 1` steps of a recorded pass (h_0 … h_{start−1}, y_t and L_t) into
+  /// the buffers, for a ``forward(_:_:_:_:helper:backwardInput:from:)`` that starts at `start`.
+  func resume(from trace: Trace, startingAt start: Int) {
+    let (nh, nOut) = (shape.hidden, shape.output)
+    trace.hs.storage.withUnsafeBufferPointer { hs.update(from: $0.baseAddress!, count: start &* nh) }
+    trace.ys.storage.withUnsafeBufferPointer { ys.update(from: $0.baseAddress!, count: (start &- 1) &* nOut) }
+    for r in 0..<(start &- 1) { losses[r] = trace.losses[r] }
+  }
+
+  /// L_t of every step when one element of Why (`column` j) or of by (`column` nil) in `row` k is
+  /// `value` instead of the recorded pass's: only y_t[k] changes, so each step recomputes that
+  /// element (with the same chain of multiply-adds as ``output(step:_:_:_:_:backwardInput:)``,
+  /// hence the same bits as a whole pass) and its loss.
+  func lossesChangingOutput(
+    row k: Int, column j: Int?, to value: Double, of trace: Trace, _ data: SequenceData, _ kind: LossKind
+  ) {
+    let (steps, nh, nOut) = (shape.steps, shape.hidden, shape.output)
+    let why = trace.model.parameters.why
+    trace.ys.storage.withUnsafeBufferPointer { ys.update(from: $0.baseAddress!, count: steps &* nOut) }
+    trace.hs.storage.withUnsafeBufferPointer { hsBuffer in
+      why.storage.withUnsafeBufferPointer { whyBuffer in
+        let whyRow = whyBuffer.baseAddress! + k &* nh
+        let start = j == nil ? value : trace.model.parameters.by.storage[k]
+        for r in 0..<steps {
+          let h = hsBuffer.baseAddress! + (r &+ 1) &* nh
+          ys[r &* nOut &+ k] = rowSumElement(column: k, of: nOut, terms: nh, start: start) { m in
+            (h[m], m == j ? value : whyRow[m])
+          }
+          losses[r] = lossAndGradientInput(kind, data, step: r)
+        }
+      }
     }
   }
 
@@ -182,38 +218,8 @@ final class Workspace: @unchecked Sendable {
   /// in one place.
   private func lossAndGradientInput(_ kind: LossKind, _ data: SequenceData, step r: Int) -> Double {
     let nOut = shape.output
-    let y = ys + r &* nOut
-    let p = ps + r &* nOut
-    let dy = dys + r &* nOut
-    switch kind {
-    case .softmax:
-      guard case .indices(let targets) = data.targets else {
-        preconditionFailure("validated: softmax has index targets")
-      }
-      let (m, sum) = softmax(y, into: p, count: nOut)
-      for k in 0..<nOut { dy[k] = p[k] }
-      // L_t = −log p_t[target] = log Σ exp(y − m) + m − y[target]   (exact even when p is tiny)
-      // dy_t = p_t − onehot(target)
-      let target = targets[r]
-      dy[target] -= 1
-      return log(sum) + m - y[target]
-    case .squared:
-      // L_t = ½‖y_t − target_t‖²,  dy_t = y_t − target_t
-      switch data.targets {
-      case .indices(let targets):
-        for k in 0..<nOut { dy[k] = y[k] - (k == targets[r] ? 1 : 0) }
-      case .vectors(let m):
-        m.storage.withUnsafeBufferPointer { target in
-          for k in 0..<nOut { dy[k] = y[k] - target[r &* nOut &+ k] }
-        }
-      }
-      var stepLoss = 0.0
-      for k in 0..<nOut {
-        p[k] = 0
-        stepLoss += dy[k] * dy[k]
-      }
-      return 0.5 * stepLoss
-    }
+    return RNNCore.lossAndGradientInput(
+      kind, data, step: r, y: ys + r &* nOut, p: ps + r &* nOut, dy: dys + r &* nOut, count: nOut)
   }
 
   // MARK: Backward
@@ -406,5 +412,43 @@ private func withPointers<R>(_ p: ParameterSet, _ body: (ParameterPointers) -> R
         }
       }
     }
+  }
+}
+
+/// L_t for the step in row `r` from its y_t, with p_t and dy_t written beside it: a loss's value
+/// and its derivative in one place.
+@inline(__always)
+func lossAndGradientInput(
+  _ kind: LossKind, _ data: SequenceData, step r: Int, y: UnsafeMutablePointer<Double>,
+  p: UnsafeMutablePointer<Double>, dy: UnsafeMutablePointer<Double>, count nOut: Int
+) -> Double {
+  switch kind {
+  case .softmax:
+    guard case .indices(let targets) = data.targets else {
+      preconditionFailure("validated: softmax has index targets")
+    }
+    let (m, sum) = softmax(y, into: p, count: nOut)
+    for k in 0..<nOut { dy[k] = p[k] }
+    // L_t = −log p_t[target] = log Σ exp(y − m) + m − y[target]   (exact even when p is tiny)
+    // dy_t = p_t − onehot(target)
+    let target = targets[r]
+    dy[target] -= 1
+    return log(sum) + m - y[target]
+  case .squared:
+    // L_t = ½‖y_t − target_t‖²,  dy_t = y_t − target_t
+    switch data.targets {
+    case .indices(let targets):
+      for k in 0..<nOut { dy[k] = y[k] - (k == targets[r] ? 1 : 0) }
+    case .vectors(let m):
+      m.storage.withUnsafeBufferPointer { target in
+        for k in 0..<nOut { dy[k] = y[k] - target[r &* nOut &+ k] }
+      }
+    }
+    var stepLoss = 0.0
+    for k in 0..<nOut {
+      p[k] = 0
+      stepLoss += dy[k] * dy[k]
+    }
+    return 0.5 * stepLoss
   }
 }

@@ -48,6 +48,16 @@ func flopsPerPass(h: Int, v: Int, t: Int) -> Double {
 }
 
 let seconds = Double(ProcessInfo.processInfo.environment["BENCH_SECONDS"] ?? "") ?? 2
+/// BENCH_JSON=1: the figures also as one JSON object on the last line, for benchmarks/run.py.
+var results: [String: Double] = [:]
+@MainActor func finish() -> Never {
+  if ProcessInfo.processInfo.environment["BENCH_JSON"] != nil,
+    let json = try? JSONSerialization.data(withJSONObject: results, options: [.sortedKeys])
+  {
+    print(String(decoding: json, as: UTF8.self))
+  }
+  exit(0)
+}
 let model = try RNN(inputSize: vocabulary, hiddenSize: hidden, outputSize: vocabulary, seed: 1)
 var rng = SeededGenerator(seed: 2)
 let data = try SequenceData(
@@ -88,16 +98,19 @@ while now() - warmStart < 1.5 {
 let engine = BPTTEngine(useSecondCore: ProcessInfo.processInfo.environment["BENCH_ONE_CORE"] == nil)
 var gradients = try engine.gradients(of: model, on: data, loss: .softmax).gradients
 var sink = 0.0
-let (perIteration, iterations) = try bestTime {
-  sink += try engine.computeGradients(of: model, on: data, loss: .softmax, into: &gradients)
+// Kept apart from the helper's core for the whole measurement, as `train` does for its loop.
+let (perIteration, iterations) = try engine.keepingCoresApart {
+  try bestTime { sink += try engine.computeGradients(of: model, on: data, loss: .softmax, into: &gradients) }
 }
 let gflops = flopsPerPass(h: hidden, v: vocabulary, t: steps) / perIteration / 1e9
+results["pass_seconds"] = perIteration
+results["pass_gflops"] = gflops
 print(
   String(
     format: "rnnstep forward+BPTT: %.1f µs/iteration (best of 7 rounds, %d iterations), %.2f GFLOP/s",
     perIteration * 1e6, iterations, gflops))
 // BENCH_BRIEF=1: the pass's speed alone (make bench prints the portable build's this way).
-if ProcessInfo.processInfo.environment["BENCH_BRIEF"] != nil { exit(0) }
+if ProcessInfo.processInfo.environment["BENCH_BRIEF"] != nil { finish() }
 if let reference = readReference() {
   print(
     String(
@@ -119,7 +132,8 @@ let trainingModel = try RNN(inputSize: chars.count, hiddenSize: hidden, outputSi
 let trainer = try Trainer(
   model: trainingModel, stream: try TrainingStream(characters: text.map { index[$0]! }), loss: .softmax,
   sequenceLength: steps, optimizer: .adagrad(learningRate: 0.1, memory: nil), clipping: .value(5))
-let (perUpdate, updates) = try bestTime { try trainer.step() }
+let (perUpdate, updates) = try trainer.keepingCoresApart { try bestTime { try trainer.step() } }
+results["train_seconds"] = perUpdate
 // BENCH_PARTS=1: where a training update's time goes (the optimiser alone, the pass alone).
 if ProcessInfo.processInfo.environment["BENCH_PARTS"] != nil {
   var opt = Optimizer.adagrad(learningRate: 0.1, memory: nil)
@@ -156,14 +170,16 @@ if let reference = readReference() {
 
 // Forward alone: what each finite-difference evaluation costs.
 let (perForward, _) = try bestTime { sink += try engine.loss(of: model, on: data, loss: .softmax) }
+results["forward_seconds"] = perForward
 print(String(format: "rnnstep forward alone: %.1f µs/iteration", perForward * 1e6))
 
 // A full check of every parameter (BENCH_SKIP_CHECK=1 leaves it out, for profiling the pass).
-if ProcessInfo.processInfo.environment["BENCH_SKIP_CHECK"] != nil { exit(0) }
+if ProcessInfo.processInfo.environment["BENCH_SKIP_CHECK"] != nil { finish() }
 let checkStart = now()
 let checker = try GradientChecker(model: model, data: data, lossKind: .softmax)
 let reports = try checker.checkAll()
 let checkSeconds = now() - checkStart
+results["check_seconds"] = checkSeconds
 let elements = reports.reduce(0) { $0 + $1.checked }
 // Elements whose first difference did not settle the verdict took two more (4 more passes).
 let doubtful = reports.reduce(0) { $0 + $1.elements.count { $0.truncation > 0 } }
@@ -174,14 +190,27 @@ print(
       "full gradient check (with error bars): %d elements (%d needed the truncation estimate), %.2f s, %.0f forward passes/s, %@ (today's floor 1.24 s)",
     elements, doubtful, checkSeconds, Double(evaluations) / checkSeconds,
     reports.allSatisfy(\.passed) ? "all PASS" : "not all PASS"))
+// BENCH_CHECK_PARTS=1: where the check's time goes, parameter by parameter.
+if ProcessInfo.processInfo.environment["BENCH_CHECK_PARTS"] != nil {
+  for parameter in Parameter.allCases {
+    let start = now()
+    _ = try checker.checkAll([parameter])
+    print(
+      String(
+        format: "  check of %@ alone (%d elements): %.3f s", parameter.name, model.parameters[parameter].count,
+        now() - start))
+  }
+}
 // --exact: one forward-mode tangent pass per element on top.
 let exactStart = now()
 let exactReports = try GradientChecker(
   model: model, data: data, lossKind: .softmax, settings: CheckSettings(exact: true)
 ).checkAll()
 let exactSeconds = now() - exactStart
+results["exact_check_seconds"] = exactSeconds
 print(
   String(
     format: "full gradient check --exact: %.2f s (%.2f s more than without), %@", exactSeconds,
     exactSeconds - checkSeconds, exactReports.allSatisfy(\.passed) ? "all PASS" : "not all PASS"))
 if sink.isNaN { print("unreachable") }
+finish()

@@ -106,6 +106,55 @@ struct EngineTests {
     }
   }
 
+  @Test(
+    "a pass with one parameter element changed, computing only what it changes, gives a whole pass's bits",
+    arguments: [
+      (1, 3, 4, 5, LossKind.softmax, false), (2, 100, 65, 25, .softmax, false), (3, 40, 70, 9, .softmax, false),
+      (4, 7, 5, 6, .squared, true), (5, 36, 37, 4, .squared, false),
+    ] as [(UInt64, Int, Int, Int, LossKind, Bool)])
+  func changedElement(
+    seed: UInt64, hidden: Int, vocabulary: Int, steps: Int, loss: LossKind, vectorInputs: Bool
+  ) throws {
+    let (model, data) = try randomProblem(
+      seed: seed, hidden: hidden, input: vocabulary, output: vocabulary, steps: steps, loss: loss,
+      vectorInputs: vectorInputs)
+    let trace = try BPTTEngine().record(model: model, data: data, loss: loss, keepRunningTotals: false)
+    let engine = BPTTEngine()
+    var rng = SeededGenerator(seed: seed)
+    for parameter in Parameter.allCases {
+      let count = model.parameters[parameter].count
+      // Every element of small parameters; otherwise the first and last columns and a sample.
+      let cols = model.parameters[parameter].cols
+      var indices = count <= 200 ? Array(0..<count) : (0..<40).map { _ in rng.nextIndex(below: count) }
+      if count > 200 { indices += [0, cols - 1, count - cols, count - 1] }
+      for index in indices {
+        let value = model.parameters[parameter, index] + (rng.nextIndex(below: 2) == 0 ? 1e-5 : -3e-3)
+        var changed = model
+        changed.parameters[parameter, index] = value
+        let whole = try engine.stepLosses(of: changed, on: data, loss: loss)
+        let part = engine.stepLosses(of: trace, changing: parameter, index: index, to: value)
+        #expect(part.losses == whole.losses, "\(parameter)[\(index)]")
+        #expect(part.scales == whole.scales, "\(parameter)[\(index)]")
+      }
+      // Whh's passes run together in batches: each pass's losses are its own whole pass's.
+      if parameter == .whh {
+        let batch = PerturbedBatch(trace: trace)
+        for first in stride(from: 0, to: indices.count, by: PerturbedBatch.width) {
+          let changes = indices[first..<min(first + PerturbedBatch.width, indices.count)].map {
+            (index: $0, value: model.parameters.whh.storage[$0] * (1 + 1e-6) + 1e-5)
+          }
+          for (change, result) in zip(changes, batch.stepLosses(changes)) {
+            var changed = model
+            changed.parameters.whh.storage[change.index] = change.value
+            let whole = try engine.stepLosses(of: changed, on: data, loss: loss)
+            #expect(result.losses == whole.losses, "Whh[\(change.index)] in a batch of \(changes.count)")
+            #expect(result.scales == whole.scales, "Whh[\(change.index)] in a batch of \(changes.count)")
+          }
+        }
+      }
+    }
+  }
+
   @Test("a perturbation outside the pass is refused with where it is")
   func perturbationRange() throws {
     let (model, data) = try randomProblem(

@@ -1,0 +1,140 @@
+import Foundation
+
+/// Forward passes of several models that each differ from one recorded pass's model in one
+/// element of Whh, run together: what a finite-difference check of Whh needs, 2 passes per
+/// element.
+///
+/// A change to Whh reaches every step, so nothing of the recorded pass can be reused; but the
+/// passes share Whh and Why, and taken together each step's Whh h_{t−1} and Why h_t become
+/// matrix–matrix products that read each matrix once for four passes instead of once per pass
+/// (``weightedRowSums(outputs:into:_:_:terms:coefficients:_:outputStride:rows:_:accumulate:)``).
+/// The one element each pass changes is then recomputed with its own value
+/// (``rowSumElement(column:of:terms:start:_:)``). Every number is the same chain of operations
+/// as in ``BPTTEngine/stepLosses(of:on:loss:perturbing:)`` of that model alone, so the losses
+/// are the same bits (a test compares them).
+final class PerturbedBatch {
+  /// How many passes run together.
+  static let width = 8
+
+  private let trace: Trace
+  private let steps: Int
+  private let nh: Int
+  private let nIn: Int
+  private let nOut: Int
+  /// Whh^T and Why^T of the recorded model.
+  private let whhT: UnsafeMutablePointer<Double>
+  private let whyT: UnsafeMutablePointer<Double>
+  /// Wxh x_t + bh of every step (T×H): no pass changes it.
+  private let inputParts: UnsafeMutablePointer<Double>
+  /// h_{t−1} and h_t of every pass (2 × width × H), a_t (width × H), y_t (width × V), and p and
+  /// dy of one pass at a time (V each).
+  private let previous: UnsafeMutablePointer<Double>
+  private let current: UnsafeMutablePointer<Double>
+  private let a: UnsafeMutablePointer<Double>
+  private let y: UnsafeMutablePointer<Double>
+  private let p: UnsafeMutablePointer<Double>
+  private let dy: UnsafeMutablePointer<Double>
+  private let buffers: [UnsafeMutablePointer<Double>]
+
+  init(trace: Trace) {
+    self.trace = trace
+    let model = trace.model
+    steps = trace.steps
+    nh = model.hiddenSize
+    nIn = model.inputSize
+    nOut = model.outputSize
+    var all: [UnsafeMutablePointer<Double>] = []
+    func buffer(_ count: Int) -> UnsafeMutablePointer<Double> {
+      let b = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(count, 1))
+      b.initialize(repeating: 0, count: Swift.max(count, 1))
+      all.append(b)
+      return b
+    }
+    let width = PerturbedBatch.width
+    whhT = buffer(nh * nh)
+    whyT = buffer(nh * nOut)
+    inputParts = buffer(steps * nh)
+    previous = buffer(width * nh)
+    current = buffer(width * nh)
+    a = buffer(width * nh)
+    y = buffer(width * nOut)
+    p = buffer(nOut)
+    dy = buffer(nOut)
+    buffers = all
+    let (steps, nh, nIn, nOut) = (steps, nh, nIn, nOut)
+    let parameters = model.parameters
+    parameters.whh.storage.withUnsafeBufferPointer { transpose($0.baseAddress!, rows: nh, cols: nh, into: whhT) }
+    parameters.why.storage.withUnsafeBufferPointer { transpose($0.baseAddress!, rows: nOut, cols: nh, into: whyT) }
+    // As the engine's forward pass computes it.
+    parameters.wxh.storage.withUnsafeBufferPointer { wxhBuffer in
+      let wxh = wxhBuffer.baseAddress!
+      let bh = parameters.bh.storage
+      switch trace.data.inputs {
+      case .indices(let indices):
+        for i in 0..<nh {
+          for r in 0..<steps { inputParts[r &* nh &+ i] = wxh[i &* nIn &+ indices[r]] + bh[i] }
+        }
+      case .vectors(let m):
+        m.storage.withUnsafeBufferPointer { xs in
+          for r in 0..<steps {
+            for i in 0..<nh { inputParts[r &* nh &+ i] = dot(wxh + i &* nIn, xs.baseAddress! + r &* nIn, nIn) + bh[i] }
+          }
+        }
+      }
+    }
+  }
+
+  deinit {
+    for b in buffers { b.deallocate() }
+  }
+
+  /// The step losses and their sizes (as ``BPTTEngine/stepLosses(of:on:loss:perturbing:)``
+  /// returns them) of each model made by setting Whh's element `index` to `value`, at most
+  /// ``width`` of them.
+  func stepLosses(_ changes: [(index: Int, value: Double)]) -> [(losses: [Double], scales: [Double])] {
+    precondition(changes.count <= PerturbedBatch.width, "at most \(PerturbedBatch.width) passes together")
+    let count = changes.count
+    var results = [(losses: [Double], scales: [Double])](
+      repeating: ([Double](repeating: 0, count: steps), [Double](repeating: 0, count: steps)), count: count)
+    guard count > 0 else { return results }
+    let model = trace.model
+    let h0 = model.h0
+    for b in 0..<count { (previous + b &* nh).update(from: h0, count: nh) }
+    let by = model.parameters.by.storage
+    for r in 0..<steps {
+      let inputPart = inputParts + r &* nh
+      // a_t = Wxh x_t + bh + Whh h_{t−1} for every pass, Whh shared ...
+      for b in 0..<count { (a + b &* nh).update(from: inputPart, count: nh) }
+      weightedRowSums(
+        outputs: count, into: a, nh, nh, terms: nh, coefficients: previous, 1, outputStride: nh, rows: whhT, nh,
+        accumulate: true)
+      // ... then each pass's changed row i again, with Whh[i,j] its own.
+      for (b, change) in changes.enumerated() {
+        let (i, j) = (change.index / nh, change.index % nh)
+        let h = previous + b &* nh
+        a[b &* nh &+ i] = rowSumElement(column: i, of: nh, terms: nh, start: inputPart[i]) { m in
+          (h[m], m == j ? change.value : whhT[m &* nh &+ i])
+        }
+        applyLanewise(tanh, a + b &* nh, current + b &* nh, nh)
+      }
+      // y_t = Why h_t + by, and L_t.
+      for b in 0..<count { by.withUnsafeBufferPointer { (y + b &* nOut).update(from: $0.baseAddress!, count: nOut) } }
+      weightedRowSums(
+        outputs: count, into: y, nOut, nOut, terms: nh, coefficients: current, 1, outputStride: nh, rows: whyT, nOut,
+        accumulate: true)
+      for b in 0..<count {
+        let yb = y + b &* nOut
+        let loss = lossAndGradientInput(trace.lossKind, trace.data, step: r, y: yb, p: p, dy: dy, count: nOut)
+        var largest = 0.0
+        for k in 0..<nOut { largest = Swift.max(largest, Swift.abs(yb[k])) }
+        if case .vectors(let m) = trace.data.targets {
+          for k in 0..<nOut { largest = Swift.max(largest, Swift.abs(m[r, k])) }
+        }
+        results[b].losses[r] = loss
+        results[b].scales[r] = Swift.abs(loss) + largest
+      }
+      previous.update(from: current, count: count &* nh)
+    }
+    return results
+  }
+}
