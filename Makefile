@@ -21,14 +21,15 @@ run: deps
 	$(SWIFT) build -c release --product rnnstep $(NATIVE)
 	.build/native/release/rnnstep
 
-# rnnstep on your PATH: the binary in $(PREFIX)/bin, the lessons in $(PREFIX)/share/rnnstep.
+# rnnstep on your PATH: the binary in $(PREFIX)/bin, the lessons and docs in $(PREFIX)/share/rnnstep.
 PREFIX ?= $(HOME)/.local
 install: deps
 	$(SWIFT) build -c release --product rnnstep $(NATIVE)
 	mkdir -p $(PREFIX)/bin $(PREFIX)/share/rnnstep
 	install -m 755 .build/native/release/rnnstep $(PREFIX)/bin/rnnstep
-	rm -rf $(PREFIX)/share/rnnstep/lessons
+	rm -rf $(PREFIX)/share/rnnstep/lessons $(PREFIX)/share/rnnstep/docs
 	cp -R lessons $(PREFIX)/share/rnnstep/lessons
+	cp -R docs $(PREFIX)/share/rnnstep/docs
 
 test: lint
 	@scripts/deps.sh test

@@ -107,8 +107,9 @@ extension CommandTable {
       examples: ["undisplay 1"], completion: .none,
       run: { i, args in
         if args.raw.isEmpty {
+          let count = i.session.displays.all.count
           i.session.displays.remove(nil)
-          i.say("no displays")
+          i.say(count == 0 ? "there were no displays" : "removed " + counted(count, "display"))
           return
         }
         let n = try i.number(args)

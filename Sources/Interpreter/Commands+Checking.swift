@@ -321,7 +321,17 @@ extension Interpreter {
 
   func bptt(_ args: Arguments) throws {
     let words = args.words
-    guard let first = words.first else { throw args.usageError() }
+    guard let first = words.first else {
+      let which =
+        switch session.variant {
+        case .correct: "bptt correct (min-char-rnn's backward)"
+        case .seed: "bptt seed (the seed tutorial's backward)"
+        case .equations: "your equations (bptt show lists them)"
+        case .mystery: "a mystery (bptt guess NAME when you have found it, bptt reveal to be told)"
+        }
+      say("in force: \(which); bptt show lists the equations, bptt correct|seed|mystery [SEED] switches")
+      return
+    }
     switch first {
     case "correct", "seed":
       guard words.count == 1 else { throw args.usageError() }
@@ -359,13 +369,14 @@ extension Interpreter {
       }
     case "mystery":
       guard words.count <= 2 else { throw args.usageError() }
-      var seed: UInt64 = 1
+      // Without a seed, the one after the last: bptt mystery again gives another mistake.
+      var seed = session.lastMysterySeed.map { $0 &+ 1 } ?? 1
       if words.count == 2 {
         guard let s = UInt64(words[1]) else { throw CommandError("the mystery's seed is a whole number ≥ 0") }
         seed = s
       }
-      var rng = SeededGenerator(seed: seed)
-      session.mystery = rng.nextIndex(below: Mystery.catalogue(session.loss).count)
+      session.lastMysterySeed = seed
+      session.mystery = Mystery.index(seed: seed, loss: session.loss)
       session.equations = [:]
       session.variant = .mystery
       say("bptt mystery (seed \(seed)): one equation of this backward pass is wrong. Find it.")

@@ -10,8 +10,9 @@ extension CommandTable {
       details: """
         Names: x a h y p loss dy dh dh_raw dh_next (one value per time step: h[3] is step 3, h \
         alone the cursor's step, h[-1] the last; h[0] and h0 are the initial state; loss alone is \
-        the total; dh_next alone is the one BPTT holds at the cursor, the one the step below \
-        passed up until this step computes its own), Wxh Whh Why bh by (the parameters), dWxh \
+        the total; dh_next alone is the one BPTT holds at the cursor: the one the step above \
+        passed down, until this step computes its own for the step below), Wxh Whh Why bh by \
+        (the parameters; h0 is min-char-rnn's hprev), dWxh \
         dWhh dWhy dbh dby (each gradient's running total at the cursor, as BPTT holds it), \
         dWxh_t … dby_t (what one step adds: dWhh_t[3]), hs (every h as a table, one row per step, \
         row 0 being h0), t (the cursor's step) and T (the number of steps). Elements: Whh[0,1], \
@@ -20,8 +21,9 @@ extension CommandTable {
         elementwise power, @ the matrix product, .T the transpose, comparisons < <= > >= == != \
         giving 1 or 0. Functions: norm sum max min mean shape tanh exp log abs sqrt softmax \
         (tanh, exp, log and softmax are the engine's own, so print recomputes what the pass \
-        computed exactly), and clip(x, c). A value the cursor has not reached yet is an error \
-        that says where it will be computed.
+        computed exactly), clip(x, c), and for gradients through time dL_dh(t, k) (∂L_t/∂h_k), \
+        jacobian(t, k) (∂h_t/∂h_k) and svd(M) (its singular values). A value the cursor has not \
+        reached yet is an error that says where it will be computed.
         """,
       examples: [
         "print h[1]", "print Whh[0,1]", "print (1 - h[3]*h[3]) * dh[3] - dh_raw[3]", "print dWhh_t[2] + dWhh_t[1]",
@@ -46,7 +48,7 @@ extension CommandTable {
       summary: "describe the model, the data, the cursor, the breakpoints or the displays",
       details: """
         info model: sizes, parameters, loss, BPTT variant, training and check settings. info \
-        data: inputs and targets step by step. info step: where the cursor is and the equation \
+        data: inputs and targets step by step. info step (or info cursor): where the cursor is and the equation \
         there. info breakpoints (or info watches): breakpoints and watches. info display: the \
         displays.
         """,
@@ -57,14 +59,16 @@ extension CommandTable {
         switch args.words.first ?? "model" {
         case "model": i.infoModel()
         case "data": try i.infoData()
-        case "step":
+        case "step", "cursor":
           _ = try i.requireTrace()
           i.say(
             "at \(i.cursorDescription) of a pass over \(i.trace!.steps) steps (bptt \(i.session.variant.rawValue), loss \(i.session.loss.rawValue))"
           )
           i.showStop()
         case "breakpoints", "watches": i.infoBreakpoints()
-        case "display": i.showDisplays()
+        case "display", "displays":
+          if i.session.displays.isEmpty { i.say("no displays (display EXPRESSION adds one)") }
+          i.showDisplays()
         default: throw args.usageError()
         }
       }),
@@ -230,7 +234,7 @@ extension Interpreter {
     }
     if name == "h0" {
       guard indices.count == 1, indices[0] < session.model.hiddenSize else {
-        throw CommandError("h0 has elements 0..<\(session.model.hiddenSize)")
+        throw CommandError("h0 has elements 0 to \(session.model.hiddenSize - 1)")
       }
       var h0 = session.model.h0
       let old = h0[indices[0]]

@@ -75,10 +75,13 @@ extension CommandTable {
       summary: "the inputs: one-hot indices, or one vector per step",
       details: """
         Indices select x[t] = onehot(I); vectors, written [0.5, -1] or 0.5,-1, give x[t] \
-        directly. The pass is recorded again once targets of the same length are there.
+        directly. The pass is recorded again once targets of the same length are there. inputs \
+        alone shows the data.
         """,
       examples: ["inputs 0 1 2 2", "inputs [0.5, 1] [0, -1] [1, 1]"], completion: .none,
       run: { i, args in
+        // Alone: what they are now (as info data shows them).
+        if args.raw.isEmpty { return try i.infoData() }
         i.session.inputs =
           try i.parseSteps(args.raw, what: "inputs").map { .indices($0) }
           ?? .vectors(try i.parseVectors(args.raw, what: "inputs"))
@@ -87,9 +90,12 @@ extension CommandTable {
     CommandSpec(
       name: "targets", aliases: [], group: .model, usage: "targets I1 I2 … | targets [v,v] [v,v] …",
       summary: "the targets: class indices, or one vector per step (squared error)",
-      details: "Indices are classes for softmax (or one-hot targets for squared error); vectors need loss squared.",
+      details:
+        "Indices are classes for softmax (or one-hot targets for squared error); vectors need loss squared. targets alone shows the data.",
       examples: ["targets 1 2 2 3", "targets [1] [0] [0.5]"], completion: .none,
       run: { i, args in
+        // Alone: what they are now (as info data shows them).
+        if args.raw.isEmpty { return try i.infoData() }
         i.session.targets =
           try i.parseSteps(args.raw, what: "targets").map { .indices($0) }
           ?? .vectors(try i.parseVectors(args.raw, what: "targets"))
@@ -180,7 +186,7 @@ extension CommandTable {
 
 extension Interpreter {
   func expandPath(_ path: String) -> String {
-    path.hasPrefix("~/") ? NSHomeDirectory() + path.dropFirst() : path
+    path.hasPrefix("~/") ? homeDirectory() + path.dropFirst() : path
   }
 
   /// Whole numbers, one per step; nil when the text holds vectors instead.
@@ -327,4 +333,10 @@ extension Interpreter {
     }
     announcePass(" for the new model")
   }
+}
+
+/// The user's home folder: $HOME, as shells and other programs take it, else the account's.
+public func homeDirectory() -> String {
+  if let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty { return home }
+  return NSHomeDirectory()
 }

@@ -195,7 +195,7 @@ extension Interpreter {
       } else if word.hasPrefix("t=") {
         guard let t = Int(word.dropFirst(2)) else { throw CommandError("'\(word)' is not a time step: write t=3") }
         if let steps = trace?.steps, t < 1 || t > steps {
-          throw CommandError("t=\(t) is outside the pass: t runs over 1...\(steps)")
+          throw CommandError("t=\(t) is outside the pass: t runs from 1 to \(steps)")
         }
         place.t = t
       } else if let equation = Equation(rawValue: word) {

@@ -73,11 +73,14 @@ extension Interpreter {
     let p = session.model.parameters
     let v = { (q: StepQuantity, t: Int) in try s.value(q, t: t) }
     let size = try v(q, t).count
-    guard i >= 0 && i < size else { throw CommandError("\(q.rawValue)[\(t)] has elements 0..<\(size)") }
+    guard i >= 0 && i < size else { throw CommandError("\(q.rawValue)[\(t)] has elements 0 to \(size - 1)") }
     if !trace.variant.isBuiltIn, [.dy, .dh, .dhRaw, .dhNext].contains(q) {
       throw CommandError(
-        "explain spells out the built-in equations; under bptt \(trace.variant.rawValue), bptt show lists the "
-          + "ones in force and print evaluates their parts")
+        trace.variant == .mystery
+          ? "explain spells out the built-in equations; under bptt mystery they are hidden: print evaluates any "
+            + "expression over the pass (print dh[3] - Why.T @ dy[3])"
+          : "explain spells out the built-in equations; under your equations, bptt show lists the ones in force "
+            + "and print evaluates their parts")
     }
     let r = t - 1
     let label = q == .loss ? "loss[\(t)]" : "\(q.rawValue)[\(t)][\(i)]"

@@ -414,14 +414,14 @@ struct Evaluator {
           let j = try integer(resolve(value(indices[1]), column: column), column: column)
           guard j >= 0 && j < m.cols else {
             throw ExpressionError(
-              message: "column index \(j) is outside 0..<\(m.cols) (shape \(m.shapeDescription))", column: column)
+              message: "column index \(j) is outside 0 to \(m.cols - 1) (shape \(m.shapeDescription))", column: column)
           }
           return .matrix(Matrix(column: m.column(j)))
         }
         let i = try integer(resolve(value(indices[0]), column: column), column: column)
         guard i >= 0 && i < m.rows else {
           throw ExpressionError(
-            message: "row index \(i) is outside 0..<\(m.rows) (shape \(m.shapeDescription))", column: column)
+            message: "row index \(i) is outside 0 to \(m.rows - 1) (shape \(m.shapeDescription))", column: column)
         }
         return .matrix(Matrix(rows: 1, cols: m.cols, m.row(i)))
       }
@@ -468,7 +468,8 @@ struct Evaluator {
       default:
         let i = wrap(try integer(resolve(value(e), column: column), column: column))
         guard i >= 0 && i < n else {
-          throw ExpressionError(message: "index \(i) is outside 0..<\(n) (shape \(m.shapeDescription))", column: column)
+          throw ExpressionError(
+            message: "index \(i) is outside 0 to \(n - 1) (shape \(m.shapeDescription))", column: column)
         }
         return i..<(i + 1)
       }
@@ -538,8 +539,11 @@ struct Evaluator {
       return .matrix(snapshot.trace.hs)
     }
     if n == "t" { return .matrix(Matrix(column: [Double(try currentStep("t", column: column))])) }
+    // min-char-rnn's own names for what rnnstep calls otherwise.
+    let theirs = ["hprev": "h0", "dhnext": "dh_next", "dhraw": "dh_raw", "xs": "x"]
     let suggestion =
-      closest(n, among: ExpressionNames.all + ExpressionNames.functions).map { "; did you mean '\($0)'?" } ?? ""
+      theirs[n].map { "; min-char-rnn's \(n) is \($0) here" }
+      ?? closest(n, among: ExpressionNames.all + ExpressionNames.functions).map { "; did you mean '\($0)'?" } ?? ""
     throw ExpressionError(message: "unknown name '\(n)'\(suggestion)", column: column)
   }
 
@@ -551,11 +555,11 @@ struct Evaluator {
       let at = error.computedAt.map { " it is computed at \(describe($0))," } ?? ""
       let cursor = error.cursor.map { "the cursor is at \(describe($0))" } ?? "the cursor is before the first step"
       throw ExpressionError(
-        message: "\(passValueName(error.value)) is not computed yet:\(at) \(cursor)", column: column)
+        message: "\(passValueName(error.value)) is not computed yet:\(at) \(cursor)", column: nil)
     } catch let error as NoSuchStep {
       throw ExpressionError(
         message:
-          "\(passValueName(error.value)) does not exist: t runs over \(error.steps.lowerBound)...\(error.steps.upperBound)",
+          "\(passValueName(error.value)) does not exist: t runs from \(error.steps.lowerBound) to \(error.steps.upperBound)",
         column: column)
     } catch is NoProbabilities {
       throw ExpressionError(
@@ -579,7 +583,7 @@ struct Evaluator {
     func check(_ i: Int, _ n: Int, _ what: String) throws {
       guard i >= 0 && i < n else {
         throw ExpressionError(
-          message: "\(what) index \(i) is outside 0..<\(n) (shape \(m.shapeDescription))", column: column)
+          message: "\(what) index \(i) is outside 0 to \(n - 1) (shape \(m.shapeDescription))", column: column)
       }
     }
     if indices.count == 2 {

@@ -25,11 +25,13 @@ public struct Style: Sendable {
 
   // MARK: Numbers
 
-  /// A number with `precision` significant digits (`%g`), −0 shown as 0.
+  /// A number with `precision` significant digits (`%g`), −0 shown as 0; a whole number below
+  /// 10^15 in full (a count of 23165 parameters is not 2.316e+04).
   public func number(_ x: Double) -> String {
     if x == 0 { return "0" }
     if x.isNaN { return "nan" }
     if x.isInfinite { return x > 0 ? "inf" : "-inf" }
+    if x.rounded() == x && Swift.abs(x) < 1e15 { return String(format: "%.0f", x) }
     return String(format: "%.\(precision)g", x)
   }
 

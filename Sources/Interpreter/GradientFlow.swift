@@ -19,7 +19,7 @@ struct GradientFlow {
 
   private func checkSteps(_ t: Int, _ k: Int) throws {
     guard t >= 1 && t <= trace.steps else {
-      throw CommandError("t = \(t) is outside the pass: t runs over 1...\(trace.steps)")
+      throw CommandError("t = \(t) is outside the pass: t runs from 1 to \(trace.steps)")
     }
     guard k >= 0 && k <= t else {
       throw CommandError("k = \(k) must be between 0 (h0) and t = \(t): a loss term says nothing about later states")

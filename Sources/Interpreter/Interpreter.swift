@@ -114,6 +114,16 @@ public final class Interpreter {
         outcome.lines = outcome.reports.flatMap(renderer.lines)
         return outcome
       }
+      // print, info and help work the prediction out: they run, and the question stays open.
+      if ["print", "info", "i", "help"].contains(word) && !line.contains(";") {
+        do { try run(line) } catch {
+          reports.append(.message(style.bad("error: ") + describeError(error)))
+        }
+        pendingPrediction = prediction
+        outcome.reports = reports + [.message(prediction.prompt)]
+        outcome.lines = outcome.reports.flatMap(renderer.lines)
+        return outcome
+      }
       // Not a prediction: show what was held, then run the line as usual.
       reports = prediction.held
     }
@@ -162,7 +172,7 @@ public final class Interpreter {
         + (e.computedAt.map { " it is computed at \(describe($0))," } ?? "")
         + (e.cursor.map { " the cursor is at \(describe($0))" } ?? " the cursor is before the first step")
     case let e as NoSuchStep:
-      "\(passValueName(e.value)) does not exist: t runs over \(e.steps.lowerBound)...\(e.steps.upperBound)"
+      "\(passValueName(e.value)) does not exist: t runs from \(e.steps.lowerBound) to \(e.steps.upperBound)"
     case let e as Cancelled: "interrupted: \(e.done) of \(e.total) \(e.unit.rawValue); the session is as it was"
     default: "\(error)"
     }

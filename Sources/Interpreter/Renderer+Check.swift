@@ -242,24 +242,8 @@ extension Renderer {
       + (unjudged.isEmpty ? "" : " (not judged: \(unjudged.joined(separator: ", ")))")
     lines.append(verdictLine(last.check))
     lines.append(
-      style.bad("first wrong: \(name(last.quantity))") + before
-        + (variant.isBuiltIn ? "; it should be \(equation(last.quantity))" : ""))
+      style.bad("first wrong: \(name(last.quantity))") + before)
     return lines
-  }
-
-  /// The equation that computes a blamed quantity.
-  private func equation(_ q: BlameQuantity) -> String {
-    switch q {
-    case .intermediate(.dy): "dy = p − onehot(target) (softmax) or y − target (squared)"
-    case .intermediate(.dh): "dh = Why.T @ dy + dh_next"
-    case .intermediate(.dhRaw): "dh_raw = (1 − h⊙h) ⊙ dh"
-    case .intermediate(.dhNext): "dh_next = Whh.T @ dh_raw"
-    case .contribution(.why, _): "dWhy += dy @ h[t].T"
-    case .contribution(.by, _): "dby += dy"
-    case .contribution(.bh, _): "dbh += dh_raw"
-    case .contribution(.wxh, _): "dWxh += dh_raw @ x[t].T"
-    case .contribution(.whh, _): "dWhh += dh_raw @ h[t-1].T"
-    }
   }
 
   func comparisonLines(_ report: ComparisonReport) -> [String] {

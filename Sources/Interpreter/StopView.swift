@@ -48,9 +48,9 @@ struct StopContext {
   func symbol(_ i: Int) -> String { renderer.symbol(i, vocabulary) }
 
   /// The equation in symbols, as min-char-rnn writes it.
-  /// The equation at a stop's header as the recorded pass computes it: the tutorial's own under
-  /// bptt seed, hidden under a mystery (the header must not give it away, nor show a correct
-  /// equation the pass did not use).
+  /// The equation at a stop's header as the recorded pass computes it; under bptt seed and a
+  /// mystery, every backward equation's is left to bptt show (the header must not give a mistake
+  /// away, nor show a correct equation the pass did not use).
   static func formula(_ e: Equation, trace: Trace) -> String {
     let name = e.rawValue
     guard BackwardEquations.names.contains(name) else {
@@ -60,12 +60,8 @@ struct StopContext {
     case .mystery:
       return "\(name): the equation is hidden (bptt mystery)"
     case .seed:
-      let seed = BackwardEquations.seed(trace.lossKind).text[name]!
-      guard seed != BackwardEquations.correct(trace.lossKind).text[name]! else {
-        return formula(e, loss: trace.lossKind)
-      }
-      let op = ["dWhy", "dby", "dbh", "dWxh", "dWhh"].contains(name) ? "+=" : "="
-      return "\(name) \(op) \(seed)   (the tutorial's)"
+      // Every backward equation alike, so that the header does not point at the wrong ones.
+      return "\(name): the tutorial's equation (bptt show lists them)"
     case .correct, .equations:
       return formula(e, loss: trace.lossKind)
     }

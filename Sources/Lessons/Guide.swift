@@ -121,6 +121,19 @@ public final class Guide: LessonHost {
       }
       number = current
     }
+    // The lesson already running: say where it is, leaving the session as the learner made it.
+    if let place, place.lesson == number, !restart, let mode {
+      let note =
+        "lesson \(number) goes on where you are, your session as you left it (lesson \(number) restart starts it again)"
+      switch mode {
+      case .offering(let command): return [note, "› " + command + "   (Enter runs it)"]
+      case .asking(let exercise, _, _):
+        return [
+          note, "", "Exercise: " + exercise.question, "(answer at the prompt; hint for a hint, solution to see it)",
+        ]
+      case .sectionEnd: return [note, "— end of section. Enter continues; any command explores first."]
+      }
+    }
     var start = restart ? Place(lesson: number) : progress.reached[String(number)] ?? Place(lesson: number)
     if progress.done.contains(number) && words.count == 1 { start = Place(lesson: number) }
     // Replay the lesson silently up to the place, so the session is as the lesson expects.
@@ -199,8 +212,9 @@ public final class Guide: LessonHost {
         } catch {
           return ["that does not evaluate: \(error) (try again, hint or solution)"]
         }
-        let installed = written == nil ? [] : run("let \(equation.name) = \(text)", interpreter)
-        return installed + ["right: \(equation.name) = \(text) gives \(equation.name) at every step."]
+        // Right: it becomes the learner's equation, whether typed with let or not.
+        let installed = run("let \(equation.name) = \(text)", interpreter)
+        return ["right: \(equation.name) = \(text) gives \(equation.name) at every step."] + installed
           + moveOn(interpreter)
       }
       if interpreter.isCommand(String(trimmed.prefix { !$0.isWhitespace })) { return nil }

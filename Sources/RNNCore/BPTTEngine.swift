@@ -237,16 +237,16 @@ public final class BPTTEngine {
       }
     } else {
       guard p.index >= 0 && p.index < n else {
-        throw RNNError.outOfRange("element \(p.index) is outside 0..<\(n)")
+        throw RNNError.outOfRange("element \(p.index) is outside 0 to \(n - 1)")
       }
     }
     switch p.quantity {
     case .h(let t) where t < 0 || t > steps:
-      throw RNNError.outOfRange("h[\(t)] does not exist: t runs over 0...\(steps) (0 is h0)")
+      throw RNNError.outOfRange("h[\(t)] does not exist: t runs from 0 to \(steps) (0 is h0)")
     case .a(let t) where t < 1 || t > steps:
-      throw RNNError.outOfRange("a[\(t)] does not exist: t runs over 1...\(steps)")
+      throw RNNError.outOfRange("a[\(t)] does not exist: t runs from 1 to \(steps)")
     case .hIntoStep(let t) where t < 1 || t > steps, .y(let t) where t < 1 || t > steps:
-      throw RNNError.outOfRange("step \(t) does not exist: t runs over 1...\(steps)")
+      throw RNNError.outOfRange("step \(t) does not exist: t runs from 1 to \(steps)")
     default: break
     }
   }

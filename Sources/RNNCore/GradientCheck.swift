@@ -586,7 +586,7 @@ public struct GradientChecker: Sendable {
     _ parameter: Parameter, t: Int, cancellation: CancellationFlag? = nil
   ) throws -> ParameterCheck {
     guard t >= 1 && t <= trace.steps else {
-      throw RNNError.outOfRange("\(parameter.gradientName)_t[\(t)] does not exist: t runs over 1...\(trace.steps)")
+      throw RNNError.outOfRange("\(parameter.gradientName)_t[\(t)] does not exist: t runs from 1 to \(trace.steps)")
     }
     let analytic = trace.contribution(to: parameter, atStep: t)
     let engine = BPTTEngine()
@@ -676,7 +676,7 @@ public struct GradientChecker: Sendable {
   private func intermediate(_ quantity: IntermediateQuantity) throws -> ([Double], Perturbation.Quantity) {
     let t = quantity.step
     guard t >= 1 && t <= trace.steps else {
-      throw RNNError.outOfRange("step \(t) does not exist: t runs over 1...\(trace.steps)")
+      throw RNNError.outOfRange("step \(t) does not exist: t runs from 1 to \(trace.steps)")
     }
     return switch quantity {
     case .dy: (trace.dy.row(t - 1), .y(t: t))

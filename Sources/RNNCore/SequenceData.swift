@@ -70,7 +70,8 @@ public struct SequenceData: Equatable, Sendable {
     case .indices(let indices):
       if let t = indices.firstIndex(where: { $0 < 0 || $0 >= model.inputSize }) {
         throw RNNError.data(
-          "input at t=\(t + 1) is index \(indices[t]), outside 0..<\(model.inputSize) (the input size)")
+          "input at t=\(t + 1) is index \(indices[t]), outside 0 to \(model.inputSize - 1) (the input size is \(model.inputSize))"
+        )
       }
     case .vectors(let m):
       guard m.cols == model.inputSize else {
@@ -81,7 +82,8 @@ public struct SequenceData: Equatable, Sendable {
     case .indices(let indices):
       if let t = indices.firstIndex(where: { $0 < 0 || $0 >= model.outputSize }) {
         throw RNNError.data(
-          "target at t=\(t + 1) is index \(indices[t]), outside 0..<\(model.outputSize) (the output size)")
+          "target at t=\(t + 1) is index \(indices[t]), outside 0 to \(model.outputSize - 1) (the output size is \(model.outputSize))"
+        )
       }
     case .vectors(let m):
       guard loss == .squared else {

@@ -64,7 +64,7 @@ func historyPath() -> String {
   let environment = ProcessInfo.processInfo.environment
   if let path = environment["RNNSTEP_HISTORY"], !path.isEmpty { return path }
   if let state = environment["XDG_STATE_HOME"], !state.isEmpty { return state + "/rnnstep/history" }
-  return NSHomeDirectory() + "/.rnnstep_history"
+  return homeDirectory() + "/.rnnstep_history"
 }
 
 /// The lessons folder: $RNNSTEP_LESSONS, else lessons/ of the checkout the binary was built in,
@@ -93,7 +93,7 @@ func lessonStatePath() -> String {
   let environment = ProcessInfo.processInfo.environment
   if let path = environment["RNNSTEP_STATE"], !path.isEmpty { return path }
   if let state = environment["XDG_STATE_HOME"], !state.isEmpty { return state + "/rnnstep/lessons.json" }
-  return NSHomeDirectory() + "/.rnnstep_lessons.json"
+  return homeDirectory() + "/.rnnstep_lessons.json"
 }
 
 func runInteractive(_ interpreter: Interpreter, first: String? = nil) -> Int32 {

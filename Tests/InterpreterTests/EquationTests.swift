@@ -66,6 +66,25 @@ struct EquationTests {
     #expect(i.session.variant == .correct && i.session.equations.isEmpty && !i.execute("gradcheck").failedCheck)
   }
 
+  @Test("ten consecutive seeds give every mystery once; bptt mystery without a seed gives the next one")
+  func mysterySeeds() throws {
+    let count = Mystery.catalogue(.softmax).count
+    #expect(Set(Mystery.seedOrder) == Set(0..<count) && Mystery.seedOrder.count == count)
+    for first in [0, 7, 123] as [UInt64] {
+      let found = Set((first..<(first + UInt64(count))).map { Mystery.index(seed: $0, loss: .softmax) })
+      #expect(found.count == count, "seeds \(first)…")
+    }
+    // The tutorial's two mistakes come last: a first mystery is not lesson 8's bug again.
+    #expect(Mystery.index(seed: 1, loss: .softmax) > 1 && Mystery.index(seed: 0, loss: .softmax) > 1)
+    let i = Interpreter()
+    var seen: [Int] = []
+    for _ in 0..<3 {
+      #expect(i.execute("bptt mystery").error == nil)
+      seen.append(i.session.mystery!)
+    }
+    #expect(Set(seen).count == 3 && i.execute("bptt mystery").lines.first!.hasPrefix("bptt mystery (seed 4)"))
+  }
+
   @Test("every mystery is found: blame names a quantity its wrong equation computes, and guess knows it")
   func mysteries() throws {
     let catalogue = Mystery.catalogue(.softmax)

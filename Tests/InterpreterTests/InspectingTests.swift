@@ -61,7 +61,7 @@ struct InspectingTests {
       ])
     #expect(run("print shape(Whh[1, :])").lines == ["shape(Whh[1, :]) = [1, 3]"])
     #expect(run("print Whh[:, :]").error?.hasPrefix("':' selects a row or a column of a matrix") == true)
-    #expect(run("print Wxh[:, 9]").error == "column index 9 is outside 0..<4 (shape 3×4) (column 10)")
+    #expect(run("print Wxh[:, 9]").error == "column index 9 is outside 0 to 3 (shape 3×4) (column 10)")
   }
 
   @Test("a value before the cursor reaches it: an error that says where it is computed")
@@ -69,14 +69,14 @@ struct InspectingTests {
     let out = run("print y[2]", after: ["step"])
     #expect(
       out.error
-        == "y[2] is not computed yet: it is computed at forward t=2 y, the cursor is at forward t=1 a (column 7)")
+        == "y[2] is not computed yet: it is computed at forward t=2 y, the cursor is at forward t=1 a")
     #expect(run("print dWhh", after: ["step"]).lines.count == 4)  // zeros until backward adds to it
   }
 
   @Test("malformed and impossible expressions name the problem and the column")
   func badExpressions() {
     #expect(run("print (1 - h[3]").error == "expected ')' but found end of expression (column 16)")
-    #expect(run("print Whh[0,5]").error == "column index 5 is outside 0..<3 (shape 3×3) (column 10)")
+    #expect(run("print Whh[0,5]").error == "column index 5 is outside 0 to 2 (shape 3×3) (column 10)")
     #expect(
       run("print Whh @ Wxh.T").error?.hasPrefix("cannot multiply 3×3 and 4×3: inner sizes 3 and 4 differ") == true)
     #expect(
@@ -84,7 +84,7 @@ struct InspectingTests {
         == "cannot multiply elementwise 3×3 and 3×4: shapes differ (for a matrix product use @) (column 11)")
     #expect(run("print hh[1]").error == "unknown name 'hh'; did you mean 'h'? (column 7)")
     #expect(run("print nrom(h0)").error?.hasPrefix("unknown function 'nrom'; did you mean 'norm'?") == true)
-    #expect(run("print h[9]", after: ["last"]).error == "h[9] does not exist: t runs over 0...4 (column 7)")
+    #expect(run("print h[9]", after: ["last"]).error == "h[9] does not exist: t runs from 0 to 4 (column 7)")
     #expect(run("print h0 $ 1").error == "unexpected character '$' (column 10)")
     #expect(run("print").error == "usage: print EXPRESSION")
   }

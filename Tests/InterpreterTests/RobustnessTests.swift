@@ -191,7 +191,7 @@ struct RobustnessTests {
     // Equations: an index past the pass is an error, not a crash.
     #expect(
       Interpreter().execute("let dy = p - target[t+1]").error
-        == "your dy equation fails at t=4: target[5] does not exist: t runs over 1...4")
+        == "your dy equation fails at t=4: target[5] does not exist: t runs from 1 to 4")
     // A huge wrong analytic value does not excuse itself as "too steep".
     let b = Interpreter().execute("let dy = (p - target) * 1000; blame")
     #expect(b.lines.last!.hasPrefix("first wrong: dy[4]"))

@@ -51,7 +51,7 @@ struct SteppingTests {
     #expect(i.execute("first").lines.first!.hasPrefix("start"))
     #expect(i.execute("run").lines.first!.hasPrefix("ran forward and backward over 4 steps"))
     #expect(i.execute("reset").lines == ["at the start, before forward t=1"])
-    #expect(i.execute("goto backward t=9").error == "t=9 is outside the pass: t runs over 1...4")
+    #expect(i.execute("goto backward t=9").error == "t=9 is outside the pass: t runs from 1 to 4")
     #expect(i.execute("goto forward dh").error == "dh is computed in the backward pass, not forward")
     #expect(i.execute("goto backwards").error?.contains("did you mean 'backward'") == true)
   }
@@ -156,10 +156,14 @@ struct SteppingTests {
           "an index from 0 to 2 was expected: which element of h[1] is largest (most positive)? (its index, 0…2; a command skips)"
         ])
     #expect(i.execute("2").lines.last == "not quite: the largest (most positive) is h[1][0] = 0.448; h[1][2] = -0.6832")
-    // A command instead of an answer: the stop shows, and the command runs.
+    // print (or info, help) works a prediction out: it runs, and the question stays open.
     i.execute("step")
-    let skipped = i.execute("print 1 + 1")
-    #expect(skipped.stops.count == 1 && skipped.values == [Matrix(column: [2])])
+    let worked = i.execute("print 1 + 1")
+    #expect(
+      worked.stops.isEmpty && worked.values == [Matrix(column: [2])] && worked.lines.last!.hasPrefix("predict: "))
+    // Another command instead of an answer: the stop shows, and the command runs.
+    let skipped = i.execute("echo skipped")
+    #expect(skipped.stops.count == 1 && skipped.lines.contains("skipped"))
     // Moves over several equations, and loss (one number): the number is judged by how close.
     i.execute("step")
     #expect(i.execute("step").lines.last == "predict: what is loss[1]? (a number; a command skips)")

@@ -183,6 +183,27 @@ struct LessonRunTests {
         "train: optimizer adagrad, learning rate 0.1, clip each element to ±5, seqlen 25"))
   }
 
+  @Test("lesson typed inside the running lesson says where it is and leaves the session alone")
+  func lessonInsideLesson() throws {
+    let dir = try folder()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try lesson.write(toFile: dir + "/01-tiny.md", atomically: true, encoding: .utf8)
+    let i = Interpreter()
+    i.lessonHost = try Guide(directory: dir, statePath: dir + "/state.json")
+    i.execute("lesson 1")
+    i.execute("bptt mystery 8; step; step")
+    let explored = i.session
+    for command in ["lesson", "lesson 1"] {
+      let lines = i.execute(command).lines
+      #expect(lines.first?.hasPrefix("lesson 1 goes on where you are, your session as you left it") == true)
+      #expect(lines.last == "› echo first   (Enter runs it)")
+      #expect(i.session == explored)
+    }
+    // restart does start it again, from the built-in session.
+    i.execute("lesson 1 restart")
+    #expect(i.session.variant == .correct)
+  }
+
   @Test("guided mode offers commands, asks exercises, keeps progress, resumes")
   func guided() throws {
     let dir = try folder()

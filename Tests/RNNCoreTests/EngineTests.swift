@@ -160,10 +160,10 @@ struct EngineTests {
     let (model, data) = try randomProblem(
       seed: 34, hidden: 3, input: 3, output: 3, steps: 4, loss: .softmax, vectorInputs: false)
     let engine = BPTTEngine()
-    #expect(throws: RNNError.outOfRange("h[5] does not exist: t runs over 0...4 (0 is h0)")) {
+    #expect(throws: RNNError.outOfRange("h[5] does not exist: t runs from 0 to 4 (0 is h0)")) {
       try engine.loss(of: model, on: data, loss: .softmax, perturbing: Perturbation(.h(t: 5), index: 0, delta: 1))
     }
-    #expect(throws: RNNError.outOfRange("element 3 is outside 0..<3")) {
+    #expect(throws: RNNError.outOfRange("element 3 is outside 0 to 2")) {
       try engine.loss(of: model, on: data, loss: .softmax, perturbing: Perturbation(.a(t: 1), index: 3, delta: 1))
     }
   }

@@ -129,7 +129,7 @@ struct ValidationTests {
   func data() throws {
     let model = try RNN(inputSize: 4, hiddenSize: 3, outputSize: 4, seed: 1)
     let tooBig = try SequenceData(inputs: .indices([0, 1, 4]), targets: .indices([1, 2, 3]))
-    #expect(throws: RNNError.data("input at t=3 is index 4, outside 0..<4 (the input size)")) {
+    #expect(throws: RNNError.data("input at t=3 is index 4, outside 0 to 3 (the input size is 4)")) {
       try tooBig.validate(for: model, loss: .softmax)
     }
     #expect(throws: RNNError.data("3 inputs but 2 targets: each step needs one of each")) {

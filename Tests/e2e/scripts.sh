@@ -60,5 +60,10 @@ expect "-c runs commands separated by ;" grep -q "h\[1\]\[0\] > -1 = 1" "$work/c
 "$binary" --bogus >/dev/null 2>&1
 expect "an unknown option exits with status 2" test $? -eq 2
 
+# Progress and history live under $HOME, whatever the account's home folder is.
+mkdir -p "$work/home"
+HOME="$work/home" RNNSTEP_STATE= RNNSTEP_HISTORY= XDG_STATE_HOME= "$binary" -c 'lesson 1' > /dev/null 2>&1
+expect "lesson progress is kept under \$HOME" test -s "$work/home/.rnnstep_lessons.json"
+
 echo "scripts: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
