@@ -1,4 +1,5 @@
 # rnnstep: `make run` builds and opens the REPL; `make test` runs every test.
+SHELL := /bin/bash
 SWIFT ?= swift
 RELEASE := .build/release
 # make run and make bench build for the CPU they run on, in a build folder of their own;
@@ -38,6 +39,10 @@ test: lint
 	.build/debug/rnnstep check lessons/*.md docs/*.md README.md
 	Tests/e2e/scripts.sh
 	Tests/e2e/repl.sh
+	$(SWIFT) build --product rnnstep-fuzz
+	for target in npz npy json csv lesson expression command; do \
+	  .build/debug/rnnstep-fuzz $$target Tests/Fuzz/corpus/$$target $$(ls -d Tests/Fuzz/crashes/$$target 2>/dev/null) || exit 1; \
+	done
 
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift
@@ -57,11 +62,27 @@ verify:
 	@scripts/deps.sh test
 	RNNSTEP_VERIFY=1 $(SWIFT) test -c release --filter VerdictPropertyTests
 
-# Generated command lines, inside and outside lessons, and mangled .npz, .npy and JSON files,
-# many more than make test runs: a crash leaves the line that caused it in
-# .build/fuzz-last-line-SEED.txt. FUZZ_LINES lines (and files of each kind) per seed.
+# Fuzzing, two kinds. First libFuzzer with AddressSanitizer, coverage-guided, on each harness of
+# Sources/rnnstep-fuzz (npz npy json csv lesson expression command) for FUZZ_SECONDS each, from
+# the seed corpora in Tests/Fuzz/corpus; a crash leaves its input in .build/fuzz-corpus/ (copy
+# it to Tests/Fuzz/crashes/TARGET/, which make test replays). Then the seeded generator of
+# command lines, inside and outside lessons, and of mangled .npz, .npy and JSON files:
+# FUZZ_LINES lines (and files of each kind) per seed; a crash leaves the line that caused it in
+# .build/fuzz-last-line-SEED.txt.
+FUZZ_SECONDS ?= 120
+FUZZ_TARGETS ?= npz npy json csv lesson expression command
 FUZZ_LINES ?= 100000
+FUZZ_BUILD := --scratch-path .build/fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld
 fuzz:
+	$(SWIFT) build -c release --product rnnstep-fuzz $(FUZZ_BUILD)
+	for target in $(FUZZ_TARGETS); do \
+	  mkdir -p .build/fuzz-corpus/$$target; \
+	  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 RNNSTEP_FUZZ_TARGET=$$target \
+	    .build/fuzz/release/rnnstep-fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=.build/fuzz-corpus/$$target- .build/fuzz-corpus/$$target Tests/Fuzz/corpus/$$target \
+	    2>&1 | grep -E '^(Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' | sed "s/^/$$target: /"; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
 	$(SWIFT) build --build-tests
 	for seed in 1 2 3; do \
 	  RNNSTEP_FUZZ_SEED=$$seed RNNSTEP_FUZZ_LINES=$(FUZZ_LINES) RNNSTEP_FUZZ_FILES=$(FUZZ_LINES) RNNSTEP_FUZZ_LAST=.build/fuzz-last-line-$$seed.txt \

@@ -32,6 +32,11 @@ let package = Package(
     .target(name: "LineEditing", dependencies: ["CLibEdit"]),
     .executableTarget(name: "rnnstep", dependencies: ["Interpreter", "Lessons", "LineEditing"]),
     .executableTarget(name: "rnnstep-bench", dependencies: ["RNNCore"], path: "Sources/rnnstep-bench"),
+    // libFuzzer harnesses (make fuzz builds them with -sanitize=fuzzer,address); built plainly, a
+    // replayer of their inputs.
+    .executableTarget(
+      name: "rnnstep-fuzz", dependencies: ["Interop", "Interpreter", "Lessons", "RNNCore"], path: "Sources/rnnstep-fuzz"
+    ),
     .testTarget(name: "RNNCoreTests", dependencies: ["RNNCore"], exclude: ["Fixtures"]),
     .testTarget(name: "StepperTests", dependencies: ["Stepper"]),
     .testTarget(

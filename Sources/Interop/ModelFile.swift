@@ -32,7 +32,11 @@ public enum JSONModelFormat {
   /// Reads a model file.
   /// - Throws: ``FileError`` naming the file and the first problem found.
   public static func read(path: String) throws -> ModelFile {
-    let bytes = try readLimited(path)
+    try decode(Array(try readLimited(path)), path: path)
+  }
+
+  /// A model file's bytes, read as ``read(path:)`` reads them; `path` names it in errors.
+  public static func decode(_ bytes: [UInt8], path: String) throws -> ModelFile {
     let object: Any
     do {
       object = try JSONReader.parse(Array(bytes))

@@ -19,7 +19,7 @@ public enum NPZ {
     }
   }
 
-  static func parse(_ bytes: [UInt8]) throws -> [String: NumPyArray] {
+  public static func parse(_ bytes: [UInt8]) throws -> [String: NumPyArray] {
     // Every offset and size read from the file is checked against the file before it is used, so
     // that no sum of them can overflow and no index can fall outside the bytes.
     func u16(_ at: Int) throws -> Int {

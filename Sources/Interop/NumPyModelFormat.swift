@@ -5,7 +5,19 @@ import RNNCore
 /// `bh` and `by` as (n,) or (n, 1); optionally `h0` and `vocabulary` (Unicode code points).
 public enum NumPyModelFormat {
   public static func read(path: String) throws -> ModelFile {
-    let arrays = try NPZ.read(path: path)
+    try model(from: try NPZ.read(path: path), path: path)
+  }
+
+  /// An `.npz` file's bytes, read as ``read(path:)`` reads them; `path` names it in errors.
+  public static func decode(_ bytes: [UInt8], path: String) throws -> ModelFile {
+    do {
+      return try model(from: try NPZ.parse(bytes), path: path)
+    } catch let error as NumPyError {
+      throw FileError(path: path, problem: error.description)
+    }
+  }
+
+  private static func model(from arrays: [String: NumPyArray], path: String) throws -> ModelFile {
     func problem(_ text: String) -> FileError { FileError(path: path, problem: text) }
     func matrix(_ name: String) throws -> Matrix {
       guard let a = arrays[name] else {

@@ -179,44 +179,16 @@ extension Interpreter {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
       throw CommandError("\(args.raw): cannot read it")
     }
-    var lines = text.split(whereSeparator: \.isNewline).map(String.init).filter {
-      !$0.trimmingCharacters(in: .whitespaces).isEmpty
-    }
-    guard lines.count >= 3 else { throw CommandError("\(args.raw): a header and at least 2 rows are needed") }
-    let header = lines.removeFirst().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-    let isTarget = header.map { $0.lowercased().hasPrefix("target") || $0.lowercased().hasPrefix("y") }
-    let targetColumns = isTarget.contains(true) ? header.indices.filter { isTarget[$0] } : [header.count - 1]
-    let inputColumns = header.indices.filter { !targetColumns.contains($0) }
-    guard !inputColumns.isEmpty, !targetColumns.isEmpty else {
-      throw CommandError("\(args.raw): needs at least one input and one target column")
-    }
-    var rows: [[Double]] = []
-    for (n, line) in lines.enumerated() {
-      let cells = line.split(separator: ",", omittingEmptySubsequences: false).map {
-        $0.trimmingCharacters(in: .whitespaces)
-      }
-      guard cells.count == header.count else {
-        throw CommandError("\(args.raw):\(n + 2): \(cells.count) values, the header names \(header.count) columns")
-      }
-      rows.append(
-        try cells.enumerated().map { k, cell in
-          guard let x = Double(cell), x.isFinite else {
-            throw CommandError("\(args.raw):\(n + 2): '\(cell)' in column \(header[k]) is not a finite number")
-          }
-          return x
-        })
-    }
-    let inputs = Matrix(rowVectors: rows.map { row in inputColumns.map { row[$0] } })
-    let targets = Matrix(rowVectors: rows.map { row in targetColumns.map { row[$0] } })
-    session.stream = try TrainingStream(inputs: .vectors(inputs), targets: .vectors(targets))
+    let series = try SeriesFile.parse(text, name: args.raw)
+    session.stream = try TrainingStream(inputs: .vectors(series.inputs), targets: .vectors(series.targets))
     session.vocabulary = nil
     session.loss = .squared
     say(
-      "series \(args.raw): \(rows.count) steps; inputs \(inputColumns.map { header[$0] }.joined(separator: " ")); "
-        + "targets \(targetColumns.map { header[$0] }.joined(separator: " ")); loss squared")
-    if session.model.inputSize != inputColumns.count || session.model.outputSize != targetColumns.count {
+      "series \(args.raw): \(series.inputs.rows) steps; inputs \(series.inputNames.joined(separator: " ")); "
+        + "targets \(series.targetNames.joined(separator: " ")); loss squared")
+    if session.model.inputSize != series.inputs.cols || session.model.outputSize != series.targets.cols {
       say(
-        "the model has input \(session.model.inputSize) and output \(session.model.outputSize): new H input \(inputColumns.count) output \(targetColumns.count) sizes one"
+        "the model has input \(session.model.inputSize) and output \(session.model.outputSize): new H input \(series.inputs.cols) output \(series.targets.cols) sizes one"
       )
     }
     try showChunk()
@@ -368,5 +340,49 @@ extension Interpreter {
     let drawn = try Sampler.sample(
       model: session.model, prime: start, count: n, temperature: temperature, seed: seed, cancellation: cancellation)
     say((prime ?? String(vocabulary[start[0]])) + String(drawn.map { vocabulary[$0] }))
+  }
+}
+
+/// A `series` CSV file: a header, then one step per row; columns named target… or y… are the
+/// targets (the last column when none is), the others the inputs.
+public struct SeriesFile {
+  public var inputs: Matrix
+  public var targets: Matrix
+  public var inputNames: [String]
+  public var targetNames: [String]
+
+  /// - Throws: ``CommandError`` naming the file (`name`), the line and the column of the problem.
+  public static func parse(_ text: String, name: String) throws -> SeriesFile {
+    var lines = text.split(whereSeparator: \.isNewline).map(String.init).filter {
+      !$0.trimmingCharacters(in: .whitespaces).isEmpty
+    }
+    guard lines.count >= 3 else { throw CommandError("\(name): a header and at least 2 rows are needed") }
+    let header = lines.removeFirst().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    let isTarget = header.map { $0.lowercased().hasPrefix("target") || $0.lowercased().hasPrefix("y") }
+    let targetColumns = isTarget.contains(true) ? header.indices.filter { isTarget[$0] } : [header.count - 1]
+    let inputColumns = header.indices.filter { !targetColumns.contains($0) }
+    guard !inputColumns.isEmpty, !targetColumns.isEmpty else {
+      throw CommandError("\(name): needs at least one input and one target column")
+    }
+    var rows: [[Double]] = []
+    for (n, line) in lines.enumerated() {
+      let cells = line.split(separator: ",", omittingEmptySubsequences: false).map {
+        $0.trimmingCharacters(in: .whitespaces)
+      }
+      guard cells.count == header.count else {
+        throw CommandError("\(name):\(n + 2): \(cells.count) values, the header names \(header.count) columns")
+      }
+      rows.append(
+        try cells.enumerated().map { k, cell in
+          guard let x = Double(cell), x.isFinite else {
+            throw CommandError("\(name):\(n + 2): '\(cell)' in column \(header[k]) is not a finite number")
+          }
+          return x
+        })
+    }
+    return SeriesFile(
+      inputs: Matrix(rowVectors: rows.map { row in inputColumns.map { row[$0] } }),
+      targets: Matrix(rowVectors: rows.map { row in targetColumns.map { row[$0] } }),
+      inputNames: inputColumns.map { header[$0] }, targetNames: targetColumns.map { header[$0] })
   }
 }

@@ -417,7 +417,7 @@ public final class Interpreter {
     try Evaluator(model: session.model, snapshot: snapshot).evaluate(expression)
   }
 
-  func evaluate(_ text: String) throws -> Matrix {
+  public func evaluate(_ text: String) throws -> Matrix {
     do {
       return try evaluate(try ExpressionParser.parse(text))
     } catch var error as ExpressionError {
