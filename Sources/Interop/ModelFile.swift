@@ -53,8 +53,18 @@ public enum JSONModelFormat {
   }
 
   /// Writes a model file atomically.
+  /// - Throws: ``FileError`` when the text would be larger than ``read(path:)`` reads (a model
+  ///   rnnstep writes, rnnstep loads back): such a model goes to `.npz`.
   public static func write(_ file: ModelFile, to path: String) throws {
-    try AtomicFile.write(encode(file), to: path)
+    let data = encode(file)
+    guard data.count <= ModelFile.maximumBytes else {
+      throw FileError(
+        path: path,
+        problem:
+          "this model is \(data.count >> 20) MiB as JSON, more than the \(ModelFile.maximumBytes >> 20) MiB load reads; "
+          + "save it as .npz (up to \(NPZ.maximumInflatedBytes >> 20) MiB), nothing was written")
+    }
+    try AtomicFile.write(data, to: path)
   }
 
   /// The JSON text of a model file: one parameter row per line, so that it reads and diffs well.

@@ -172,6 +172,30 @@ struct RobustnessTests {
     }
   }
 
+  @Test("what save writes, load reads: a model too large for JSON is refused by save, and goes to .npz and back")
+  func saveAndLoadAgree() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnnstep-limits-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let i = Interpreter()
+    // H = 2000 with 4 characters: 4 million parameters, over 64 MiB as JSON text.
+    #expect(i.execute("new 2000").error == nil)
+    let refused = i.execute("save \(folder)/big.json")
+    #expect(refused.error?.contains("more than the 64 MiB load reads; save it as .npz") == true, "\(refused.lines)")
+    #expect(!FileManager.default.fileExists(atPath: folder + "/big.json"))
+    #expect(i.execute("save \(folder)/big.npz").error == nil)
+    let saved = i.session.model
+    i.execute("new 3")
+    #expect(i.execute("load \(folder)/big.npz").error == nil)
+    #expect(i.session.model == saved)
+    // The largest JSON that save writes loads back.
+    i.execute("new 500")
+    #expect(i.execute("save \(folder)/small.json").error == nil)
+    let small = i.session.model
+    i.execute("new 3")
+    #expect(i.execute("load \(folder)/small.json").error == nil && i.session.model == small)
+  }
+
   @Test("after a reviewer's findings: no NaN model left behind, stale cursors and watches, crashes in equations")
   func reviewFindings() {
     // An update that makes a parameter NaN leaves the model as it was.
