@@ -7,7 +7,32 @@
 #include <histedit.h>
 #include <stdio.h>
 
+#include <signal.h>
+#include <string.h>
+
 typedef char *(*rnnstep_prompt_fn)(EditLine *);
+
+/// Set when the process continues after a stop (Ctrl-Z, then fg): the read in el_gets is
+/// interrupted then, and the line editor puts the terminal back in its own mode.
+static volatile sig_atomic_t rnnstep_continued = 0;
+static void rnnstep_on_continue(int signal) {
+  (void)signal;
+  rnnstep_continued = 1;
+}
+/// Installs the SIGCONT handler, without SA_RESTART so that the read returns.
+static inline void rnnstep_watch_continue(void) {
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = rnnstep_on_continue;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGCONT, &action, NULL);
+}
+/// Whether the process continued since the last call (and clears it).
+static inline int rnnstep_take_continued(void) {
+  int was = rnnstep_continued;
+  rnnstep_continued = 0;
+  return was;
+}
 typedef unsigned char (*rnnstep_command_fn)(EditLine *, int);
 
 static inline EditLine *rnnstep_el_init(const char *program) {

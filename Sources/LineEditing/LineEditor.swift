@@ -89,6 +89,8 @@ public final class LineEditor: LineReader {
     rnnstep_el_set_editor(editLine, "emacs")
     // libedit must not install its own signal handlers: rnnstep's SIGINT handler clears the line.
     rnnstep_el_set_signal(editLine, 0)
+    // After Ctrl-Z and fg the shell has the terminal in its own mode: readLine takes it back.
+    rnnstep_watch_continue()
     rnnstep_el_set_clientdata(editLine, Unmanaged.passUnretained(self).toOpaque())
     rnnstep_el_set_prompt(editLine) { el in
       guard let el, let data = rnnstep_el_get_clientdata(el) else { return nil }
@@ -117,7 +119,15 @@ public final class LineEditor: LineReader {
       self.prompt = prompt
     }
     var count: Int32 = 0
-    guard let raw = el_gets(editLine, &count) else {
+    var line = el_gets(editLine, &count)
+    // Continued after a stop: back to the line editor's own terminal mode, with a fresh prompt
+    // (what was half typed is dropped, the terminal having been the shell's meanwhile).
+    while line == nil && count == -1 && errno == EINTR && rnnstep_take_continued() != 0 {
+      el_reset(editLine)
+      print("")
+      line = el_gets(editLine, &count)
+    }
+    guard let raw = line else {
       if count == -1 && errno == EINTR {
         // Ctrl-C: the read was interrupted; libedit's buffer still holds the half-typed line.
         el_reset(editLine)
@@ -126,9 +136,9 @@ public final class LineEditor: LineReader {
       }
       return nil  // end of input
     }
-    var line = String(cString: raw)
-    while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
-    return line
+    var text = String(cString: raw)
+    while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+    return text
   }
 
   public func addToHistory(_ line: String) {

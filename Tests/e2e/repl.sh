@@ -121,4 +121,26 @@ grep -q "from-the-first" "$RNNSTEP_HISTORY" && grep -q "from-the-second" "$RNNST
   || { echo "e2e: FAIL: two sessions on one history file lost a line:" >&2; cat "$RNNSTEP_HISTORY" >&2; exit 1; }
 grep -q "loss" "$RNNSTEP_HISTORY" || { echo "e2e: FAIL: the earlier sessions' lines were lost" >&2; exit 1; }
 check "two sessions sharing a history file keep both their lines"
+
+# Ctrl-Z, then fg from a shell: the line editor is back in its own mode (Tab completes, the
+# terminal does not echo it), with a fresh prompt.
+tmux -L "$socket" kill-server 2>/dev/null || true
+socket="$socket-shell"
+tmux -L "$socket" new-session -d -s repl -x 160 -y 50 "env PS1='shell$ ' bash --norc --noprofile"
+wait_for "shell$"
+keys "env RNNSTEP_HISTORY='$RNNSTEP_HISTORY' NO_COLOR=1 $binary" Enter
+wait_for "(rnnstep)"
+keys C-z
+wait_for "Stopped"
+keys "fg" Enter
+sleep 1
+keys "reset" Enter
+wait_for "at the start, before forward t=1"
+keys "ste" Tab
+sleep 0.5
+keys Enter
+wait_for "forward t=1/4  a"
+screen | grep -q "ste[[:space:]]\+p$" && { echo "e2e: FAIL: after fg the terminal echoed a raw Tab:" >&2; screen >&2; exit 1; }
+check "after Ctrl-Z and fg the line editor is back: Tab completes"
+keys "quit" Enter
 echo "e2e: $passed passed, 0 failed"
