@@ -90,6 +90,9 @@ struct Arguments {
     guard w.count <= 1 else { throw usageError() }
     guard let first = w.first else { return 1 }
     guard let n = Int(first), n >= 1, n <= Arguments.maximumCount else {
+      if let n = Int(first), n > Arguments.maximumCount {
+        throw CommandError("\(n) is more than the \(Arguments.maximumCount) rnnstep takes at once")
+      }
       throw CommandError("'\(first)' is not a count: give a whole number from 1 to \(Arguments.maximumCount)")
     }
     return n

@@ -96,19 +96,7 @@ extension CommandTable {
   }
 
   /// Words wrapped to lines of at most `width` characters.
-  static func wrap(_ text: String, width: Int) -> [String] {
-    var lines: [String] = []
-    var current = ""
-    for word in text.split(separator: " ") {
-      if !current.isEmpty && current.count + 1 + word.count > width {
-        lines.append(current)
-        current = ""
-      }
-      current += (current.isEmpty ? "" : " ") + word
-    }
-    if !current.isEmpty { lines.append(current) }
-    return lines
-  }
+  static func wrap(_ text: String, width: Int) -> [String] { wordWrapped(text, width: width) }
 
   /// docs/commands.md, generated from this table (`make docs`); a test fails when it drifts.
   static func markdown() -> String {

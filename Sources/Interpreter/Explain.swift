@@ -105,8 +105,9 @@ extension Interpreter {
         input = "(\(products(Array(zip(p.wxh.row(i), x)))))"
         say("\(label) = Wxh[\(i),:]·x[\(t)] + Whh[\(i),:]·h[\(t - 1)] + bh[\(i)]")
       }
-      say("  = \(n(inputValue)) + (\(products(recurrent))) + \(n(p.bh.storage[i]))")
-      say("  = \(n(inputValue)) + \(n(recurrent.reduce(0) { $0 + $1.0 * $1.1 })) + \(n(p.bh.storage[i]))")
+      say("  = \(n(inputValue)) + (\(products(recurrent))) + \(factor(p.bh.storage[i]))")
+      say(
+        "  = \(n(inputValue)) + \(factor(recurrent.reduce(0) { $0 + $1.0 * $1.1 })) + \(factor(p.bh.storage[i]))")
       say("  = \(n(try v(.a, t).storage[i]))")
     case .h:
       say("\(label) = tanh(a[\(t)][\(i)]) = tanh(\(n(try v(.a, t).storage[i]))) = \(n(try v(.h, t).storage[i]))")
@@ -124,7 +125,7 @@ extension Interpreter {
         "\(label) = exp(y[\(t)][\(i)]) / Σ_k exp(y[\(t)][k])   (computed as exp(y − max y) / Σ exp(y − max y), which never overflows)"
       )
       say(
-        "  = exp(\(n(y[i])) − \(n(m))) / \(n(sum)) = \(n(Foundation.exp(y[i] - m))) / \(n(sum)) = \(n(try v(.p, t).storage[i]))"
+        "  = exp(\(n(y[i])) − \(factor(m))) / \(n(sum)) = \(n(Foundation.exp(y[i] - m))) / \(n(sum)) = \(n(try v(.p, t).storage[i]))"
       )
     case .loss:
       switch trace.data.targets {
@@ -135,7 +136,7 @@ extension Interpreter {
       default:
         let y = try v(.y, t).storage
         let target = trace.targetVector(r).storage
-        let terms = zip(y, target).map { "(\(n($0)) − \(n($1)))²" }
+        let terms = zip(y, target).map { "(\(n($0)) − \(factor($1)))²" }
         say("\(label) = 1/2 Σ_k (y[\(t)][k] − target[\(t)][k])²")
         say(
           "  = 1/2 (\(terms.count <= 8 ? terms.joined(separator: " + ") : "\(terms.count) terms")) = \(n(trace.losses[r]))"
@@ -150,7 +151,7 @@ extension Interpreter {
         say("  = \(n(trace.ps![r, i])) − \(i == targets[r] ? 1 : 0) = \(n(dy))")
       } else {
         say(
-          "\(label) = y[\(t)][\(i)] − target[\(t)][\(i)] = \(n(trace.ys[r, i])) − \(n(trace.targetVector(r).storage[i])) = \(n(dy))"
+          "\(label) = y[\(t)][\(i)] − target[\(t)][\(i)] = \(n(trace.ys[r, i])) − \(factor(trace.targetVector(r).storage[i])) = \(n(dy))"
         )
       }
     case .dh:

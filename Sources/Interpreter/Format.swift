@@ -103,3 +103,18 @@ extension String {
 func counted(_ n: Int, _ singular: String, _ plural: String? = nil) -> String {
   "\(n) \(n == 1 ? singular : plural ?? singular + "s")"
 }
+
+/// Words wrapped to lines of at most `width` characters (a longer word alone on its line).
+public func wordWrapped(_ text: String, width: Int) -> [String] {
+  var lines: [String] = []
+  var current = ""
+  for word in text.split(separator: " ") {
+    if !current.isEmpty && current.count + 1 + word.count > width {
+      lines.append(current)
+      current = ""
+    }
+    current += (current.isEmpty ? "" : " ") + word
+  }
+  if !current.isEmpty { lines.append(current) }
+  return lines
+}

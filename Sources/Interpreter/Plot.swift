@@ -188,7 +188,7 @@ extension Interpreter {
   private func columnLabels(_ count: Int, indent: Int, first: Int) -> String {
     var cells = [Character](repeating: " ", count: 2 * count + 4)
     for j in stride(from: 0, to: count, by: 5) {
-      for (k, c) in String(j + first).enumerated() where 2 * j + k < cells.count { cells[2 * j + k] = c }
+      for (k, c) in String(j + first).enumerated() where 2 * j + 1 + k < cells.count { cells[2 * j + 1 + k] = c }
     }
     var text = String(cells)
     while text.last == " " { text.removeLast() }

@@ -81,6 +81,8 @@ public final class Guide: LessonHost {
 
   public func listLessons() -> [String] {
     guard !lessons.isEmpty else { return ["no lessons found"] }
+    // The titles padded into a column as wide as the longest: never cut, always aligned.
+    let width = lessons.map(\.title.count).max() ?? 0
     return lessons.map { lesson in
       let state =
         progress.done.contains(lesson.number)
@@ -88,9 +90,7 @@ public final class Guide: LessonHost {
         : progress.reached[String(lesson.number)].map { "section \($0.section + 1) of \(lesson.sections.count)" } ?? ""
       return
         "\(String(lesson.number).padding(toLength: 3, withPad: " ", startingAt: 0)) "
-        // Pad short titles into a column; never cut a long one.
-        + (lesson.title.count >= 52 ? lesson.title : lesson.title.padding(toLength: 52, withPad: " ", startingAt: 0))
-        + " \(state)"
+        + lesson.title.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(state)"
     } + ["lesson N starts or resumes lesson N; lesson alone resumes where you left off"]
   }
 
@@ -129,7 +129,9 @@ public final class Guide: LessonHost {
       case .offering(let command): return [note, "› " + command + "   (Enter runs it)"]
       case .asking(let exercise, _, _):
         return [
-          note, "", "Exercise: " + exercise.question, "(answer at the prompt; hint for a hint, solution to see it)",
+          note, "",
+        ] + Guide.wrapped("Exercise: " + exercise.question) + [
+          "(answer at the prompt; hint for a hint, solution to see it)"
         ]
       case .sectionEnd: return [note, "— end of section. Enter continues; any command explores first."]
       }
@@ -155,7 +157,7 @@ public final class Guide: LessonHost {
     }
     guard shown < exercise.hints.count else { return ["no more hints: type solution to see it"] }
     mode = .asking(exercise, hints: shown + 1, answer: answer)
-    return ["hint \(shown + 1) of \(exercise.hints.count): \(exercise.hints[shown])"]
+    return Guide.wrapped("hint \(shown + 1) of \(exercise.hints.count): \(exercise.hints[shown])")
   }
 
   public func solution(interpreter: Interpreter) throws -> [String] {
@@ -233,9 +235,15 @@ public final class Guide: LessonHost {
         abs(value - expected) <= exercise.tolerance * max(abs(expected), 1e-12)
         || abs(value - expected) <= exercise.tolerance * 1e-3
       guard close else { return ["not quite: try again, or type hint or solution"] }
-      return ["right: \(exercise.answerExpression!) = \(interpreter.style.number(expected))"] + moveOn(interpreter)
+      // "right: 0", not "right: 0 = 0", when the answer is a number rather than a computation.
+      let expression = exercise.answerExpression!
+      let shown = interpreter.style.number(expected)
+      return ["right: " + (Double(expression) != nil ? shown : "\(expression) = \(shown)")] + moveOn(interpreter)
     }
   }
+
+  /// A lesson's own line of text wrapped as its prose is (96 columns).
+  static func wrapped(_ text: String) -> [String] { wordWrapped(text, width: 96) }
 
   /// `NAME = EXPRESSION` or `NAME += EXPRESSION` split into the name and the expression.
   static func assignment(_ text: String) -> (name: String, expression: String)? {
@@ -366,7 +374,9 @@ public final class Guide: LessonHost {
         let expected = e.answerExpression.flatMap { try? interpreter.number($0) }
         mode = .asking(e, hints: 0, answer: expected)
         save(p)
-        return out + ["", "Exercise: " + e.question, "(answer at the prompt; hint for a hint, solution to see it)"]
+        return out + [""] + Guide.wrapped("Exercise: " + e.question) + [
+          "(answer at the prompt; hint for a hint, solution to see it)"
+        ]
       }
     }
   }

@@ -136,7 +136,7 @@ struct TrainingTests {
     let heat = run("plot Whh").lines
     #expect(heat[0] == "Whh  (3×3; rows down, columns across)")
     #expect(heat.count == 6)
-    #expect(heat[1] == "      0")  // the columns' numbers: every fifth
+    #expect(heat[1] == "       0")  // the columns' numbers: every fifth
     #expect(heat.last!.hasPrefix("scale: shade ░▒▓█ = |value| up to "))
     // The largest |value| gets the darkest shade; its sign is marked.
     let whh = Interpreter().session.model.parameters.whh
