@@ -75,12 +75,21 @@ extension Interpreter {
     let size = try v(q, t).count
     guard i >= 0 && i < size else { throw CommandError("\(q.rawValue)[\(t)] has elements 0 to \(size - 1)") }
     if !trace.variant.isBuiltIn, [.dy, .dh, .dhRaw, .dhNext].contains(q) {
-      throw CommandError(
-        trace.variant == .mystery
-          ? "explain spells out the built-in equations; under bptt mystery they are hidden: print evaluates any "
-            + "expression over the pass (print dh[3] - Why.T @ dy[3])"
-          : "explain spells out the built-in equations; under your equations, bptt show lists the ones in force "
-            + "and print evaluates their parts")
+      guard trace.variant == .equations,
+        let name = [StepQuantity.dy: "dy", .dh: "dh", .dhRaw: "dh_raw", .dhNext: "dh_next"][q]
+      else {
+        throw CommandError(
+          "explain spells out the built-in equations; under bptt mystery they are hidden: print evaluates any "
+            + "expression over the pass (print dh[3] - Why.T @ dy[3])")
+      }
+      // The equation in force, with its value: the parts are the learner's to print.
+      let text = equationsInForce.text[name]!
+      let mine = session.equations[name] != nil
+      say("\(q.rawValue)[\(t)][\(i)] = \(n(try v(q, t).storage[i])), element \(i) of \(name) = \(text) at t = \(t)")
+      say(
+        "  (\(mine ? "your equation" : "the built-in one, beside yours"): explain spells out only the built-in "
+          + "equations; print evaluates the parts of this one for step \(t), as h[\(t)] or dh[\(t)])")
+      return
     }
     let r = t - 1
     let label = q == .loss ? "loss[\(t)]" : "\(q.rawValue)[\(t)][\(i)]"

@@ -66,6 +66,19 @@ struct EquationTests {
     #expect(i.session.variant == .correct && i.session.equations.isEmpty && !i.execute("gradcheck").failedCheck)
   }
 
+  @Test("explain under your equations names the equation in force and its value; under a mystery it refuses")
+  func explainUnderEquations() throws {
+    let i = Interpreter()
+    i.execute("let dh_raw = (1 - h*h) * dh; last")
+    let value = try i.number("dh_raw[3][0]")
+    let lines = i.execute("explain dh_raw[3][0]").lines
+    #expect(lines.first == "dh_raw[3][0] = \(i.style.number(value)), element 0 of dh_raw = (1 - h*h) * dh at t = 3")
+    #expect(lines.last!.hasPrefix("  (your equation:"))
+    #expect(i.execute("explain dh[3][1]").lines.last!.hasPrefix("  (the built-in one, beside yours:"))
+    i.execute("bptt mystery 3; last")
+    #expect(i.execute("explain dh_next[3][0]").error?.contains("under bptt mystery they are hidden") == true)
+  }
+
   @Test("ten consecutive seeds give every mystery once; bptt mystery without a seed gives the next one")
   func mysterySeeds() throws {
     let count = Mystery.catalogue(.softmax).count
