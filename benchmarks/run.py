@@ -129,7 +129,7 @@ def main():
     # 2. Training whole-process on a 1 MB corpus: min-char-rnn's own loop against rnnstep -c.
     text = os.path.join(BUILD, "bench-corpus-1MB.txt")
     corpus(text, 1_100_000)
-    updates = 2000
+    updates = 5000
     print(f"training, whole process, {updates} updates on a 1.1 MB corpus (H=100, seqlen 25, Adagrad 0.1, clip ±5):")
     np_times, rnn_times = [], []
     for _ in range(PROCESSES):

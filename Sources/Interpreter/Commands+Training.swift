@@ -151,20 +151,25 @@ extension Interpreter {
     }
     // Characters as Python counts them (min-char-rnn's set(data)): Unicode code points, so an
     // accent written as a combining mark is a character of its own, as in NumPy.
-    let scalars = Array(text.unicodeScalars)
-    let characters = scalars
-    guard characters.count >= 2 else { throw CommandError("\(args.raw): a corpus needs at least 2 characters") }
-    let distinct = Array(Set(scalars.map(\.value))).sorted()
+    let values = text.unicodeScalars.map(\.value)
+    guard values.count >= 2 else { throw CommandError("\(args.raw): a corpus needs at least 2 characters") }
+    // A table indexed by code point (at most 0x10FFFF + 1 entries): the sorted distinct
+    // characters and each one's index in a pass over the text, without hashing a million times.
+    var slot = [Int32](repeating: -1, count: Int(values.max()!) + 1)
+    for v in values { slot[Int(v)] = 0 }
+    var distinct: [UInt32] = []
+    for v in slot.indices where slot[v] == 0 {
+      slot[v] = Int32(distinct.count)
+      distinct.append(UInt32(v))
+    }
     guard distinct.count <= RNN.maximumSize else {
       throw CommandError("\(args.raw): \(distinct.count) distinct characters is more than \(RNN.maximumSize)")
     }
-    var index = [UInt32: Int](minimumCapacity: distinct.count)
-    for (k, v) in distinct.enumerated() { index[v] = k }
     let vocabulary = distinct.map { Character(Unicode.Scalar($0)!) }
-    session.stream = try TrainingStream(characters: scalars.map { index[$0.value]! })
+    session.stream = try TrainingStream(characters: values.map { Int(slot[Int($0)]) })
     self.session.vocabulary = vocabulary
     session.loss = .softmax
-    say("corpus \(args.raw): \(characters.count) characters, vocabulary of \(vocabulary.count)")
+    say("corpus \(args.raw): \(values.count) characters, vocabulary of \(vocabulary.count)")
     if session.model.inputSize != vocabulary.count || session.model.outputSize != vocabulary.count {
       say(
         "the model has input \(session.model.inputSize) and output \(session.model.outputSize): new H sizes one for this vocabulary (e.g. new 100)"
