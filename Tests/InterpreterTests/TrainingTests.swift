@@ -37,6 +37,20 @@ struct TrainingTests {
     #expect(i.session.stream == nil)
   }
 
+  @Test("corpus counts characters as Python's set(data) does: code points, a combining accent one of its own")
+  func corpusCodePoints() throws {
+    let path = temporary("accents.txt")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    // "cafe" + U+0301 (combining acute) + " e": Python's sorted(set(data)) is
+    // [' ', 'a', 'c', 'e', 'f', '\u0301'], and the text's indices are 2 1 4 3 5 0 3.
+    try "cafe\u{0301} e".write(toFile: path, atomically: true, encoding: .utf8)
+    let i = Interpreter()
+    #expect(i.execute("corpus \(path)").lines[0] == "corpus \(path): 7 characters, vocabulary of 6")
+    #expect(i.session.vocabulary?.map { $0.unicodeScalars.first!.value } == [32, 97, 99, 101, 102, 0x301])
+    let chunk = try i.session.stream!.chunk(from: 0, length: 6)
+    #expect(chunk.inputs == .indices([2, 1, 4, 3, 5, 0]) && chunk.targets == .indices([1, 4, 3, 5, 0, 3]))
+  }
+
   @Test("the trainer follows min-char-rnn: chunks in order, hprev carried, reset at the end of the data")
   func trainerLoop() throws {
     let stream = try TrainingStream(characters: [0, 1, 2, 3, 0, 1, 2, 3, 0, 1])  // 9 steps
