@@ -544,7 +544,8 @@ struct Evaluator {
     let suggestion =
       theirs[n].map { "; min-char-rnn's \(n) is \($0) here" }
       ?? closest(n, among: ExpressionNames.all + ExpressionNames.functions).map { "; did you mean '\($0)'?" } ?? ""
-    throw ExpressionError(message: "unknown name '\(n)'\(suggestion)", column: column)
+    let shown = n.count > 40 ? n.prefix(40) + "…" : n
+    throw ExpressionError(message: "unknown name '\(shown)'\(suggestion)", column: column)
   }
 
   /// Turns the stepper's errors into expression errors that say where things are.

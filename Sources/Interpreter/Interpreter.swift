@@ -139,7 +139,9 @@ public final class Interpreter {
       do {
         try run(command)
       } catch {
-        let message = describeError(error)
+        // One line a person can read, whatever was typed: a message that echoes a huge input is cut.
+        var message = describeError(error)
+        if message.count > 400 { message = message.prefix(400) + "…" }
         errorLine = style.bad("error: ") + message
         outcome.error = message
         break

@@ -172,6 +172,19 @@ struct RobustnessTests {
     }
   }
 
+  @Test("an error that echoes a huge input stays one readable line")
+  func hugeInputsGiveShortErrors() {
+    let i = Interpreter()
+    let huge = String(repeating: "9", count: 100_000)
+    for line in [
+      "step \(huge)", "print h\(huge)", "lesson \(huge)", "\(huge)", "print unknown\(huge)", "set eps \(huge)x",
+    ] {
+      let out = i.execute(line)
+      #expect(out.error != nil && out.error!.count <= 401 && out.lines.count == 1, "\(line.prefix(20))")
+    }
+    #expect(i.execute("print 1 + 1").lines == ["1 + 1 = 2"])
+  }
+
   @Test("what save writes, load reads: a model too large for JSON is refused by save, and goes to .npz and back")
   func saveAndLoadAgree() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnnstep-limits-\(getpid())").path
