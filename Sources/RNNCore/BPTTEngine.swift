@@ -61,6 +61,11 @@ public struct Perturbation: Equatable, Sendable {
 /// thread its own.
 public final class BPTTEngine {
   private var workspace: Workspace?
+  /// Whether the next pass uses the helper thread.
+  private var chooser = HelperChooser()
+  /// The helper when the last pass used it (the chooser found two threads faster): an update
+  /// after the pass should use it then, and only then.
+  var helperInUse: HelperThread? { chooser.lastUsedHelper ? helper : nil }
   /// The second core's thread, when the engine uses one; a trainer shares it for its updates.
   let helper: HelperThread?
 
@@ -172,7 +177,15 @@ public final class BPTTEngine {
     into gradients: inout ParameterSet
   ) throws -> Double {
     try data.validate(for: model, loss: kind)
-    return computeGradients(model, data, kind, variant, &gradients)
+    guard helper != nil else { return computeGradients(model, data, kind, variant, &gradients, helper: nil) }
+    // Two threads are faster on an idle machine and much slower on a busy one (the helper waits
+    // for a thread that is not running): the chooser times both now and then and takes the
+    // faster. Both give the same bits.
+    let useHelper = chooser.next()
+    let start = DispatchTime.now().uptimeNanoseconds
+    let loss = computeGradients(model, data, kind, variant, &gradients, helper: useHelper ? helper : nil)
+    chooser.record(Double(DispatchTime.now().uptimeNanoseconds - start), helper: useHelper)
+    return loss
   }
 
   /// Runs `body`, a run of passes on this engine (a training loop), with the calling thread kept
@@ -185,7 +198,8 @@ public final class BPTTEngine {
   }
 
   private func computeGradients(
-    _ model: RNN, _ data: SequenceData, _ kind: LossKind, _ variant: BPTTVariant, _ gradients: inout ParameterSet
+    _ model: RNN, _ data: SequenceData, _ kind: LossKind, _ variant: BPTTVariant, _ gradients: inout ParameterSet,
+    helper: HelperThread?
   ) -> Double {
     let ws = prepare(model, data)
     // With a helper, Why^T dy_t is computed by the backward pass, on the helper, ahead of need.
@@ -258,5 +272,37 @@ public final class BPTTEngine {
     let ws = Workspace(shape: shape)
     workspace = ws
     return ws
+  }
+}
+
+/// Chooses, pass by pass, between one thread and two, by timing both: in every 128 passes, 4 with
+/// the helper and 4 without, then the faster of the two for the other 120.
+struct HelperChooser {
+  static let period = 128
+  static let trials = 4
+  private var pass = 0
+  private var withHelper = 0.0
+  private var without = 0.0
+  private var useHelper = true
+  /// What the last pass used.
+  private(set) var lastUsedHelper = true
+
+  /// Whether the next pass uses the helper.
+  mutating func next() -> Bool {
+    let k = pass % HelperChooser.period
+    lastUsedHelper = k < HelperChooser.trials || (k >= 2 * HelperChooser.trials && useHelper)
+    return lastUsedHelper
+  }
+
+  /// The time the pass took (any unit).
+  mutating func record(_ elapsed: Double, helper: Bool) {
+    let k = pass % HelperChooser.period
+    if k < HelperChooser.trials {
+      withHelper = k == 0 ? elapsed : Swift.min(withHelper, elapsed)
+    } else if k < 2 * HelperChooser.trials {
+      without = k == HelperChooser.trials ? elapsed : Swift.min(without, elapsed)
+      if k == 2 * HelperChooser.trials - 1 { useHelper = withHelper <= without }
+    }
+    pass &+= 1
   }
 }

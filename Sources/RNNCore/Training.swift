@@ -118,7 +118,7 @@ public final class Trainer {
     let loss = try engine.computeGradients(
       of: model, on: chunk, loss: lossKind, variant: variant, into: &gradients)
     hprev = engine.finalHiddenState()
-    guard optimizer.update(&model.parameters, with: gradients, clipping: clipping, helper: engine.helper) else {
+    guard optimizer.update(&model.parameters, with: gradients, clipping: clipping, helper: engine.helperInUse) else {
       throw RNNError.notFinite("the update made a parameter NaN or infinite (lower the learning rate or clip)")
     }
     position += sequenceLength

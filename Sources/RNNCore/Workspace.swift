@@ -95,9 +95,10 @@ final class Workspace: @unchecked Sendable {
       m.storage.withUnsafeBufferPointer { xs.update(from: $0.baseAddress!, count: steps * nIn) }
     }
     return withPointers(model.parameters) { p in
-      // Whh^T and Why^T, so that the products below are sums of rows (see weightedRowSum).
+      // Whh^T and Why^T, so that the products below are sums of rows (see weightedRowSum); with a
+      // helper, Why^T is its first job, off the recurrence's way.
       transpose(p.whh, rows: nh, cols: nh, into: whhT)
-      transpose(p.why, rows: shape.output, cols: nh, into: whyT)
+      if helper == nil { transpose(p.why, rows: shape.output, cols: nh, into: whyT) }
       // The input part of every a_t first: Wxh x_t + bh (one-hot x_t picks column x_t of Wxh).
       switch data.inputs {
       case .indices(let indices):
@@ -138,6 +139,7 @@ final class Workspace: @unchecked Sendable {
         // y, p, L and dy of each step on the helper, as soon as h_t exists.
         helper.concurrently(
           { [self] in
+            transpose(p.why, rows: shape.output, cols: nh, into: whyT)
             for r in (start &- 1)..<steps {
               var backoff = Backoff()
               while finishedSteps.load(ordering: .acquiring) <= r { backoff.pause() }

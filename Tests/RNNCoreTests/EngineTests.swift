@@ -94,6 +94,26 @@ struct EngineTests {
     #expect(loss == 800)
   }
 
+  @Test("the chooser times one thread and two, and takes the faster until it times them again")
+  func helperChooser() {
+    for helperFaster in [true, false] {
+      var chooser = HelperChooser()
+      var used: [Bool] = []
+      for _ in 0..<(2 * HelperChooser.period) {
+        let helper = chooser.next()
+        used.append(helper)
+        chooser.record(helper == helperFaster ? 75 : 115, helper: helper)
+      }
+      let trials = HelperChooser.trials
+      // Each period: trials with the helper, trials without, then the faster.
+      for start in [0, HelperChooser.period] {
+        #expect(used[start..<(start + trials)].allSatisfy { $0 })
+        #expect(used[(start + trials)..<(start + 2 * trials)].allSatisfy { !$0 })
+        #expect(used[(start + 2 * trials)..<(start + HelperChooser.period)].allSatisfy { $0 == helperFaster })
+      }
+    }
+  }
+
   @Test("one engine serves passes of different shapes")
   func reshaping() throws {
     let engine = BPTTEngine(useSecondCore: true)
