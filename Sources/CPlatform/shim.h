@@ -32,6 +32,27 @@ static inline int rnnstep_pin_to_cpu(int cpu) {
 #endif
 }
 
+/// The highest-numbered CPU the calling thread may run on, and (in `count`) how many it may run
+/// on; -1 where that cannot be known.
+static inline int rnnstep_last_allowed_cpu(int *count) {
+  *count = 0;
+#if defined(__linux__) && defined(SYS_sched_getaffinity)
+  unsigned long mask[16] = {0};
+  const int bits = (int)(8 * sizeof(unsigned long));
+  if (syscall(SYS_sched_getaffinity, 0, sizeof(mask), mask) < 0) return -1;
+  int last = -1;
+  for (int cpu = 0; cpu < 16 * bits; cpu++) {
+    if (mask[cpu / bits] & (1UL << (cpu % bits))) {
+      last = cpu;
+      *count += 1;
+    }
+  }
+  return last;
+#else
+  return -1;
+#endif
+}
+
 /// The calling thread's CPU mask, saved to put back with rnnstep_set_cpu_mask.
 typedef struct { unsigned long bits[16]; } rnnstep_cpu_mask;
 

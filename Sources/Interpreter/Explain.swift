@@ -82,14 +82,17 @@ extension Interpreter {
           "explain spells out the built-in equations; under bptt mystery they are hidden: print evaluates any "
             + "expression over the pass (print dh[3] - Why.T @ dy[3])")
       }
-      // The equation in force, with its value: the parts are the learner's to print.
-      let text = equationsInForce.text[name]!
       let mine = session.equations[name] != nil
-      say("\(q.rawValue)[\(t)][\(i)] = \(n(try v(q, t).storage[i])), element \(i) of \(name) = \(text) at t = \(t)")
-      say(
-        "  (\(mine ? "your equation" : "the built-in one, beside yours"): explain spells out only the built-in "
-          + "equations; print evaluates the parts of this one for step \(t), as h[\(t)] or dh[\(t)])")
-      return
+      // min-char-rnn's own equation, beside the learner's others: spelled out as usual below.
+      if mine || session.equationBase != .correct {
+        // The equation in force, with its value: the parts are the learner's to print.
+        let text = equationsInForce.text[name]!
+        say("\(q.rawValue)[\(t)][\(i)] = \(n(try v(q, t).storage[i])), element \(i) of \(name) = \(text) at t = \(t)")
+        say(
+          "  (\(mine ? "your equation" : "the tutorial's equation, beside yours"): explain spells out only "
+            + "min-char-rnn's equations; print evaluates the parts of this one for step \(t), as h[\(t)] or dh[\(t)])")
+        return
+      }
     }
     let r = t - 1
     let label = q == .loss ? "loss[\(t)]" : "\(q.rawValue)[\(t)][\(i)]"

@@ -27,12 +27,23 @@ public struct Style: Sendable {
 
   /// A number with `precision` significant digits (`%g`), −0 shown as 0; a whole number below
   /// 10^15 in full (a count of 23165 parameters is not 2.316e+04).
-  public func number(_ x: Double) -> String {
+  public func number(_ x: Double) -> String { number(x, whole: Style.isWhole(x)) }
+
+  private func number(_ x: Double, whole: Bool) -> String {
     if x == 0 { return "0" }
     if x.isNaN { return "nan" }
     if x.isInfinite { return x > 0 ? "inf" : "-inf" }
-    if x.rounded() == x && Swift.abs(x) < 1e15 { return String(format: "%.0f", x) }
+    if whole { return String(format: "%.0f", x) }
     return String(format: "%.\(precision)g", x)
+  }
+
+  private static func isWhole(_ x: Double) -> Bool { x.rounded() == x && Swift.abs(x) < 1e15 }
+
+  /// The elements of one value in one format: whole numbers in full only when every element is
+  /// one, so that 123456 never stands beside a rounded 1.235e+05.
+  func numbers(_ values: [Double]) -> [String] {
+    let whole = values.allSatisfy { !$0.isFinite || Style.isWhole($0) }
+    return values.map { number($0, whole: whole && Style.isWhole($0)) }
   }
 
   /// A number with a fixed count of significant digits, for tables of checks.
@@ -51,12 +62,14 @@ public struct Style: Sendable {
   /// A value on one line when it fits: a number, a vector `[a, b, c]`, or a summary.
   public func inline(_ m: Matrix) -> String {
     if m.count == 1 { return number(m.storage[0]) }
+    let shown = numbers(m.storage)
     if (m.cols == 1 || m.rows == 1) && m.count <= Style.fullVectorLength {
-      return "[" + m.storage.map(number).joined(separator: ", ") + "]"
+      return "[" + shown.joined(separator: ", ") + "]"
     }
     if m.rows <= 3 && m.cols <= 6 {
       return "["
-        + (0..<m.rows).map { "[" + m.row($0).map(number).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"
+        + (0..<m.rows).map { i in "[" + shown[(i * m.cols)..<((i + 1) * m.cols)].joined(separator: ", ") + "]" }
+        .joined(separator: ", ") + "]"
     }
     return summary(m)
   }
@@ -78,7 +91,8 @@ public struct Style: Sendable {
       return [inline(m)]
     }
     guard m.rows <= Style.fullRows && m.cols <= Style.fullColumns else { return [summary(m)] }
-    let cells = (0..<m.rows).map { m.row($0).map(number) }
+    let shown = numbers(m.storage)
+    let cells = (0..<m.rows).map { i in Array(shown[(i * m.cols)..<((i + 1) * m.cols)]) }
     let width = cells.flatMap { $0 }.map(\.count).max() ?? 1
     let labelWidth = rowLabels?.map(\.count).max() ?? 0
     return cells.enumerated().map { i, row in

@@ -67,6 +67,9 @@ public final class Interpreter {
   var reports: [Report] = []
   /// A stop held back until the learner predicts its value (`set predict on`).
   var pendingPrediction: Prediction?
+  /// Where the cursor was before the command whose stop is held: print and info, which may run
+  /// while a prediction is open, look from there, so that they cannot show the value asked for.
+  var cursorBeforePrediction = -1
   var quitRequested = false
 
   /// A session on the built-in model: characters h e l o, H = 3, data "hello".
@@ -116,9 +119,12 @@ public final class Interpreter {
       }
       // print, info and help work the prediction out: they run, and the question stays open.
       if ["print", "info", "i", "help"].contains(word) && !line.contains(";") {
+        let held = session.cursorIndex
+        session.cursorIndex = cursorBeforePrediction
         do { try run(line) } catch {
           reports.append(.message(style.bad("error: ") + describeError(error)))
         }
+        session.cursorIndex = held
         pendingPrediction = prediction
         outcome.reports = reports + [.message(prediction.prompt)]
         outcome.lines = outcome.reports.flatMap(renderer.lines)
@@ -152,6 +158,7 @@ public final class Interpreter {
       let prediction = holdForPrediction(after: heldCount, from: indexAtStart)
     {
       pendingPrediction = prediction
+      cursorBeforePrediction = indexAtStart
       reports.append(.message(prediction.prompt))
     }
     outcome.reports = reports

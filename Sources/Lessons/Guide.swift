@@ -214,8 +214,17 @@ public final class Guide: LessonHost {
         } catch {
           return ["that does not evaluate: \(error) (try again, hint or solution)"]
         }
-        // Right: it becomes the learner's equation, whether typed with let or not.
-        let installed = run("let \(equation.name) = \(text)", interpreter)
+        // Right: it becomes the learner's equation, whether typed with let or not, on top of
+        // min-char-rnn's equations (under the seed's or a mystery, yours would not be all that
+        // differs, and under a mystery let refuses).
+        var installed: [String] = []
+        let session = interpreter.session
+        if session.variant == .seed || session.variant == .mystery
+          || (session.variant == .equations && session.equationBase != .correct)
+        {
+          installed += run("bptt correct", interpreter)
+        }
+        installed += run("let \(equation.name) = \(text)", interpreter)
         return ["right: \(equation.name) = \(text) gives \(equation.name) at every step."] + installed
           + moveOn(interpreter)
       }

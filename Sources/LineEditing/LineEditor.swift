@@ -119,6 +119,8 @@ public final class LineEditor: LineReader {
       self.prompt = prompt
     }
     var count: Int32 = 0
+    // Only a continue during this read counts (one during a long command is long past).
+    _ = rnnstep_take_continued()
     var line = el_gets(editLine, &count)
     // Continued after a stop: back to the line editor's own terminal mode, with a fresh prompt
     // (what was half typed is dropped, the terminal having been the shell's meanwhile).

@@ -21,7 +21,14 @@ final class HelperThread: @unchecked Sendable {
   // Written by the owner before `requested` is raised, read by the helper after it sees it.
   private nonisolated(unsafe) var job: Job?
 
+  /// The core the helper is pinned to: the highest-numbered one its owner may use (not the
+  /// core count minus one: the allowed cores need not start at 0); -1 when there is no second.
+  let core: Int32
+
   init() {
+    var count: Int32 = 0
+    let last = rnnstep_last_allowed_cpu(&count)
+    core = count > 1 ? last : -1
     let thread = Thread { [self] in loop() }
     thread.name = "rnnstep-helper"
     thread.start()
@@ -47,9 +54,8 @@ final class HelperThread: @unchecked Sendable {
   /// mask is put back so that threads the caller starts later (a gradient check's workers) are
   /// not confined with it.
   func keepingOwnerOffHelperCore<R>(_ body: () throws -> R) rethrows -> R {
-    let cores = ProcessInfo.processInfo.activeProcessorCount
     var saved = rnnstep_cpu_mask()
-    guard cores > 1, rnnstep_keep_off_cpu(Int32(cores - 1), &saved) == 0 else { return try body() }
+    guard core >= 0, rnnstep_keep_off_cpu(core, &saved) == 0 else { return try body() }
     defer { rnnstep_set_cpu_mask(&saved) }
     return try body()
   }
@@ -90,7 +96,7 @@ final class HelperThread: @unchecked Sendable {
   }
 
   private func loop() {
-    pinToLastCore()
+    if core >= 0 { _ = rnnstep_pin_to_cpu(core) }
     var done = 0
     while true {
       var spins = 0
@@ -129,13 +135,4 @@ struct Backoff {
     spins += 1
     if spins < 256 { rnnstep_cpu_relax() } else { sched_yield() }
   }
-}
-
-/// Keeps the calling thread on the machine's last core. The owner runs free, and the scheduler
-/// moves it off a core the spinning helper keeps busy; without this, a virtual machine's
-/// scheduler sometimes left both threads on one core, where every hand-over waits for a
-/// time slice.
-private func pinToLastCore() {
-  let cores = ProcessInfo.processInfo.activeProcessorCount
-  if cores > 1 { _ = rnnstep_pin_to_cpu(Int32(cores - 1)) }
 }

@@ -161,6 +161,9 @@ struct SteppingTests {
     let worked = i.execute("print 1 + 1")
     #expect(
       worked.stops.isEmpty && worked.values == [Matrix(column: [2])] && worked.lines.last!.hasPrefix("predict: "))
+    // ...from where the cursor was before the step: the value asked for is not computed yet there.
+    let peek = i.execute("print y[1]")
+    #expect(peek.values.isEmpty && peek.lines.first!.contains("not computed yet") && peek.stops.isEmpty)
     // Another command instead of an answer: the stop shows, and the command runs.
     let skipped = i.execute("echo skipped")
     #expect(skipped.stops.count == 1 && skipped.lines.contains("skipped"))

@@ -183,6 +183,34 @@ struct LessonRunTests {
         "train: optimizer adagrad, learning rate 0.1, clip each element to ±5, seqlen 25"))
   }
 
+  @Test("a right equation is installed over min-char-rnn's, even when a mystery or the seed was in force")
+  func equationAnswerInstalls() throws {
+    let dir = try folder()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let text = """
+      # Equations
+
+      ```exercise
+      question: Write dh_raw.
+      answer-equation: dh_raw = (1 - h*h) * dh
+      hint: tanh's slope.
+      solution: let dh_raw = (1 - h*h) * dh
+      ```
+      """
+    try text.write(toFile: dir + "/01-eq.md", atomically: true, encoding: .utf8)
+    for before in ["bptt mystery 3", "bptt seed"] {
+      let i = Interpreter()
+      i.lessonHost = try Guide(directory: dir, statePath: dir + "/state.json")
+      i.execute("lesson 1 restart")
+      i.execute(before)
+      let reply = i.execute("(1 - h*h) * dh")
+      #expect(reply.lines.first == "right: dh_raw = (1 - h*h) * dh gives dh_raw at every step.", "\(before)")
+      #expect(reply.error == nil && !reply.lines.contains { $0.hasPrefix("error") }, "\(before): \(reply.lines)")
+      #expect(i.session.variant == .equations && i.session.equationBase == .correct, "\(before)")
+      #expect(i.session.equations == ["dh_raw": "(1 - h*h) * dh"], "\(before)")
+    }
+  }
+
   @Test("lesson typed inside the running lesson says where it is and leaves the session alone")
   func lessonInsideLesson() throws {
     let dir = try folder()
