@@ -80,7 +80,7 @@ extension Interpreter {
       else {
         throw CommandError(
           "explain spells out the built-in equations; under bptt mystery they are hidden: print evaluates any "
-            + "expression over the pass (print dh[3] - Why.T @ dy[3])")
+            + "expression over the pass, such as the parts of an equation at a step")
       }
       let mine = session.equations[name] != nil
       // min-char-rnn's own equation, beside the learner's others: spelled out as usual below.
@@ -171,7 +171,7 @@ extension Interpreter {
       let pairs = (0..<session.model.outputSize).map { (p.why[$0, i], dy[$0]) }
       let next = t < trace.steps ? trace.dhNext[t, i] : 0
       say(
-        "\(label) = Σ_k Why[k,\(i)]·dy[\(t)][k] + dh_next[\(i)]   (dh_next from step \(t + 1)\(t == trace.steps ? ": zero at the last step" : ""))"
+        "\(label) = Σ_k Why[k,\(i)]·dy[\(t)][k] + dh_next[\(i)]   (\(t == trace.steps ? "dh_next is zero at t = T, the last step" : "dh_next from step \(t + 1)"))"
       )
       say("  = (\(products(pairs))) + \(n(next))")
       say("  = \(n(try v(.dh, t).storage[i]))")

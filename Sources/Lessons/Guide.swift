@@ -119,7 +119,17 @@ public final class Guide: LessonHost {
       guard let current = progress.current?.lesson ?? lessons.first?.number else {
         throw LessonError(message: "no lessons found")
       }
-      number = current
+      // A finished lesson is not resumed: the next one not yet done is.
+      if progress.done.contains(current) {
+        let later = lessons.map(\.number).filter { $0 > current && !progress.done.contains($0) }
+        let any = lessons.map(\.number).filter { !progress.done.contains($0) }
+        guard let next = later.first ?? any.first else {
+          return ["every lesson is done: lesson N goes through lesson N again"]
+        }
+        number = next
+      } else {
+        number = current
+      }
     }
     // The lesson already running: say where it is, leaving the session as the learner made it.
     if let place, place.lesson == number, !restart, let mode {
