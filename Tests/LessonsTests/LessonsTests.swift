@@ -273,6 +273,9 @@ struct LessonRunTests {
     #expect(again.execute("print a[1]").lines.first?.hasPrefix("a[1] = [") == true)
     #expect(again.execute("whh").lines.first == "right.")
     #expect(again.execute("lessons").lines.first!.hasSuffix("done"))
+    // With every lesson done, lesson alone says so rather than starting one over.
+    #expect(again.execute("lesson").lines == ["every lesson is done: lesson N goes through lesson N again"])
+    #expect(again.execute("lesson 1").lines.first!.hasPrefix("Lesson 1: Tiny"))
   }
 
   @Test("answers are judged by value and by the names they use, not as exact word sets")
