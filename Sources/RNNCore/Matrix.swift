@@ -100,6 +100,22 @@ public struct Matrix: Equatable, Hashable, Sendable {
       throw ShapeError(operation: .product, left: self, right: other)
     }
     var result = Matrix(rows: rows, cols: other.cols)
+    if other.cols == 1 && rows > 0 && cols > 0 {
+      // A matrix times a vector as the engine computes one (Why^T dy_t, Whh^T dh_raw_t): the
+      // sum of the rows of self^T scaled by the vector (``weightedRowSum``), so that an
+      // expression such as Why.T @ dy[3] + dh_next[4] gives dh[3]'s very bits.
+      let t = transposed()
+      t.storage.withUnsafeBufferPointer { rowsBuffer in
+        other.storage.withUnsafeBufferPointer { v in
+          result.storage.withUnsafeMutableBufferPointer { out in
+            weightedRowSum(
+              into: out.baseAddress!, rows, terms: cols, coefficients: v.baseAddress!, 1, rows: rowsBuffer.baseAddress!,
+              rows)
+          }
+        }
+      }
+      return result
+    }
     // result[i, :] += self[i, k] * other[k, :]: row-major friendly.
     for i in 0..<rows {
       for k in 0..<cols {
