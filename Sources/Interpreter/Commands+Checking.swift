@@ -45,9 +45,11 @@ extension CommandTable {
         let. bptt seed reproduces the seed tutorial's backward, mistakes and all; gradcheck and \
         blame find them (docs/seed-bptt.md explains each, once you have). bptt show lists the \
         equations in force, marking yours and the tutorial's. bptt mystery [SEED] installs one of \
-        ten realistic mistakes, chosen by SEED, without saying which: find it with gradcheck, \
-        blame and print, then bptt guess NAME with the name of the wrong equation (dh_raw, \
-        dWhh…); bptt reveal tells. Each choice records the pass again.
+        ten realistic mistakes, chosen by SEED (any ten seeds in a row give the ten; without \
+        SEED, the seed after the last one), without saying which: find it with gradcheck, blame \
+        and print, then bptt guess NAME with the name of the wrong equation (dh_raw, dWhh…; \
+        guesses are counted); bptt reveal tells. bptt alone says which backward is in force. \
+        Each choice records the pass again.
         """,
       examples: ["bptt seed", "bptt show", "bptt mystery 3", "bptt guess dh_raw", "bptt correct"],
       completion: .words(["correct", "seed", "show", "mystery", "guess", "reveal"] + BackwardEquations.names),
@@ -376,6 +378,7 @@ extension Interpreter {
         seed = s
       }
       session.lastMysterySeed = seed
+      session.mysteryGuesses = 0
       session.mystery = Mystery.index(seed: seed, loss: session.loss)
       session.equations = [:]
       session.variant = .mystery
@@ -391,14 +394,19 @@ extension Interpreter {
         )
       }
       let changed = Mystery.catalogue(session.loss)[index].changes.keys
+      // Guessing every name in turn would always find it: the count says how it was found.
+      session.mysteryGuesses += 1
+      let count = session.mysteryGuesses == 1 ? "at the first guess" : "at guess \(session.mysteryGuesses)"
       if changed.contains(words[1]) {
         say(
           "right: \(words[1]) is wrong"
             + (changed.count > 1
               ? " (and so is \(changed.filter { $0 != words[1] }.sorted().joined(separator: ", ")))" : "")
-            + ". bptt reveal shows how.")
+            + ", found \(count). bptt reveal shows how.")
       } else {
-        say("not \(words[1]): its equation is correct here. blame names the first quantity that goes wrong.")
+        say(
+          "not \(words[1]) (guess \(session.mysteryGuesses)): its equation is correct here. blame names the first "
+            + "quantity that goes wrong, and print compares it with what its equation should give.")
       }
     case "reveal":
       guard session.variant == .mystery, let index = session.mystery else {

@@ -19,6 +19,8 @@ public struct Session: Equatable {
   public var equationBase: BPTTVariant = .correct
   /// The seed of the last `bptt mystery`: without a seed, the next one takes the seed after it.
   public var lastMysterySeed: UInt64?
+  /// How many times `bptt guess` was tried on the mystery in force.
+  public var mysteryGuesses = 0
   /// The mystery in force when `variant` is `.mystery`: its place in the catalogue.
   public var mystery: Int?
   /// Inputs and targets as given; the data exist once both are there with the same length.
