@@ -79,7 +79,8 @@ fuzz:
 	  mkdir -p .build/fuzz-corpus/$$target; \
 	  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 RNNSTEP_FUZZ_TARGET=$$target \
 	    .build/fuzz/release/rnnstep-fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    -artifact_prefix=.build/fuzz-corpus/$$target- .build/fuzz-corpus/$$target Tests/Fuzz/corpus/$$target \
+	    -artifact_prefix=$(CURDIR)/.build/fuzz-corpus/$$target- $(CURDIR)/.build/fuzz-corpus/$$target \
+	    $(CURDIR)/Tests/Fuzz/corpus/$$target \
 	    2>&1 | grep -E '^(Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' | sed "s/^/$$target: /"; \
 	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
