@@ -32,6 +32,13 @@ extension CommandTable {
       run: { i, args in
         guard !args.raw.isEmpty else { throw args.usageError() }
         i.emit(.value(expression: args.raw, value: try i.evaluate(args.raw)))
+        // A gradient read before the backward pass has added to it is BPTT's running total: zeros.
+        if let gradient = i.gradientNotYetSummed(in: args.raw) {
+          i.emit(
+            .note(
+              "\(gradient) is the running total BPTT holds at the cursor: nothing is added to it before the backward "
+                + "pass (last shows the whole gradient)"))
+        }
       }),
     CommandSpec(
       name: "explain", aliases: [], group: .inspecting, usage: "explain ELEMENT",
@@ -258,5 +265,16 @@ extension Interpreter {
     session.model.parameters[parameter] = m
     say("\(target): \(style.number(old)) → \(style.number(value))")
     announcePass(" after set")
+  }
+}
+
+extension Interpreter {
+  /// The first whole gradient (dWxh … dby, not a step's dWhh_t) named in `text` while the cursor
+  /// is still in the forward pass, where BPTT's running totals are all zero.
+  func gradientNotYetSummed(in text: String) -> String? {
+    guard let cursor, cursor.position.map({ $0.phase == .forward }) ?? true else { return nil }
+    let pattern = try! NSRegularExpression(pattern: "\\b(dWxh|dWhh|dWhy|dbh|dby)\\b(?!_t)")
+    let range = NSRange(text.startIndex..., in: text)
+    return pattern.firstMatch(in: text, range: range).map { (text as NSString).substring(with: $0.range) }
   }
 }

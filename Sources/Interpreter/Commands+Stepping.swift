@@ -151,7 +151,7 @@ extension CommandTable {
         i.cursor?.move(to: cursor.timeline.positions.count - 1)
         i.say(
           "ran forward and backward over \(counted(trace.steps, "step")): loss \(i.style.number(trace.loss)), "
-            + "‖dW‖ \(i.style.number(trace.gradients.globalNorm))")
+            + "norm of all five gradients \(i.style.number(trace.gradients.globalNorm))")
       }),
     CommandSpec(
       name: "reset", aliases: [], group: .stepping, usage: "reset",

@@ -171,7 +171,9 @@ extension Interpreter {
       let pairs = (0..<session.model.outputSize).map { (p.why[$0, i], dy[$0]) }
       let next = t < trace.steps ? trace.dhNext[t, i] : 0
       say(
-        "\(label) = Σ_k Why[k,\(i)]·dy[\(t)][k] + dh_next[\(i)]   (\(t == trace.steps ? "dh_next is zero at t = T, the last step" : "dh_next from step \(t + 1)"))"
+        t == trace.steps
+          ? "\(label) = Σ_k Why[k,\(i)]·dy[\(t)][k] + 0   (no dh_next: t = T is the last step)"
+          : "\(label) = Σ_k Why[k,\(i)]·dy[\(t)][k] + dh_next[\(t + 1)][\(i)]   (dh_next from step \(t + 1))"
       )
       say("  = (\(products(pairs))) + \(n(next))")
       say("  = \(n(try v(.dh, t).storage[i]))")

@@ -333,6 +333,8 @@ struct Evaluator {
   /// Names bound by whoever evaluates (a backward equation's dy, dh_next, t…): the value at a step
   /// (nil: the name alone). They come before the usual meanings.
   var bindings: [String: (Int?) throws -> Matrix] = [:]
+  /// Why there is no recorded pass, when there is none (the data do not fit the model…).
+  var noPass = "give inputs and targets first"
 
   /// A value under evaluation: a matrix, or a quantity over time still waiting for its step.
   private enum Value {
@@ -348,7 +350,7 @@ struct Evaluator {
   /// The current time step, for a step quantity written without one.
   private func currentStep(_ name: String, column: Int?) throws -> Int {
     guard let snapshot else {
-      throw ExpressionError(message: "there is no recorded pass: give inputs and targets first", column: column)
+      throw ExpressionError(message: "there is no recorded pass: \(noPass)", column: nil)
     }
     guard let position = snapshot.cursor.position else {
       throw ExpressionError(
@@ -369,7 +371,9 @@ struct Evaluator {
 
   private func needSnapshot(_ name: String, _ column: Int) throws -> Snapshot {
     guard let snapshot else {
-      throw ExpressionError(message: "'\(name)' needs a recorded pass: give inputs and targets first", column: column)
+      throw ExpressionError(
+        message: "'\(name)' needs a recorded pass, and there is none: \(noPass)",
+        column: nil)
     }
     return snapshot
   }
@@ -387,7 +391,9 @@ struct Evaluator {
       }
       let steps = try arguments.map { try integer(resolve(value($0), column: column), column: column) }
       guard let snapshot else {
-        throw ExpressionError(message: "\(f) needs a recorded pass: give inputs and targets first", column: column)
+        throw ExpressionError(
+          message: "\(f) needs a recorded pass, and there is none: \(noPass)",
+          column: nil)
       }
       let flow = GradientFlow(snapshot: snapshot)
       do {

@@ -423,7 +423,9 @@ public final class Interpreter {
   }
 
   func evaluate(_ expression: Expression) throws -> Matrix {
-    try Evaluator(model: session.model, snapshot: snapshot).evaluate(expression)
+    var evaluator = Evaluator(model: session.model, snapshot: snapshot)
+    if snapshot == nil, let problem = dataProblem() { evaluator.noPass = problem }
+    return try evaluator.evaluate(expression)
   }
 
   public func evaluate(_ text: String) throws -> Matrix {

@@ -24,10 +24,10 @@ struct Prediction {
   var prompt: String {
     switch question {
     case .sign(let index):
-      "predict: is \(element(index)) positive or negative? (+ or -; a command skips)"
+      "predict: is \(element(index)) positive or negative? (+ or -; print works it out, another command skips)"
     case .largest:
-      "predict: which element of \(name) is largest (most positive)? (its index, 0…\(truth.count - 1); a command skips)"
-    case .number: "predict: what is \(name)? (a number; a command skips)"
+      "predict: which element of \(name) is largest (most positive)? (its index, 0…\(truth.count - 1); print works it out, another command skips)"
+    case .number: "predict: what is \(name)? (a number; print works it out, another command skips)"
     }
   }
 

@@ -119,8 +119,9 @@ public final class Guide: LessonHost {
       guard let current = progress.current?.lesson ?? lessons.first?.number else {
         throw LessonError(message: "no lessons found")
       }
-      // A finished lesson is not resumed: the next one not yet done is.
-      if progress.done.contains(current) {
+      // A finished lesson is not resumed (unless it is being gone through again): the next one
+      // not yet done is.
+      if progress.done.contains(current) && progress.reached[String(current)] == nil {
         let later = lessons.map(\.number).filter { $0 > current && !progress.done.contains($0) }
         let any = lessons.map(\.number).filter { !progress.done.contains($0) }
         guard let next = later.first ?? any.first else {
@@ -146,8 +147,11 @@ public final class Guide: LessonHost {
       case .sectionEnd: return [note, "— end of section. Enter continues; any command explores first."]
       }
     }
-    var start = restart ? Place(lesson: number) : progress.reached[String(number)] ?? Place(lesson: number)
-    if progress.done.contains(number) && words.count == 1 { start = Place(lesson: number) }
+    // A place saved in the lesson (also one gone through again) is where it resumes; a finished
+    // lesson asked for by number starts again.
+    let saved = progress.reached[String(number)]
+    var start = restart ? Place(lesson: number) : saved ?? Place(lesson: number)
+    if progress.done.contains(number) && words.count == 1 && saved == nil { start = Place(lesson: number) }
     // Replay the lesson silently up to the place, so the session is as the lesson expects.
     if self.place == nil { sessionBefore = interpreter.session }
     interpreter.restoreBuiltIn()
@@ -238,7 +242,12 @@ public final class Guide: LessonHost {
         return ["right: \(equation.name) = \(text) gives \(equation.name) at every step."] + installed
           + moveOn(interpreter)
       }
-      if interpreter.isCommand(String(trimmed.prefix { !$0.isWhitespace })) { return nil }
+      // A line that starts with a command's name is an answer when it reads as one (loss is both
+      // a command and the total loss; Whh @ h names the answer); otherwise it runs.
+      let readsAsAnswer =
+        exercise.answerWords.map { Guide.namesMatch(trimmed, expected: $0) }
+        ?? ((try? interpreter.number(trimmed)) != nil)
+      if !readsAsAnswer && interpreter.isCommand(String(trimmed.prefix { !$0.isWhitespace })) { return nil }
       if let words = exercise.answerWords {
         guard Guide.namesMatch(trimmed, expected: words) else {
           return ["not quite: try again, or type hint or solution"]
@@ -249,7 +258,11 @@ public final class Guide: LessonHost {
       guard let value = Double(trimmed) ?? (try? interpreter.number(trimmed)) else {
         return ["answer with a number or an expression that gives one (or type hint or solution)"]
       }
-      guard let expected else { return ["this exercise has no reference answer"] }
+      // The reference as the exercise was shown; or, if it could not be computed then (a value
+      // the cursor had not reached), as the learner's state gives it now.
+      guard let expected = expected ?? exercise.answerExpression.flatMap({ try? interpreter.number($0) }) else {
+        return ["this exercise has no reference answer here: its value is not computed yet (try last, then answer)"]
+      }
       let close =
         abs(value - expected) <= exercise.tolerance * max(abs(expected), 1e-12)
         || abs(value - expected) <= exercise.tolerance * 1e-3

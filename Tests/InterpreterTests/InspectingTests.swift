@@ -70,7 +70,11 @@ struct InspectingTests {
     #expect(
       out.error
         == "y[2] is not computed yet: it is computed at forward t=2 y, the cursor is at forward t=1 a")
-    #expect(run("print dWhh", after: ["step"]).lines.count == 4)  // zeros until backward adds to it
+    // Zeros until backward adds to it, and a note that says so.
+    let early = run("print dWhh", after: ["step"])
+    #expect(early.values == [Matrix(rows: 3, cols: 3)])
+    #expect(early.lines.last!.hasPrefix("dWhh is the running total BPTT holds at the cursor"))
+    #expect(!run("print dWhh", after: ["last"]).lines.last!.hasPrefix("dWhh is the running total"))
   }
 
   @Test("malformed and impossible expressions name the problem and the column")

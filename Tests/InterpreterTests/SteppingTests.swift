@@ -147,13 +147,14 @@ struct SteppingTests {
     #expect(answered.stops.count == 1 && answered.lines.last == "right: a[1][2] = -0.8351")
     #expect(
       i.execute("step").lines.last
-        == "predict: which element of h[1] is largest (most positive)? (its index, 0…2; a command skips)")
+        == "predict: which element of h[1] is largest (most positive)? (its index, 0…2; print works it out, another command skips)"
+    )
     // Something that is neither an answer nor a command asks again, and the question stays open.
     let malformed = i.execute("7")
     #expect(
       malformed.stops.isEmpty
         && malformed.lines == [
-          "an index from 0 to 2 was expected: which element of h[1] is largest (most positive)? (its index, 0…2; a command skips)"
+          "an index from 0 to 2 was expected: which element of h[1] is largest (most positive)? (its index, 0…2; print works it out, another command skips)"
         ])
     #expect(i.execute("2").lines.last == "not quite: the largest (most positive) is h[1][0] = 0.448; h[1][2] = -0.6832")
     // print (or info, help) works a prediction out: it runs, and the question stays open.
@@ -169,12 +170,14 @@ struct SteppingTests {
     #expect(skipped.stops.count == 1 && skipped.lines.contains("skipped"))
     // Moves over several equations, and loss (one number): the number is judged by how close.
     i.execute("step")
-    #expect(i.execute("step").lines.last == "predict: what is loss[1]? (a number; a command skips)")
+    #expect(
+      i.execute("step").lines.last == "predict: what is loss[1]? (a number; print works it out, another command skips)")
     #expect(i.execute("1.2 +").stops.isEmpty)
     // An answer far off says so in words, not as an infinite percentage.
     #expect(i.execute("-1e308").lines.last!.hasSuffix("(more than 100 times it)"))
     i.execute("reverse-step")
-    #expect(i.execute("step").lines.last == "predict: what is loss[1]? (a number; a command skips)")
+    #expect(
+      i.execute("step").lines.last == "predict: what is loss[1]? (a number; print works it out, another command skips)")
     // A number may be written as an expression.
     #expect(i.execute("12/10").lines.last!.hasPrefix("right: loss[1] = 1.198; you were off by"))
     // Enter alone shows the stop without a prediction.

@@ -211,6 +211,32 @@ struct LessonRunTests {
     }
   }
 
+  @Test("an answer that starts with a command's name is judged when it reads as an answer")
+  func answerNamedLikeCommand() throws {
+    let dir = try folder()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let text = """
+      # Loss
+
+      ```exercise
+      question: What is the total loss of the pass?
+      answer: loss
+      tolerance: 0.001
+      hint: print loss.
+      solution: print loss
+      ```
+      """
+    try text.write(toFile: dir + "/01-loss.md", atomically: true, encoding: .utf8)
+    let i = Interpreter()
+    i.lessonHost = try Guide(directory: dir, statePath: dir + "/state.json")
+    i.execute("lesson 1")
+    i.execute("run")  // a command: it runs, and the question stays open
+    #expect(i.execute("loss").lines.first == "right: loss = 4.683")
+    // A command that does not read as an answer still runs: step moves the cursor.
+    i.execute("lesson 1 restart")
+    #expect(i.execute("step").lines.first!.hasPrefix("forward t=1/4  a"))
+  }
+
   @Test("lesson typed inside the running lesson says where it is and leaves the session alone")
   func lessonInsideLesson() throws {
     let dir = try folder()
