@@ -62,6 +62,10 @@ public struct Style: Sendable {
   /// A value on one line when it fits: a number, a vector `[a, b, c]`, or a summary.
   public func inline(_ m: Matrix) -> String {
     if m.count == 1 { return number(m.storage[0]) }
+    // Formatted only when shown element by element (a big matrix is summarised).
+    guard (m.cols == 1 || m.rows == 1) && m.count <= Style.fullVectorLength || m.rows <= 3 && m.cols <= 6 else {
+      return summary(m)
+    }
     let shown = numbers(m.storage)
     if (m.cols == 1 || m.rows == 1) && m.count <= Style.fullVectorLength {
       return "[" + shown.joined(separator: ", ") + "]"
