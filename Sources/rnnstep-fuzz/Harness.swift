@@ -91,8 +91,8 @@ enum Scratch {
       return number.count > 2 || Int(number)! > 64
     }
   }
-  nonisolated(unsafe) static let digits = try! NSRegularExpression(pattern: "[0-9]+")
-  nonisolated(unsafe) static let exponent = try! NSRegularExpression(pattern: "[0-9.][eE][-+]?[0-9]")
+  static let digits = try! NSRegularExpression(pattern: "[0-9]+")
+  static let exponent = try! NSRegularExpression(pattern: "[0-9.][eE][-+]?[0-9]")
 }
 
 #if FUZZING
