@@ -7,9 +7,13 @@ updates of min-char-rnn's loop: chunks of 25, hprev carried and reset to zeros a
 whenever p + 25 + 1 >= len(data), gradients clipped to ±5, Adagrad with learning rate 0.1.
 Prints the smoothed loss at the end. Sampling is left out: rnnstep's `train` does not sample.
 """
+import os
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from numpy_reference import loss_fun  # noqa: E402
 
 data = open(sys.argv[1], "r", encoding="utf-8").read()
 updates = int(sys.argv[2])
@@ -27,33 +31,11 @@ by = np.zeros((vocab_size, 1))
 
 
 def lossFun(inputs, targets, hprev):
-    xs, hs, ys, ps = {}, {}, {}, {}
-    hs[-1] = np.copy(hprev)
-    loss = 0
-    for t in range(len(inputs)):
-        xs[t] = np.zeros((vocab_size, 1))
-        xs[t][inputs[t]] = 1
-        hs[t] = np.tanh(np.dot(Wxh, xs[t]) + np.dot(Whh, hs[t - 1]) + bh)
-        ys[t] = np.dot(Why, hs[t]) + by
-        ps[t] = np.exp(ys[t]) / np.sum(np.exp(ys[t]))
-        loss += -np.log(ps[t][targets[t], 0])
-    dWxh, dWhh, dWhy = np.zeros_like(Wxh), np.zeros_like(Whh), np.zeros_like(Why)
-    dbh, dby = np.zeros_like(bh), np.zeros_like(by)
-    dhnext = np.zeros_like(hs[0])
-    for t in reversed(range(len(inputs))):
-        dy = np.copy(ps[t])
-        dy[targets[t]] -= 1
-        dWhy += np.dot(dy, hs[t].T)
-        dby += dy
-        dh = np.dot(Why.T, dy) + dhnext
-        dhraw = (1 - hs[t] * hs[t]) * dh
-        dbh += dhraw
-        dWxh += np.dot(dhraw, xs[t].T)
-        dWhh += np.dot(dhraw, hs[t - 1].T)
-        dhnext = np.dot(Whh.T, dhraw)
+    """min-char-rnn's lossFun: the reference's (benchmarks/numpy_reference.py), then its clipping."""
+    loss, dWxh, dWhh, dWhy, dbh, dby, h = loss_fun(inputs, targets, hprev, Wxh, Whh, Why, bh, by)
     for dparam in [dWxh, dWhh, dWhy, dbh, dby]:
         np.clip(dparam, -5, 5, out=dparam)
-    return loss, dWxh, dWhh, dWhy, dbh, dby, hs[len(inputs) - 1]
+    return loss, dWxh, dWhh, dWhy, dbh, dby, h
 
 
 n, p = 0, 0

@@ -16,6 +16,8 @@ H, V, T = 100, 65, 25
 
 
 def loss_fun(inputs, targets, hprev, Wxh, Whh, Why, bh, by):
+    """min-char-rnn's lossFun (without its clipping, which the callers apply)."""
+    V = Wxh.shape[1]
     xs, hs, ys, ps = {}, {}, {}, {}
     hs[-1] = np.copy(hprev)
     loss = 0.0

@@ -34,7 +34,8 @@ final class PerturbedBatch {
   private let y: UnsafeMutablePointer<Double>
   private let p: UnsafeMutablePointer<Double>
   private let dy: UnsafeMutablePointer<Double>
-  private let buffers: [UnsafeMutablePointer<Double>]
+  /// Owns every buffer above.
+  private let buffers: ZeroedBuffers
 
   init(trace: Trace) {
     self.trace = trace
@@ -43,13 +44,8 @@ final class PerturbedBatch {
     nh = model.hiddenSize
     nIn = model.inputSize
     nOut = model.outputSize
-    var all: [UnsafeMutablePointer<Double>] = []
-    func buffer(_ count: Int) -> UnsafeMutablePointer<Double> {
-      let b = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(count, 1))
-      b.initialize(repeating: 0, count: Swift.max(count, 1))
-      all.append(b)
-      return b
-    }
+    let storage = ZeroedBuffers()
+    let buffer = storage.make
     let width = PerturbedBatch.width
     whhT = buffer(nh * nh)
     whyT = buffer(nh * nOut)
@@ -60,7 +56,7 @@ final class PerturbedBatch {
     y = buffer(width * nOut)
     p = buffer(nOut)
     dy = buffer(nOut)
-    buffers = all
+    buffers = storage
     let (steps, nh, nIn, nOut) = (steps, nh, nIn, nOut)
     let parameters = model.parameters
     parameters.whh.storage.withUnsafeBufferPointer { transpose($0.baseAddress!, rows: nh, cols: nh, into: whhT) }
@@ -82,10 +78,6 @@ final class PerturbedBatch {
         }
       }
     }
-  }
-
-  deinit {
-    for b in buffers { b.deallocate() }
   }
 
   /// The step losses and their sizes (as ``BPTTEngine/stepLosses(of:on:loss:perturbing:)``

@@ -42,7 +42,8 @@ final class Workspace: @unchecked Sendable {
   private let whyT: UnsafeMutablePointer<Double>
   /// A single 1: a bias gradient is a weighted sum of it, like a row of a weight gradient.
   private let ones: UnsafeMutablePointer<Double>
-  private let buffers: [UnsafeMutablePointer<Double>]
+  /// Owns every buffer above.
+  private let buffers: ZeroedBuffers
   /// Forward: how many steps of the recurrence are finished, for the helper to follow.
   /// Backward: the lowest t whose Why^T dy_t the helper has finished.
   private let finishedSteps = Atomic<Int>(0)
@@ -50,13 +51,8 @@ final class Workspace: @unchecked Sendable {
   init(shape: Shape) {
     self.shape = shape
     let (t, h, vIn, v) = (shape.steps, shape.hidden, shape.input, shape.output)
-    var all: [UnsafeMutablePointer<Double>] = []
-    func buffer(_ count: Int) -> UnsafeMutablePointer<Double> {
-      let p = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(count, 1))
-      p.initialize(repeating: 0, count: Swift.max(count, 1))
-      all.append(p)
-      return p
-    }
+    let storage = ZeroedBuffers()
+    let buffer = storage.make
     xs = buffer(t * vIn)
     preactivations = buffer(t * h)
     hs = buffer((t + 1) * h)
@@ -71,11 +67,7 @@ final class Workspace: @unchecked Sendable {
     whyT = buffer(h * v)
     ones = buffer(1)
     ones[0] = 1
-    buffers = all
-  }
-
-  deinit {
-    for b in buffers { b.deallocate() }
+    buffers = storage
   }
 
   // MARK: Forward
@@ -452,5 +444,22 @@ func lossAndGradientInput(
       stepLoss += dy[k] * dy[k]
     }
     return 0.5 * stepLoss
+  }
+}
+
+/// Buffers of Doubles, zeroed when made and freed together when the owner goes.
+final class ZeroedBuffers {
+  private var all: [UnsafeMutablePointer<Double>] = []
+
+  /// A buffer of `count` zeros (at least one element).
+  func make(_ count: Int) -> UnsafeMutablePointer<Double> {
+    let p = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(count, 1))
+    p.initialize(repeating: 0, count: Swift.max(count, 1))
+    all.append(p)
+    return p
+  }
+
+  deinit {
+    for p in all { p.deallocate() }
   }
 }
