@@ -374,7 +374,9 @@ extension Interpreter {
       // Without a seed, the one after the last: bptt mystery again gives another mistake.
       var seed = session.lastMysterySeed.map { $0 &+ 1 } ?? 1
       if words.count == 2 {
-        guard let s = UInt64(words[1]) else { throw CommandError("the mystery's seed is a whole number ≥ 0") }
+        guard let s = UInt64(words[1]) else {
+          throw CommandError("the mystery's seed is a whole number from 0 to \(UInt64.max)")
+        }
         seed = s
       }
       session.lastMysterySeed = seed

@@ -273,8 +273,12 @@ extension Interpreter {
   /// is still in the forward pass, where BPTT's running totals are all zero.
   func gradientNotYetSummed(in text: String) -> String? {
     guard let cursor, cursor.position.map({ $0.phase == .forward }) ?? true else { return nil }
-    let pattern = try! NSRegularExpression(pattern: "\\b(dWxh|dWhh|dWhy|dbh|dby)\\b(?!_t)")
     let range = NSRange(text.startIndex..., in: text)
-    return pattern.firstMatch(in: text, range: range).map { (text as NSString).substring(with: $0.range) }
+    return Interpreter.wholeGradient.firstMatch(in: text, range: range).map {
+      (text as NSString).substring(with: $0.range)
+    }
   }
+
+  /// A whole gradient's name, not a step's part of it (dWhh, not dWhh_t).
+  private static let wholeGradient = try! NSRegularExpression(pattern: "\\b(dWxh|dWhh|dWhy|dbh|dby)\\b(?!_t)")
 }
