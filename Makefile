@@ -63,27 +63,19 @@ verify:
 	RNNSTEP_VERIFY=1 $(SWIFT) test -c release --filter VerdictPropertyTests
 
 # Fuzzing, two kinds. First libFuzzer with AddressSanitizer, coverage-guided, on each harness of
-# Sources/rnnstep-fuzz (npz npy json csv lesson expression command) for FUZZ_SECONDS each, from
-# the seed corpora in Tests/Fuzz/corpus; a crash leaves its input in .build/fuzz-corpus/ (copy
-# it to Tests/Fuzz/crashes/TARGET/, which make test replays). Then the seeded generator of
-# command lines, inside and outside lessons, and of mangled .npz, .npy and JSON files:
-# FUZZ_LINES lines (and files of each kind) per seed; a crash leaves the line that caused it in
-# .build/fuzz-last-line-SEED.txt.
+# Sources/rnnstep-fuzz (npz npy json csv lesson expression command) for FUZZ_SECONDS each, one
+# process per core (scripts/fuzz.sh says how), from the seed corpora in Tests/Fuzz/corpus; a
+# crash leaves its input in .build/fuzz-corpus/ (copy it to Tests/Fuzz/crashes/TARGET/, which
+# make test replays). Then the seeded generator of command lines, inside and outside lessons,
+# and of mangled .npz, .npy and JSON files: FUZZ_LINES lines (and files of each kind) per seed;
+# a crash leaves the line that caused it in .build/fuzz-last-line-SEED.txt.
 FUZZ_SECONDS ?= 120
 FUZZ_TARGETS ?= npz npy json csv lesson expression command
 FUZZ_LINES ?= 100000
 FUZZ_BUILD := --scratch-path .build/fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld
 fuzz:
 	$(SWIFT) build -c release --product rnnstep-fuzz $(FUZZ_BUILD)
-	for target in $(FUZZ_TARGETS); do \
-	  mkdir -p .build/fuzz-corpus/$$target; \
-	  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 RNNSTEP_FUZZ_TARGET=$$target \
-	    .build/fuzz/release/rnnstep-fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    -artifact_prefix=$(CURDIR)/.build/fuzz-corpus/$$target- $(CURDIR)/.build/fuzz-corpus/$$target \
-	    $(CURDIR)/Tests/Fuzz/corpus/$$target \
-	    2>&1 | grep -E '^(Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' | sed "s/^/$$target: /"; \
-	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
-	done
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 	$(SWIFT) build --build-tests
 	for seed in 1 2 3; do \
 	  RNNSTEP_FUZZ_SEED=$$seed RNNSTEP_FUZZ_LINES=$(FUZZ_LINES) RNNSTEP_FUZZ_FILES=$(FUZZ_LINES) RNNSTEP_FUZZ_LAST=.build/fuzz-last-line-$$seed.txt \

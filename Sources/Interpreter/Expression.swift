@@ -706,27 +706,33 @@ func describe(_ p: Position) -> String {
 /// The candidate nearest to `word` by edit distance (a swap of two neighbours counts as one
 /// edit), if it is near enough to be a typo.
 func closest(_ word: String, among candidates: [String]) -> String? {
-  func distance(_ a: [Character], _ b: [Character]) -> Int {
-    guard !a.isEmpty else { return b.count }
-    guard !b.isEmpty else { return a.count }
-    var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
-    for i in 0...a.count { d[i][0] = i }
-    for j in 0...b.count { d[0][j] = j }
+  // A typo is a few edits from a name of at most a few dozen characters: a long word is none.
+  let a = Array(word)
+  let limit = Swift.min(Swift.max(1, a.count / 3), a.count - 1)
+  guard a.count <= 40, limit >= 0 else { return nil }
+  // Three rows of the edit-distance table: two back (for the swap), the last, this one.
+  var (older, previous, row) = ([Int](), [Int](), [Int]())
+  var best: (name: String, distance: Int)?
+  for candidate in candidates {
+    let b = Array(candidate)
+    // Each character the lengths differ by is an edit: too many, and no need to count them.
+    guard abs(a.count - b.count) <= limit else { continue }
+    older = [Int](repeating: 0, count: b.count + 1)
+    previous = Array(0...b.count)
+    row = previous
     for i in 1...a.count {
-      for j in 1...b.count {
+      row[0] = i
+      for j in stride(from: 1, through: b.count, by: 1) {
         let cost = a[i - 1] == b[j - 1] ? 0 : 1
-        d[i][j] = Swift.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+        row[j] = Swift.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
         if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-          d[i][j] = Swift.min(d[i][j], d[i - 2][j - 2] + 1)
+          row[j] = Swift.min(row[j], older[j - 2] + 1)
         }
       }
+      (older, previous, row) = (previous, row, older)
     }
-    return d[a.count][b.count]
+    let d = previous[b.count]
+    if d <= limit && d < (best?.distance ?? .max) { best = (candidate, d) }
   }
-  // A typo is a few edits from a name of at most a few dozen characters: a long word is none.
-  guard word.count <= 40 else { return nil }
-  let w = Array(word)
-  let scored = candidates.map { ($0, distance(w, Array($0))) }.min { $0.1 < $1.1 }
-  guard let (best, d) = scored, d <= Swift.max(1, word.count / 3), d < word.count else { return nil }
-  return best
+  return best?.name
 }

@@ -72,9 +72,10 @@ public final class BPTTEngine {
   /// An engine for one thread.
   /// - Parameter useSecondCore: run part of each forward and backward pass on a helper thread
   ///   (see ``computeGradients(of:on:loss:variant:into:)``); leave it off where other work
-  ///   already keeps every core busy, such as the workers of a parallel gradient check.
+  ///   already keeps every core busy, such as the workers of a parallel gradient check. Where
+  ///   the process may use one core only, there is no helper.
   public init(useSecondCore: Bool = false) {
-    helper = useSecondCore ? HelperThread() : nil
+    helper = useSecondCore && allowedCoreCount() > 1 ? HelperThread() : nil
   }
 
   deinit {

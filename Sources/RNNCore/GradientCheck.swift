@@ -524,11 +524,11 @@ public struct GradientChecker: Sendable {
     }
   }
 
-  /// Checks the listed elements on every core; results keep the input order.
+  /// Checks the listed elements on every core the process may use; results keep the input order.
   private func checkElements(
     _ elements: [(Parameter, Int)], cancellation: CancellationFlag?
   ) throws -> [(Parameter, ElementCheck)] {
-    let workers = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, elements.count))
+    let workers = Swift.max(1, Swift.min(allowedCoreCount(), elements.count))
     let slots = Slots<ElementCheck>(count: elements.count)
     let epsilon = settings.epsilon
     DispatchQueue.concurrentPerform(iterations: workers) { worker in

@@ -2,6 +2,14 @@ import CPlatform
 import Foundation
 import Synchronization
 
+/// How many cores the calling thread may run on (the processor count where that cannot be
+/// known): with one (a one-core machine, or `taskset -c 0`), a second thread only takes turns.
+func allowedCoreCount() -> Int {
+  var count: Int32 = 0
+  _ = rnnstep_last_allowed_cpu(&count)
+  return count > 0 ? Int(count) : ProcessInfo.processInfo.activeProcessorCount
+}
+
 /// A second thread that takes one job at a time from the thread that owns it.
 ///
 /// A forward and backward pass at min-char-rnn size takes under 100 µs, too short to wake a

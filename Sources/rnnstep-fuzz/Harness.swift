@@ -46,17 +46,20 @@ enum Target: String, CaseIterable {
       _ = try? Scratch.interpreter.evaluate(String(decoding: bytes.prefix(4000), as: UTF8.self))
     case .command:
       // Every command, with small sizes: commands whose cost grows with a number (training, a
-      // model's size, a sample, a check) are skipped when it is large, and those that name a
-      // file only with a plain name, which lands in the scratch folder the harness works in.
+      // model's size, a sample, a check) are skipped when it is large or the model or its data
+      // have grown large, and those that name a file only with a plain name, which lands in the
+      // scratch folder the harness works in.
       let costly: Set<String> = [
         "train", "new", "sample", "seqlen", "gradcheck", "gc", "blame", "example", "corpus", "series", "h0",
       ]
+      let heavy: Set<String> = ["train", "sample", "gradcheck", "gc", "blame", "update"]
       let files: Set<String> = ["load", "save", "export", "corpus", "series", "source", "compare", "plot"]
       let text = String(decoding: bytes.prefix(2000), as: UTF8.self)
       for line in text.split(separator: "\n", omittingEmptySubsequences: false).prefix(8) {
         let words = line.split(whereSeparator: { $0 == " " || $0 == ";" || $0 == "\t" }).map { $0.lowercased() }
         if words.contains(where: { ["lesson", "lessons", "quit", "exit", "q"].contains($0) }) { continue }
         if words.contains(where: costly.contains) && Scratch.isLarge(line) { continue }
+        if words.contains(where: heavy.contains) && Scratch.sessionIsLarge { continue }
         if words.contains(where: files.contains) && (line.contains("/") || line.contains("~") || line.contains("..")) {
           continue
         }
@@ -79,6 +82,12 @@ enum Scratch {
     return Interpreter()
   }()
   nonisolated(unsafe) static var runs = 0
+
+  /// Whether the model has more than 400 elements or its data more than 32 steps: a full check
+  /// would then take many milliseconds (a model of H = 16 on 4 characters has 420).
+  static var sessionIsLarge: Bool {
+    interpreter.session.model.parameters.elementCount > 400 || (interpreter.session.data?.count ?? 0) > 32
+  }
 
   /// Whether a line holds a number above 64 or one with an exponent (2e9): a size too large to
   /// run many times a second.

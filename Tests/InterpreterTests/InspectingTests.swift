@@ -177,6 +177,19 @@ struct InspectingTests {
     #expect(run("p h[2]").error == "unknown command 'p'; did you mean 'print' or 'plot'? (type help for the list)")
   }
 
+  @Test("did you mean: the nearest name within a third of the word's edits, a swap counting one")
+  func typos() {
+    let names = ["print", "plot", "gradcheck", "h", "h0", "dh", "dh_raw"]
+    #expect(closest("pritn", among: names) == "print")  // one swap
+    #expect(closest("gradchek", among: names) == "gradcheck")  // one deletion
+    #expect(closest("dh_rwa", among: names) == "dh_raw")
+    #expect(closest("hh", among: names) == "h")  // first of the nearest: h and h0 and dh are one edit
+    #expect(closest("x", among: names) == nil)  // a single character: only itself
+    #expect(closest("plotting", among: names) == nil)  // four edits from plot: more than 8 / 3
+    #expect(closest("", among: names) == nil)
+    #expect(closest(String(repeating: "print", count: 9), among: names) == nil)
+  }
+
   @Test("gradient flow: Σ_t ∂L_t/∂h_k is dh[k]; one step back is Whh.T (1 − h²); the Jacobian; singular values")
   func gradientFlow() throws {
     let i = Interpreter()
