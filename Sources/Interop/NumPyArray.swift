@@ -6,11 +6,16 @@ public struct NumPyArray: Equatable, Sendable {
   public var shape: [Int]
   /// The elements in C (row-major) order.
   public var values: [Double]
+  /// Whether ``npyData()`` writes the values as 64-bit integers ('<i8', for values that are
+  /// whole numbers, such as code points) rather than float64.
+  public var integers: Bool
 
-  public init(shape: [Int], values: [Double]) {
+  public init(shape: [Int], values: [Double], integers: Bool = false) {
     precondition(shape.reduce(1, *) == values.count, "shape \(shape) does not hold \(values.count) values")
+    precondition(!integers || values.allSatisfy { $0 == $0.rounded() && abs($0) < 0x1p63 }, "not 64-bit integers")
     self.shape = shape
     self.values = values
+    self.integers = integers
   }
 
   /// The largest array rnnstep reads (2^26 elements, 512 MiB of Double).
@@ -18,12 +23,12 @@ public struct NumPyArray: Equatable, Sendable {
 
   // MARK: .npy
 
-  /// The bytes of a `.npy` file (format 1.0, little-endian float64, C order).
+  /// The bytes of a `.npy` file (format 1.0, little-endian float64 or int64, C order).
   public func npyData() -> Data {
     let shapeText =
       shape.isEmpty
       ? "()" : shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-    var header = "{'descr': '<f8', 'fortran_order': False, 'shape': \(shapeText), }"
+    var header = "{'descr': '\(integers ? "<i8" : "<f8")', 'fortran_order': False, 'shape': \(shapeText), }"
     // Magic (6) + version (2) + length (2) + header + "\n", padded to a multiple of 64.
     let unpadded = 10 + header.utf8.count + 1
     header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
@@ -31,7 +36,10 @@ public struct NumPyArray: Equatable, Sendable {
     let length = UInt16(header.utf8.count)
     data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
     data.append(contentsOf: Array(header.utf8))
-    for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+    for v in values {
+      let bits = integers ? UInt64(bitPattern: Int64(v)) : v.bitPattern
+      withUnsafeBytes(of: bits.littleEndian) { data.append(contentsOf: $0) }
+    }
     return data
   }
 

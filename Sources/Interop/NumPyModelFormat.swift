@@ -73,7 +73,9 @@ public enum NumPyModelFormat {
       arrays.append(
         (
           "vocabulary",
-          NumPyArray(shape: [vocabulary.count], values: vocabulary.map { Double($0.unicodeScalars.first!.value) })
+          NumPyArray(
+            shape: [vocabulary.count], values: vocabulary.map { Double($0.unicodeScalars.first!.value) },
+            integers: true)
         ))
     }
     try NPZ.write(arrays.map { (name: $0.0, array: $0.1) }, to: path)

@@ -53,6 +53,43 @@ struct Arguments {
   /// The words, split at whitespace.
   var words: [String] { raw.split(whereSeparator: { $0.isWhitespace }).map(String.init) }
 
+  /// The words, split at whitespace outside quotes: "it was" and 'it was' are one word (without
+  /// its quotes). In a word, \n is a newline, \t a tab, and \\ \" \' the character itself.
+  /// - Throws: ``CommandError`` for a quote that is not closed.
+  func quotedWords() throws -> [String] {
+    var words: [String] = []
+    var word: String?
+    var quote: Character?
+    var escaped = false
+    for c in raw {
+      if escaped {
+        escaped = false
+        switch c {
+        case "n": word = (word ?? "") + "\n"
+        case "t": word = (word ?? "") + "\t"
+        case "\\", "\"", "'": word = (word ?? "") + String(c)
+        default: word = (word ?? "") + "\\" + String(c)
+        }
+      } else if c == "\\" {
+        escaped = true
+      } else if let q = quote {
+        if c == q { quote = nil } else { word = (word ?? "") + String(c) }
+      } else if c == "\"" || c == "'" {
+        quote = c
+        word = word ?? ""
+      } else if c.isWhitespace {
+        if let w = word { words.append(w) }
+        word = nil
+      } else {
+        word = (word ?? "") + String(c)
+      }
+    }
+    if escaped { word = (word ?? "") + "\\" }
+    if let q = quote { throw CommandError("the quote \(q) is not closed") }
+    if let w = word { words.append(w) }
+    return words
+  }
+
   /// The error for arguments that do not fit the command: its usage line from the table.
   func usageError(_ detail: String? = nil) -> CommandError {
     CommandError((detail.map { $0 + "; " } ?? "") + "usage: \(spec.usage)")

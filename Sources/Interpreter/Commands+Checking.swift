@@ -57,7 +57,7 @@ extension CommandTable {
     CommandSpec(
       name: "let", aliases: [], group: .checking, usage: "let NAME = EXPRESSION",
       summary:
-        "write one equation of the backward pass yourself; stepping, checks and update then use yours (train does not)",
+        "write one equation of the backward pass yourself; stepping, checks and update then use yours (train refuses)",
       details: """
         NAME is one of dy dWhy dby dh dh_raw dbh dWxh dWhh dh_next; EXPRESSION computes it at step \
         t from the recorded forward pass (x a h y p, alone for step t's, h[t-1] for another), \

@@ -60,8 +60,12 @@ extension CommandTable {
         rounded, as NumPy's). The model's own h0 is not used, as min-char-rnn has none. Reports \
         the loss and min-char-rnn's smoothed loss (0.999 · itself + 0.001 · the loss); on a \
         terminal a progress line shows updates per second as it goes. Ctrl-C stops after the \
-        current update with the model whole. Adagrad's memory and the position in the data \
-        carry on from one train to the next. Under bptt seed it trains with the seed's gradients.
+        current update with the model whole. Adagrad's memory, the position in the data, the \
+        iteration count and the smoothed loss carry on from one train to the next, until the \
+        model's weights change other than by train (set, new, load of other weights) or the \
+        data, loss, seqlen, optimizer or bptt do: training then starts over at iteration 1, \
+        memory zero, the data from its start. Under bptt seed it trains with the seed's \
+        gradients; under your equations or a mystery it refuses.
         """,
       examples: ["train 100", "train 5000"], completion: .none,
       run: { i, args in try i.train(args) }),
@@ -115,9 +119,12 @@ extension CommandTable {
       details: """
         As min-char-rnn's sample: the state starts at h0, reads TEXT (default: the first \
         character of the data), then each character drawn from p = softmax(y / T) is fed back \
-        in. Lower temperatures pick likelier characters; the seed fixes the draws.
+        in; prints TEXT, then the N characters drawn. Quote TEXT to hold spaces ("it was"), or \
+        write ␣ for a space, as info model shows it. Lower temperatures pick likelier characters. The seed fixes the draws: without one, a session's first sample \
+        draws with seed 1, the next with seed 2, and so on, so each sample is new text and a \
+        session replays the same.
         """,
-      examples: ["sample 200", "sample 100 from the temperature 0.5 seed 3"],
+      examples: ["sample 200", "sample 100 from \"the \" temperature 0.5 seed 3"],
       completion: .words(["from", "temperature", "seed"]),
       run: { i, args in try i.sample(args) }),
   ]
@@ -250,6 +257,7 @@ extension Interpreter {
       // made a parameter NaN or infinite leaves it as it was before this train.
       session.model = trainer.model.parameters.isFinite ? trainer.model : before
     }
+    if progress != nil { showEarlierLines() }
     try trainer.keepingCoresApart { try trainSteps(n, trainer, start: start, interrupted: &interrupted) }
     progress?("")
     let done = trainer.iteration - first
@@ -303,14 +311,14 @@ extension Interpreter {
         "sample feeds each drawn character back in: the model's input and output sizes (\(session.model.inputSize), "
           + "\(session.model.outputSize)) must both be the vocabulary's \(vocabulary.count) (new H sizes one)")
     }
-    var words = args.words
+    var words = try args.quotedWords()
     guard let first = words.first, let n = Int(first), n >= 1, n <= 100_000 else {
       throw args.usageError()
     }
     words.removeFirst()
     var prime: String?
     var temperature = 1.0
-    var seed: UInt64 = 1
+    var seed: UInt64?
     while !words.isEmpty {
       guard words.count >= 2 else { throw CommandError("'\(words[0])' needs a value") }
       switch words[0] {
@@ -329,9 +337,13 @@ extension Interpreter {
     }
     let start: [Int]
     if let prime {
-      start = try prime.map { c in
+      guard !prime.isEmpty else { throw CommandError("from needs at least one character") }
+      start = try prime.map { typed in
+        // ␣ is how the vocabulary shows a space, unless ␣ is itself in it.
+        let c: Character = typed == "␣" && !vocabulary.contains("␣") ? " " : typed
         guard let k = vocabulary.firstIndex(of: c) else {
-          throw CommandError("'\(printable(c))' of \(prime) is not in the vocabulary")
+          throw CommandError(
+            "'\(printable(c))' of \(prime.map(printable).joined()) is not in the vocabulary (info model lists it)")
         }
         return k
       }
@@ -343,8 +355,10 @@ extension Interpreter {
     }
     cancellation.reset()
     let drawn = try Sampler.sample(
-      model: session.model, prime: start, count: n, temperature: temperature, seed: seed, cancellation: cancellation)
-    say((prime ?? String(vocabulary[start[0]])) + String(drawn.map { vocabulary[$0] }))
+      model: session.model, prime: start, count: n, temperature: temperature, seed: seed ?? session.nextSampleSeed,
+      cancellation: cancellation)
+    if seed == nil { session.nextSampleSeed &+= 1 }
+    say(String(start.map { vocabulary[$0] }) + String(drawn.map { vocabulary[$0] }))
   }
 }
 

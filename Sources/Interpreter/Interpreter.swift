@@ -40,6 +40,12 @@ public final class Interpreter {
   public var historyProvider: (() -> [String])?
   /// Where `train` writes its progress line (a terminal); nil writes none.
   public var progress: ((String) -> Void)?
+  /// Where the lines of the commands before `train` on the same line go before its progress
+  /// line starts (`corpus big.txt; new 100; train 600`), so that they show in order; the
+  /// outcome's lines then leave them out. Nil keeps every line for the outcome.
+  public var earlyLines: (([String]) -> Void)?
+  /// How many of `reports` went to `earlyLines` already.
+  private var reportsShown = 0
   /// Guided lessons, when the program found them.
   public var lessonHost: LessonHost?
   /// How deep `source` files nest, to stop a file that sources itself.
@@ -88,9 +94,10 @@ public final class Interpreter {
   @discardableResult
   public func execute(_ line: String) -> Outcome {
     // A lesson runs lines of its own from inside a command: keep the outer line's reports.
-    let outer = reports
-    defer { reports = outer }
+    let outer = (reports, reportsShown)
+    defer { (reports, reportsShown) = outer }
     reports = []
+    reportsShown = 0
     var outcome = Outcome()
     if let prediction = pendingPrediction {
       pendingPrediction = nil
@@ -162,11 +169,18 @@ public final class Interpreter {
       reports.append(.message(prediction.prompt))
     }
     outcome.reports = reports
-    outcome.lines = reports.flatMap(renderer.lines)
+    outcome.lines = reports[reportsShown...].flatMap(renderer.lines)
     if let errorLine { outcome.lines.append(errorLine) }
     outcome.failedCheck = reports.contains { $0.isFailedCheck }
     outcome.quit = quitRequested
     return outcome
+  }
+
+  /// Hands the lines of this line's commands so far to ``earlyLines``, before a progress line.
+  func showEarlierLines() {
+    guard let earlyLines, reports.count > reportsShown else { return }
+    earlyLines(reports[reportsShown...].flatMap(renderer.lines))
+    reportsShown = reports.count
   }
 
   func describeError(_ error: Error) -> String {
@@ -453,7 +467,8 @@ public final class Interpreter {
   func trainerForSession() throws -> Trainer {
     guard session.variant.isBuiltIn else {
       throw CommandError(
-        "train runs the engine's backward (bptt correct or seed); your equations and mysteries are for checking")
+        "train runs the engine's backward (bptt correct or seed); your equations and mysteries are for checking, not training: bptt correct, then train"
+      )
     }
     let source: TrainingStream
     if let stream = session.stream {

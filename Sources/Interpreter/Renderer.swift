@@ -70,7 +70,9 @@ public struct Renderer: Sendable {
     (r.interrupted
       ? "interrupted after \(r.done) of \(counted(r.requested, "update"))" : "trained \(counted(r.done, "update"))")
       + (r.variant == .correct ? "" : " with bptt \(r.variant.rawValue)'s gradients")
-      + " (iterations \(r.firstIteration)…\(r.lastIteration)): loss \(style.number(r.lastLoss)), "
+      + (r.done == 0
+        ? "" : r.done == 1 ? " (iteration \(r.lastIteration))" : " (iterations \(r.firstIteration)…\(r.lastIteration))")
+      + ": loss \(style.number(r.lastLoss)), "
       + "smoothed loss \(style.number(r.smoothedLoss)), "
       + String(format: "%.0f it/s", r.updatesPerSecond)
   }

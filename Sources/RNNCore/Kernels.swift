@@ -254,25 +254,29 @@ func weightedRowSums(
   typealias V4 = SIMD4<Double>
   // The columns in blocks of 32, which the single sum gives one chain per element.
   let wide = n / 32 &* 32
-  var s = 0
-  while s &+ 4 <= outputs {
-    let o = (
-      out + s &* outStride, out + (s &+ 1) &* outStride, out + (s &+ 2) &* outStride, out + (s &+ 3) &* outStride
-    )
-    let k = (
-      c + s &* cOutputStride, c + (s &+ 1) &* cOutputStride, c + (s &+ 2) &* cOutputStride,
-      c + (s &+ 3) &* cOutputStride
-    )
-    @inline(__always) func start(_ p: UnsafeMutablePointer<Double>, _ j: Int) -> V4 {
-      accumulate ? UnsafeRawPointer(p + j).loadUnaligned(as: V4.self) : V4()
-    }
-    @inline(__always) func store(_ x: V4, _ p: UnsafeMutablePointer<Double>, _ j: Int) {
-      UnsafeMutableRawPointer(p + j).storeBytes(of: x, as: V4.self)
-    }
-    // Eight columns of four outputs: eight accumulators, two loads of v and four broadcasts for
-    // eight fused multiply-adds.
-    var j = 0
-    while j < wide {
+  let grouped = outputs / 4 &* 4
+  // Eight columns at a time for every group of four outputs: the eight columns of v (one cache
+  // line per row) stay in L1 while each group reads them, so a v larger than L1 is read from
+  // further out once, not once per group.
+  var j = 0
+  while j < wide {
+    var s = 0
+    while s < grouped {
+      let o = (
+        out + s &* outStride, out + (s &+ 1) &* outStride, out + (s &+ 2) &* outStride, out + (s &+ 3) &* outStride
+      )
+      let k = (
+        c + s &* cOutputStride, c + (s &+ 1) &* cOutputStride, c + (s &+ 2) &* cOutputStride,
+        c + (s &+ 3) &* cOutputStride
+      )
+      @inline(__always) func start(_ p: UnsafeMutablePointer<Double>, _ j: Int) -> V4 {
+        accumulate ? UnsafeRawPointer(p + j).loadUnaligned(as: V4.self) : V4()
+      }
+      @inline(__always) func store(_ x: V4, _ p: UnsafeMutablePointer<Double>, _ j: Int) {
+        UnsafeMutableRawPointer(p + j).storeBytes(of: x, as: V4.self)
+      }
+      // Eight columns of four outputs: eight accumulators, two loads of v and four broadcasts
+      // for eight fused multiply-adds.
       var a0 = start(o.0, j)
       var b0 = start(o.0, j &+ 4)
       var a1 = start(o.1, j)
@@ -309,10 +313,11 @@ func weightedRowSums(
       store(b2, o.2, j &+ 4)
       store(a3, o.3, j)
       store(b3, o.3, j &+ 4)
-      j &+= 8
+      s &+= 4
     }
-    s &+= 4
+    j &+= 8
   }
+  let s = grouped
   // The columns past the last block of 32 of every output, and the outputs past the last four,
   // as the single sum does them.
   for t in 0..<outputs {

@@ -14,7 +14,7 @@ import Foundation
 /// are the same bits (a test compares them).
 final class PerturbedBatch {
   /// How many passes run together.
-  static let width = 8
+  static let width = 16
 
   private let trace: Trace
   private let steps: Int

@@ -132,8 +132,8 @@ public final class Trainer {
 
 /// Draws characters from the model, as min-char-rnn's `sample`.
 public enum Sampler {
-  /// `count` indices: the state is warmed up on `prime` (all but its last index), then each draw
-  /// feeds the previous one back in. p = softmax(y / temperature), drawn with `seed`.
+  /// `count` indices: the state reads `prime` from h0 (the draws follow its last index), then
+  /// each draw is fed back in. p = softmax(y / temperature), drawn with `seed`.
   public static func sample(
     model: RNN, prime: [Int], count: Int, temperature: Double, seed: UInt64, cancellation: CancellationFlag? = nil
   ) throws -> [Int] {

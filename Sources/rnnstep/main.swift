@@ -138,6 +138,10 @@ if isatty(STDOUT_FILENO) != 0 {
   interpreter.progress = { line in
     FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
   }
+  interpreter.earlyLines = { lines in
+    for line in lines { print(line) }
+    fflush(nil)
+  }
 }
 let guide = lessonsDirectory().flatMap { try? Guide(directory: $0, statePath: lessonStatePath()) }
 interpreter.lessonHost = guide

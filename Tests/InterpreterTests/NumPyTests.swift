@@ -45,7 +45,8 @@ struct NumPyTests {
     let script = """
       import numpy as np, sys
       m = np.load(sys.argv[1]); e = np.load(sys.argv[2])
-      print(m['Wxh'].shape, m['bh'].shape, ''.join(chr(int(c)) for c in m['vocabulary']))
+      # docs/files.md's recipe, as written
+      print(m['Wxh'].shape, m['bh'].shape, ''.join(map(chr, m['vocabulary'])), m['vocabulary'].dtype)
       print(repr(float(m['Whh'][0, 1])), repr(float(e['loss'])), e['hs'].shape, e['dh_raw'].shape)
       # the exported gradients are those of the saved model: check one identity in NumPy
       print(np.abs(e['dh_raw'] - (1 - e['hs'][1:] ** 2) * e['dh']).max() < 1e-15)
@@ -62,7 +63,7 @@ struct NumPyTests {
     let lines = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
       .map(String.init)
     #expect(process.terminationStatus == 0)
-    #expect(lines.first == "(3, 4) (3, 1) helo")
+    #expect(lines.first == "(3, 4) (3, 1) helo int64")
     let numbers = lines[1].split(separator: " ").prefix(2).compactMap { Double($0) }
     #expect(numbers == [i.session.model.parameters.whh[0, 1], i.trace!.loss])
     #expect(lines[1].hasSuffix("(5, 3) (4, 3)"))

@@ -73,6 +73,46 @@ struct TrainingTests {
     }
   }
 
+  @Test("training carries on across train commands until the weights change other than by train, as help says")
+  func trainingStartsOver() {
+    let corpus = temporary("text.txt")
+    defer {
+      try? FileManager.default.removeItem(atPath: corpus)
+      try? FileManager.default.removeItem(atPath: corpus + ".npz")
+    }
+    try? "hello world, hello rnn\n".write(toFile: corpus, atomically: true, encoding: .utf8)
+    func iterations(_ between: String) -> String? {
+      let (_, out) = session("corpus \(corpus)", "new 5", "seqlen 4", "train 5", between, "train 2")
+      return out[5].lines.first?.components(separatedBy: "(iterations ").last?.components(separatedBy: ")").first
+    }
+    #expect(iterations("lr 0.05") == "6…7")
+    #expect(iterations("clip 1") == "6…7")
+    #expect(iterations("optimizer adagrad") == "6…7")
+    #expect(iterations("set Whh[0,0] 0.5") == "1…2")
+    #expect(iterations("seqlen 4") == "6…7")
+    #expect(iterations("seqlen 3") == "1…2")
+    #expect(iterations("save \(corpus).npz; load \(corpus).npz") == "6…7")
+    #expect(iterations("new 5") == "1…2")
+    #expect(iterations("optimizer sgd") == "1…2")
+    #expect(iterations("bptt seed") == "1…2")
+  }
+
+  @Test("on a terminal, the commands before train on one line show before its progress, once")
+  func linesBeforeProgress() {
+    let i = Interpreter()
+    var shown: [String] = []
+    i.progress = { shown.append("progress: " + $0) }
+    i.earlyLines = { shown += $0 }
+    let outcome = i.execute("echo one; echo two; train 3; echo three")
+    #expect(shown.prefix(2) == ["one", "two"])
+    #expect(shown.count > 2 && shown.dropFirst(2).allSatisfy { $0.hasPrefix("progress: ") })
+    #expect(outcome.lines.first?.hasPrefix("trained 3 updates (iterations 1…3)") == true)
+    #expect(outcome.lines.count == 2 && outcome.lines.last == "three")
+    // Without a terminal every line stays in the outcome, in order.
+    let plain = Interpreter().execute("echo one; echo two; train 3; echo three").lines
+    #expect(plain.count == 4 && plain.prefix(2) == ["one", "two"] && plain.last == "three")
+  }
+
   @Test("train follows the selected backward: under bptt seed it trains with the seed's gradients")
   func trainsWithVariant() throws {
     let correct = Interpreter()
@@ -141,8 +181,23 @@ struct TrainingTests {
     #expect(a != run("sample 30 from he seed 5").lines[0])
     #expect(a.hasPrefix("he") && a.count == 32)
     #expect(a.allSatisfy { "helo".contains($0) })
-    #expect(run("sample 5 from hx").error == "'x' of hx is not in the vocabulary")
+    #expect(run("sample 5 from hx").error == "'x' of hx is not in the vocabulary (info model lists it)")
     #expect(run("example sine; sample 5").error?.hasPrefix("sample draws characters") == true)
+    // Without a seed: seed 1, then 2, … so each sample is new text and a session replays the same.
+    let (_, out) = session("sample 30", "sample 30", "sample 30 seed 9", "sample 30")
+    #expect(out[0].lines == run("sample 30 seed 1").lines && out[1].lines == run("sample 30 seed 2").lines)
+    #expect(out[3].lines == run("sample 30 seed 3").lines && out[0].lines != out[1].lines)
+    // A start with spaces: quoted, or as info model shows a space.
+    let corpus = temporary("words.txt")
+    defer { try? FileManager.default.removeItem(atPath: corpus) }
+    try? "it was the best of times\n".write(toFile: corpus, atomically: true, encoding: .utf8)
+    let setup = ["corpus \(corpus)", "new 5"]
+    let quoted = run("sample 10 from \"it was\" seed 2", after: setup).lines[0]
+    #expect(quoted.hasPrefix("it was") && quoted.count == 16)
+    #expect(run("sample 10 from it␣was seed 2", after: setup).lines[0] == quoted)
+    #expect(run("sample 3 from 's\\n' seed 2", after: setup).lines[0].hasPrefix("s\n"))
+    #expect(run("sample 3 from \"it", after: setup).error == "the quote \" is not closed")
+    #expect(run("sample 3 from \"\"").error == "from needs at least one character")
   }
 
   @Test("plots: heatmaps with a legend, line charts, SVG files")
