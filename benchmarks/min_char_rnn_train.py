@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """min-char-rnn's own training loop, whole process, for `make bench`'s training comparison.
 
-Usage: min_char_rnn_train.py FILE N. Reads FILE as min-char-rnn does (vocabulary: the sorted
-distinct characters), makes a model of H = 100 with seeded randn × 0.01 weights, and runs N
+Usage: min_char_rnn_train.py FILE N. Reads FILE as min-char-rnn does under Python 2 on Linux
+(every character kept, a \r as well), with its distinct characters sorted as rnnstep sorts them
+(min-char-rnn's list(set(data)) has no fixed order; the order does not change the work), makes a model of H = 100 with seeded randn × 0.01 weights, and runs N
 updates of min-char-rnn's loop: chunks of 25, hprev carried and reset to zeros at the start and
 whenever p + 25 + 1 >= len(data), gradients clipped to ±5, Adagrad with learning rate 0.1.
 Prints the smoothed loss at the end. Sampling is left out: rnnstep's `train` does not sample.
@@ -15,7 +16,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from numpy_reference import loss_fun  # noqa: E402
 
-data = open(sys.argv[1], "r", encoding="utf-8").read()
+data = open(sys.argv[1], "r", encoding="utf-8", newline="").read()
 updates = int(sys.argv[2])
 chars = sorted(set(data))
 data_size, vocab_size = len(data), len(chars)

@@ -9,9 +9,10 @@ extension CommandTable {
       name: "new", aliases: [], group: .model, usage: "new H [input V] [output V] [seed S] [scale X]",
       summary: "a fresh model with hidden size H, weights randn × 0.01 like the tutorial",
       details: """
-        Input and output sizes default to the vocabulary's size (or the current model's); seed \
-        fixes the random weights (default 1); scale multiplies them (default 0.01, the \
-        tutorial's). Biases and h0 start at zero. Data that still fit are kept.
+        Input and output sizes default to the vocabulary's size, else to vector data's \
+        columns (series, example sine), else to the current model's; seed fixes the random \
+        weights (default 1); scale multiplies them (default 0.01, the tutorial's). Biases and \
+        h0 start at zero. Data that still fit are kept.
         """,
       examples: ["new 3", "new 8 seed 42", "new 5 input 2 output 1 scale 0.5"],
       completion: .words(["input", "output", "seed", "scale"]),
@@ -297,6 +298,11 @@ extension Interpreter {
     words.removeFirst()
     var input = session.vocabulary?.count ?? session.model.inputSize
     var output = session.vocabulary?.count ?? session.model.outputSize
+    // Vector data (series, example sine) size the model as a vocabulary does.
+    if session.vocabulary == nil, let data = session.data {
+      if case .vectors(let m) = data.inputs { input = m.cols }
+      if case .vectors(let m) = data.targets { output = m.cols }
+    }
     var seed: UInt64 = 1
     var scale = 0.01
     while !words.isEmpty {

@@ -200,7 +200,7 @@ extension Interpreter {
         + "targets \(series.targetNames.joined(separator: " ")); loss squared")
     if session.model.inputSize != series.inputs.cols || session.model.outputSize != series.targets.cols {
       say(
-        "the model has input \(session.model.inputSize) and output \(session.model.outputSize): new H input \(series.inputs.cols) output \(series.targets.cols) sizes one"
+        "the model has input \(session.model.inputSize) and output \(session.model.outputSize): new H sizes one (input \(series.inputs.cols), output \(series.targets.cols))"
       )
     }
     try showChunk()

@@ -170,6 +170,10 @@ struct TrainingTests {
     #expect(out[1].lines[0] == "series \(path): 3 steps; inputs x1 x2; targets target; loss squared")
     #expect(i.session.loss == .squared)
     #expect(out[3].lines == ["x[2] = [1, 0]  (2×1)"])
+    // new H after series takes the sizes from its columns, and the data stay.
+    let resized = run("new 6", after: ["series \(path)"])
+    #expect(resized.lines.first == "new model: H = 6, input 2, output 1, seed 1, weights randn × 0.01")
+    #expect(resized.lines.last?.hasPrefix("(recorded the pass again for the new model") == true)
     try "a,b\n1,2\n3,oops\n".write(toFile: path, atomically: true, encoding: .utf8)
     #expect(run("series \(path)").error == "\(path):3: 'oops' in column b is not a finite number")
   }
