@@ -122,15 +122,15 @@ struct Arguments {
   static let maximumCount = 1_000_000
 
   /// An optional count (`step 3`), 1 when absent.
-  func count() throws -> Int {
+  func count(upTo maximum: Int = Arguments.maximumCount) throws -> Int {
     let w = words
     guard w.count <= 1 else { throw usageError() }
     guard let first = w.first else { return 1 }
-    guard let n = Int(first), n >= 1, n <= Arguments.maximumCount else {
-      if let n = Int(first), n > Arguments.maximumCount {
-        throw CommandError("\(n) is more than the \(Arguments.maximumCount) rnnstep takes at once")
+    guard let n = Int(first), n >= 1, n <= maximum else {
+      if let n = Int(first), n > maximum {
+        throw CommandError("\(n) is more than the \(maximum) \(command) takes")
       }
-      throw CommandError("'\(first)' is not a count: give a whole number from 1 to \(Arguments.maximumCount)")
+      throw CommandError("'\(first)' is not a count: give a whole number from 1 to \(maximum)")
     }
     return n
   }

@@ -80,9 +80,11 @@ extension CommandTable {
       run: { i, args in
         guard !args.raw.isEmpty else { throw args.usageError() }
         let expression = try ExpressionParser.parse(args.raw)
+        // A value not computed yet is what a watch waits for; any other error never goes away.
+        var last: Matrix?
+        do { last = try i.evaluate(expression) } catch let error as ExpressionError where error.notComputedYet {}
         let number = i.session.breakpoints.reserveNumber()
-        i.session.watches.append(
-          Watch(number: number, text: args.raw, expression: expression, last: try? i.evaluate(expression)))
+        i.session.watches.append(Watch(number: number, text: args.raw, expression: expression, last: last))
         i.say("watch \(number): \(args.raw)")
       }),
     CommandSpec(

@@ -97,7 +97,7 @@ extension Interpreter {
       var worstIndex = 0
       var passed = true
       for (k, (a, b)) in zip(mine.values, their.values).enumerated() {
-        let d = abs(a - b)
+        let d = difference(a, b)
         if !(d <= tolerance) { passed = false }
         if d > worstAbs || d.isNaN {
           worstAbs = d
@@ -125,7 +125,8 @@ extension Interpreter {
         for (row, theirs) in perStep {
           let width = row.shape[1]
           let ours = known.first { $0.0 == row.name }!.1.values
-          for i in 0..<width where !(abs(ours[(t - 1) * width + i] - theirs[(t - 1) * width + i]) <= row.tolerance) {
+          for i in 0..<width
+          where !(difference(ours[(t - 1) * width + i], theirs[(t - 1) * width + i]) <= row.tolerance) {
             first = .init(array: row.name, t: t, index: i)
             break search
           }
@@ -136,4 +137,10 @@ extension Interpreter {
     emit(
       .comparison(ComparisonReport(rows: rows, skipped: skipped, variant: session.variant, firstDivergence: first)))
   }
+}
+
+/// |a − b|, except that two NaNs, or two equal infinities, are the same value: 0.
+private func difference(_ a: Double, _ b: Double) -> Double {
+  if a.isNaN && b.isNaN || a == b { return 0 }
+  return abs(a - b)
 }

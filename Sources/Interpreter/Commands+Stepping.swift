@@ -292,7 +292,7 @@ extension Interpreter {
     for k in session.watches.indices {
       let now = try? evaluate(session.watches[k].expression)
       let watch = session.watches[k]
-      if now != watch.last {
+      if !Watch.same(now, watch.last) {
         reasons.append(.watch(number: watch.number, text: watch.text, old: watch.last, new: now))
         session.watches[k].last = now
       }

@@ -15,15 +15,20 @@ extension CommandTable {
       examples: ["corpus input.txt", "new 100"], completion: .file,
       run: { i, args in try i.loadCorpus(args) }),
     CommandSpec(
-      name: "seqlen", aliases: [], group: .training, usage: "seqlen T",
+      name: "seqlen", aliases: [], group: .training, usage: "seqlen [T]",
       summary: "how many steps are unrolled per pass and per training chunk (min-char-rnn: 25)",
-      details: "The recorded pass shows the stream's first T steps; train takes T steps per update.",
+      details: """
+        The recorded pass shows the stream's first T steps; train takes T steps per update. \
+        seqlen alone shows T. A pass may take up to 256 MiB, about 16·T·(Vin + 8H + 5V) bytes.
+        """,
       examples: ["seqlen 25"], completion: .none,
       run: { i, args in
-        let t = try args.count()
-        guard t <= SequenceData.maximumLength else {
-          throw CommandError("seqlen \(t) is more than \(SequenceData.maximumLength)")
+        guard !args.words.isEmpty else {
+          i.say("seqlen \(i.session.training.sequenceLength)")
+          return
         }
+        let t = try args.count(upTo: SequenceData.maximumLength)
+        try Trace.checkSize(of: i.session.model, steps: t)
         i.session.training.sequenceLength = t
         i.say("seqlen \(t)")
         try i.showChunk()

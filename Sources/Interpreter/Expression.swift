@@ -33,6 +33,8 @@ struct ExpressionError: Error, Equatable, CustomStringConvertible {
   var column: Int?
   /// The expression the column counts in, once known.
   var text: String?
+  /// Whether the error is only that a value is not computed yet at the cursor.
+  var notComputedYet = false
 
   init(message: String, column: Int?) {
     self.message = message
@@ -335,6 +337,31 @@ struct Evaluator {
   var bindings: [String: (Int?) throws -> Matrix] = [:]
   /// Why there is no recorded pass, when there is none (the data do not fit the model…).
   var noPass = "give inputs and targets first"
+  /// The multiply-adds one expression may take, a few seconds' worth: a larger one is refused
+  /// before it starts (Whh @ Whh at H = 4096 alone is 6.9e10), so that print always answers.
+  static let maximumWork = 2_000_000_000
+  private let work = WorkCounter()
+
+  private final class WorkCounter {
+    var used = 0
+  }
+
+  /// Counts `factors`' product of multiply-adds against ``maximumWork`` before `what` runs.
+  private func spend(_ factors: [Int], on what: String, column: Int) throws {
+    var cost = 1
+    for f in factors {
+      let (product, overflow) = cost.multipliedReportingOverflow(by: Swift.max(f, 0))
+      cost = overflow ? Int.max : product
+    }
+    let (total, overflow) = work.used.addingReportingOverflow(cost)
+    guard !overflow, total <= Evaluator.maximumWork else {
+      throw ExpressionError(
+        message: "\(what) would take \(cost == Int.max ? "over 9e+18" : String(format: "%.2g", Double(cost))) "
+          + "multiply-adds; an expression may take up to \(String(format: "%.2g", Double(Evaluator.maximumWork)))",
+        column: column)
+    }
+    work.used = total
+  }
 
   /// A value under evaluation: a matrix, or a quantity over time still waiting for its step.
   private enum Value {
@@ -396,6 +423,9 @@ struct Evaluator {
           column: nil)
       }
       let flow = GradientFlow(snapshot: snapshot)
+      let nh = snapshot.trace.model.hiddenSize
+      try spend(
+        [steps[0] - steps[1], nh, nh, f == "jacobian" ? nh : 1], on: "\(f)(\(steps[0]), \(steps[1]))", column: column)
       do {
         return .matrix(
           try wrap(column) {
@@ -561,8 +591,10 @@ struct Evaluator {
     } catch let error as NotComputedYet {
       let at = error.computedAt.map { " it is computed at \(describe($0))," } ?? ""
       let cursor = error.cursor.map { "the cursor is at \(describe($0))" } ?? "the cursor is before the first step"
-      throw ExpressionError(
+      var wrapped = ExpressionError(
         message: "\(passValueName(error.value)) is not computed yet:\(at) \(cursor)", column: nil)
+      wrapped.notComputedYet = true
+      throw wrapped
     } catch let error as NoSuchStep {
       throw ExpressionError(
         message:
@@ -609,6 +641,7 @@ struct Evaluator {
 
   private func binary(_ op: String, _ a: Matrix, _ b: Matrix, column: Int) throws -> Matrix {
     if op == "@" {
+      if a.cols == b.rows { try spend([a.rows, a.cols, b.cols], on: "this product", column: column) }
       do { return try a.matmul(b) } catch let error as ShapeError {
         throw ExpressionError(message: describe(error, "multiply"), column: column)
       }
@@ -649,7 +682,10 @@ struct Evaluator {
     func scalar(_ v: Double) -> Matrix { Matrix(column: [v]) }
     switch f {
     case "norm": return scalar(x.norm)
-    case "svd": return Matrix(column: singularValues(x))
+    case "svd":
+      // mᵀm, then Jacobi sweeps of n³ each (a dozen at most, in practice).
+      try spend([x.rows + 24 * x.cols, x.cols, x.cols], on: "svd of \(x.rows)×\(x.cols)", column: column)
+      return Matrix(column: singularValues(x))
     case "sum": return scalar(x.sum)
     case "max": return scalar(x.storage.max()!)
     case "min": return scalar(x.storage.min()!)

@@ -48,7 +48,7 @@ public struct Style: Sendable {
 
   /// A number with a fixed count of significant digits, for tables of checks.
   func scientific(_ x: Double, digits: Int = 6) -> String {
-    x == 0 ? "0" : String(format: "%.\(digits - 1)e", x)
+    x == 0 || !x.isFinite ? number(x) : String(format: "%.\(digits - 1)e", x)
   }
 
   // MARK: Matrices

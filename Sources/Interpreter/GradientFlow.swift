@@ -68,14 +68,32 @@ struct GradientFlow {
     return g
   }
 
-  /// log10 ‖∂L_t/∂h_k‖ for every t (rows) and k ≤ t (columns); NaN above the diagonal.
-  func triangle() throws -> Matrix {
+  /// The most steps ``triangle(cancellation:)`` draws: T² vectors of H, and a picture T wide.
+  static let maximumSteps = 200
+
+  /// log10 ‖∂L_t/∂h_k‖ for every t (rows) and k ≤ t (columns); NaN above the diagonal. Each row
+  /// carries one vector back a step at a time, as ``lossGradient(_:_:)`` does, so the values are
+  /// its own.
+  /// - Throws: ``CommandError`` beyond ``maximumSteps``; ``Cancelled`` between rows.
+  func triangle(cancellation: CancellationFlag? = nil) throws -> Matrix {
     let steps = trace.steps
+    guard steps <= GradientFlow.maximumSteps else {
+      throw CommandError(
+        "plot flow draws up to \(GradientFlow.maximumSteps) steps, and the pass has \(steps): seqlen \(GradientFlow.maximumSteps) or less"
+      )
+    }
+    let whhT = trace.model.parameters.whh.transposed()
     var m = Matrix(rows: steps, cols: steps)
     for t in 1...steps {
-      for k in 1...steps {
-        m[t - 1, k - 1] = k <= t ? Foundation.log10(try lossGradient(t, k).norm) : .nan
+      if cancellation?.isCancelled == true { throw Cancelled(done: t - 1, total: steps, unit: .steps) }
+      var g = try lossGradient(t, t)
+      m[t - 1, t - 1] = Foundation.log10(g.norm)
+      for step in stride(from: t, through: 2, by: -1) {
+        let slope = try h(step).map { 1 - $0 * $0 }
+        g = try whhT.matmul(Matrix(column: zip(slope, g.storage).map { $0 * $1 }))
+        m[t - 1, step - 2] = Foundation.log10(g.norm)
       }
+      for k in stride(from: t + 1, through: steps, by: 1) { m[t - 1, k - 1] = .nan }
     }
     return m
   }
@@ -86,12 +104,17 @@ struct GradientFlow {
 func singularValues(_ m: Matrix) -> [Double] {
   let n = m.cols
   guard n > 0 else { return [] }
+  // Scaled by its largest element, so that mᵀm neither overflows nor underflows; the values are
+  // scaled back at the end. NaN anywhere makes every value NaN.
+  let scale = m.maxAbs
+  guard scale.isFinite else { return [Double](repeating: scale, count: n) }
+  guard scale > 0 else { return [Double](repeating: 0, count: n) }
   // a = mᵀ m
   var a = [Double](repeating: 0, count: n * n)
   for i in 0..<n {
     for j in i..<n {
       var s = 0.0
-      for r in 0..<m.rows { s += m[r, i] * m[r, j] }
+      for r in 0..<m.rows { s += (m[r, i] / scale) * (m[r, j] / scale) }
       a[i * n + j] = s
       a[j * n + i] = s
     }
@@ -125,5 +148,5 @@ func singularValues(_ m: Matrix) -> [Double] {
       }
     }
   }
-  return (0..<n).map { max(a[$0 * n + $0], 0).squareRoot() }.sorted(by: >)
+  return (0..<n).map { max(a[$0 * n + $0], 0).squareRoot() * scale }.sorted(by: >)
 }

@@ -317,6 +317,7 @@ public final class Interpreter {
 
   /// The recorded pass with the session's backward: the engine's, or the equations evaluated.
   func recordPass(_ data: SequenceData) throws -> Trace {
+    try Trace.checkSize(of: session.model, steps: data.count)
     let engine = BPTTEngine()
     let base: BPTTVariant = session.variant.isBuiltIn ? session.variant : .correct
     let forward = try engine.record(model: session.model, data: data, loss: session.loss, variant: base)
@@ -465,6 +466,7 @@ public final class Interpreter {
 
   /// The training loop for the session, kept while the model is the one it trained.
   func trainerForSession() throws -> Trainer {
+    try Trace.checkSize(of: session.model, steps: session.training.sequenceLength)
     guard session.variant.isBuiltIn else {
       throw CommandError(
         "train runs the engine's backward (bptt correct or seed); your equations and mysteries are for checking, not training: bptt correct, then train"

@@ -35,7 +35,15 @@ extension Interpreter {
     if words == ["flow"] {
       let (trace, cursor) = try requireTrace()
       let triangle: Matrix
-      do { triangle = try GradientFlow(snapshot: Snapshot(trace: trace, cursor: cursor)).triangle() } catch {
+      cancellation.reset()
+      do {
+        triangle = try GradientFlow(snapshot: Snapshot(trace: trace, cursor: cursor)).triangle(
+          cancellation: cancellation)
+      } catch let error as CommandError {
+        throw error
+      } catch let error as Cancelled {
+        throw error
+      } catch {
         throw CommandError("plot flow needs the forward pass computed: \(describeError(error)) (last or run first)")
       }
       emit(.text(logTriangle(triangle)))
@@ -169,7 +177,7 @@ extension Interpreter {
       for j in 0..<m.cols {
         let (r, g, b) = rgb(m[i, j], limit: limit)
         svg +=
-          "<rect x=\"\(left + j * cell)\" y=\"\(top + i * cell)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"rgb(\(r),\(g),\(b))\"><title>[\(i),\(j)] = \(m[i, j])</title></rect>\n"
+          "<rect x=\"\(left + j * cell)\" y=\"\(top + i * cell)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"rgb(\(r),\(g),\(b))\"><title>[\(i),\(j)] = \(m[i, j].isNaN ? "nan" : "\(m[i, j])")</title></rect>\n"
       }
     }
     // Legend: the diverging scale with its ends.
@@ -249,7 +257,7 @@ extension Interpreter {
           fill = "rgb(160,160,160)"
         }
         svg +=
-          "<rect x=\"\(left + k * cell)\" y=\"\(top + t * cell)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"\(fill)\"><title>t=\(t + 1), k=\(k + 1): \(v)</title></rect>\n"
+          "<rect x=\"\(left + k * cell)\" y=\"\(top + t * cell)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"\(fill)\"><title>t=\(t + 1), k=\(k + 1): \(v.isNaN ? "nan" : "\(v)")</title></rect>\n"
       }
     }
     let n = style.number

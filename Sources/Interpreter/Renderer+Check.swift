@@ -91,7 +91,7 @@ extension Renderer {
   }
 
   /// ε as the learner gave it, to three significant digits.
-  func eps(_ x: Double) -> String { String(format: "%.3g", x) }
+  func eps(_ x: Double) -> String { x.isNaN ? "nan" : String(format: "%.3g", x) }
 
   private func barParts(_ c: ElementCheck) -> String {
     "rounding \(e(c.rounding))" + (c.truncation > 0 ? ", truncation \(e(c.truncation))" : "")

@@ -91,6 +91,13 @@ public struct Watch: Equatable {
   let expression: Expression
   /// The value at the cursor when last looked at (nil: not computed there).
   var last: Matrix?
+
+  /// Whether a watched value stayed the same: NaN stays NaN (NaN ≠ NaN would stop everywhere).
+  static func same(_ a: Matrix?, _ b: Matrix?) -> Bool {
+    guard let a, let b else { return a == nil && b == nil }
+    return a.rows == b.rows && a.cols == b.cols
+      && zip(a.storage, b.storage).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
+  }
 }
 
 /// Expressions shown at every stop, numbered in the order they were added.

@@ -20,7 +20,7 @@ public final class CancellationFlag: Sendable {
 public struct Cancelled: Error, Equatable {
   /// What the work counts.
   public enum Unit: String, Sendable {
-    case elements, updates, characters, quantities
+    case elements, updates, characters, quantities, steps, operations
   }
 
   /// How much was done before the stop, of how much.

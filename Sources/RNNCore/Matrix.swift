@@ -142,7 +142,8 @@ public struct Matrix: Equatable, Hashable, Sendable {
   }
 
   /// The largest absolute value of an element (0 for an empty matrix).
-  public var maxAbs: Double { storage.reduce(0) { Swift.max($0, Swift.abs($1)) } }
+  /// The largest |element|; NaN when any element is NaN.
+  public var maxAbs: Double { storage.reduce(0) { $0.isNaN || $1.isNaN ? .nan : Swift.max($0, Swift.abs($1)) } }
 
   /// The sum of the elements.
   public var sum: Double { storage.reduce(0, +) }

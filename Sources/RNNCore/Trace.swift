@@ -10,6 +10,28 @@ public struct Trace: Equatable, Sendable {
   /// (about a tenth of a second). Without them, a snapshot sums the steps' contributions.
   public static let maximumRunningTotalWork = 200_000_000
 
+  /// The most memory one recorded pass may take (its trace and the engine's buffers).
+  public static let maximumBytes = 256 << 20
+
+  /// The memory a pass of `steps` steps of `model` takes: its trace and the engine's buffers,
+  /// each about T × (Vin + 8H + 5V) numbers.
+  public static func bytes(of model: RNN, steps: Int) -> Int {
+    let perStep = model.inputSize + 8 * model.hiddenSize + 5 * model.outputSize
+    let (numbers, overflow) = steps.multipliedReportingOverflow(by: 16 * perStep)
+    return overflow ? Int.max : numbers
+  }
+
+  /// Refuses a pass larger than ``maximumBytes``, saying how large it would be.
+  /// - Throws: ``RNNError/outOfRange(_:)``.
+  public static func checkSize(of model: RNN, steps: Int) throws {
+    let size = bytes(of: model, steps: steps)
+    guard size > maximumBytes else { return }
+    let megabytes = size == Int.max ? "more than 8 EiB" : "\((size + (1 << 20) - 1) >> 20) MiB"
+    throw RNNError.outOfRange(
+      "a pass of \(steps) steps at H = \(model.hiddenSize), V = \(model.outputSize) would take \(megabytes); "
+        + "rnnstep keeps passes of up to \(maximumBytes >> 20) MiB: a shorter seqlen or a smaller model")
+  }
+
   public let model: RNN
   public let data: SequenceData
   public let lossKind: LossKind

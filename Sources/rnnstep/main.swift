@@ -49,6 +49,8 @@ func runScript(_ next: () -> String?, name: String, interpreter: Interpreter) ->
     let outcome = interpreter.execute(line)
     for output in outcome.lines where output != outcome.lines.last || outcome.error == nil { print(output) }
     if let error = outcome.error {
+      // What the line printed before its error comes first, also where both go to one file.
+      fflush(nil)
       writeError("\(name):\(n + 1): error: \(error)")
       return 1
     }

@@ -1,5 +1,6 @@
 import Foundation
 import RNNCore
+import Stepper
 import Testing
 
 @testable import Interpreter
@@ -215,6 +216,22 @@ struct InspectingTests {
     let picture = try String(contentsOfFile: svg, encoding: .utf8)
     #expect(picture.components(separatedBy: "<rect x=").count - 1 == steps * (steps + 1) / 2)
     #expect(picture.hasSuffix("</svg>\n"))
+    // Its rows carry one vector back a step at a time: dL_dh's own values, bit for bit.
+    i.execute("last")
+    let snapshot = i.snapshot!
+    let triangle = try GradientFlow(snapshot: snapshot).triangle()
+    for t in 1...steps {
+      for k in 1...steps {
+        let expected = k <= t ? log10(try GradientFlow(snapshot: snapshot).lossGradient(t, k).norm) : Double.nan
+        #expect(triangle[t - 1, k - 1].bitPattern == expected.bitPattern, "t = \(t), k = \(k)")
+      }
+    }
+    #expect(
+      run(
+        "plot flow",
+        after: ["inputs" + String(repeating: " 0", count: 201), "targets" + String(repeating: " 1", count: 201)]
+      ).error
+        == "plot flow draws up to 200 steps, and the pass has 201: seqlen 200 or less")
     #expect(
       i.execute("first; plot flow").error
         == "plot flow needs the forward pass computed: loss[1] is not computed yet: it is computed at forward t=1 loss, "

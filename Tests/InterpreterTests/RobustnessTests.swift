@@ -233,4 +233,45 @@ struct RobustnessTests {
     let b = Interpreter().execute("let dy = (p - target) * 1000; blame")
     #expect(b.lines.last!.hasPrefix("first wrong: dy[4]"))
   }
+
+  @Test("after a hostile newcomer's findings: sizes stated and refused, NaN handled, watches that cannot work refused")
+  func hostileFindings() throws {
+    // seqlen alone shows the setting, and changes nothing.
+    #expect(run("seqlen").lines == ["seqlen 25"])
+    #expect(run("seqlen 100001").error == "100001 is more than the 100000 seqlen takes")
+    // A pass that would not fit in memory is refused before anything is allocated.
+    let huge = run("seqlen 100000", after: ["new 1000"])
+    #expect(huge.error?.hasPrefix("a pass of 100000 steps at H = 1000, V = 4 would take ") == true)
+    #expect(huge.error?.hasSuffix("rnnstep keeps passes of up to 256 MiB: a shorter seqlen or a smaller model") == true)
+    // 16 bytes × T × (Vin + 8H + 5V): the estimate, from the shapes.
+    let model = try RNN(inputSize: 4, hiddenSize: 1000, outputSize: 4, seed: 1)
+    #expect(Trace.bytes(of: model, steps: 100) == 16 * 100 * (4 + 8000 + 20))
+    // An expression too large to answer in seconds is refused before it starts.
+    #expect(
+      run("print norm(Whh @ Whh)", after: ["new 4096"]).error
+        == "this product would take 6.9e+10 multiply-adds; an expression may take up to 2e+09 (column 16)")
+    // svd scales first: no overflow to NaN, no underflow to 0 (Whh's singular values, scaled).
+    let s = run("print svd(Whh)").values[0].storage
+    let big = run("print svd(Whh * 1e155)").values[0].storage
+    let small = run("print svd(Whh * 1e-200)").values[0].storage
+    for k in 0..<3 {
+      #expect(abs(big[k] / 1e155 - s[k]) <= 1e-14 * s[k])
+      #expect(abs(small[k] / 1e-200 - s[k]) <= 1e-14 * s[k])
+    }
+    // NaN is never ignored or printed as -nan.
+    #expect(run("print norm(h0/0)").number!.isNaN)
+    let check = run("set by[1] -1e308; set by[0] 1e308; gradcheck by").lines.joined(separator: "\n")
+    #expect(!check.contains("-nan") && check.contains("nan"))
+    // A file compared with itself agrees, NaN and all.
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("nan-\(getpid()).npz").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let i = Interpreter()
+    i.execute("update 1e308; update 1e308; run")
+    #expect(i.execute("export \(path)").error == nil)
+    let compared = i.execute("compare \(path)")
+    #expect(compared.error == nil && !compared.failedCheck)
+    // A watch of NaN does not stop everywhere; a watch that can never be computed is refused.
+    #expect(run("watch 0/0; continue").lines.last == "(end of the pass)")
+    #expect(run("watch h[99]").error == "h[99] does not exist: t runs from 0 to 4 (column 1)")
+  }
 }
