@@ -64,6 +64,14 @@ public enum NumPyModelFormat {
   }
 
   public static func write(_ file: ModelFile, to path: String) throws {
+    // One code point per character is what the array holds; a character of several (e + ◌́, a
+    // flag) would come back cut to its first, or not load at all.
+    if let long = file.vocabulary?.first(where: { $0.unicodeScalars.count > 1 }) {
+      let points = long.unicodeScalars.map { "U+" + String($0.value, radix: 16, uppercase: true) }
+      throw NumPyError(
+        "the vocabulary's character \(points.joined(separator: " ")) is \(long.unicodeScalars.count) code points, "
+          + "and .npz keeps one per character: save it as .json; nothing was written")
+    }
     let p = file.model.parameters
     var arrays: [(String, NumPyArray)] = [
       ("Wxh", array(p.wxh)), ("Whh", array(p.whh)), ("Why", array(p.why)), ("bh", array(p.bh)), ("by", array(p.by)),

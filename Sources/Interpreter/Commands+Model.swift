@@ -30,16 +30,16 @@ extension CommandTable {
         guard !args.raw.isEmpty else { throw args.usageError() }
         let path = i.expandPath(args.raw)
         let file: ModelFile
-        if path.hasSuffix(".json") {
+        if path.lowercased().hasSuffix(".json") {
           file = try JSONModelFormat.read(path: path)
-        } else if path.hasSuffix(".npz") {
+        } else if path.lowercased().hasSuffix(".npz") {
           file = try NumPyModelFormat.read(path: path)
         } else {
           throw CommandError("\(args.raw): rnnstep reads .json and .npz model files")
         }
         i.session.model = file.model
         i.session.vocabulary = file.vocabulary
-        if path.hasSuffix(".json") { i.session.loss = file.loss }
+        if path.lowercased().hasSuffix(".json") { i.session.loss = file.loss }
         if let data = file.data {
           i.session.inputs = data.inputs
           i.session.targets = data.targets
@@ -62,9 +62,9 @@ extension CommandTable {
         guard !args.raw.isEmpty else { throw args.usageError() }
         let file = ModelFile(
           model: i.session.model, vocabulary: i.session.vocabulary, loss: i.session.loss, data: i.session.data)
-        if args.raw.hasSuffix(".json") {
+        if args.raw.lowercased().hasSuffix(".json") {
           try JSONModelFormat.write(file, to: i.expandPath(args.raw))
-        } else if args.raw.hasSuffix(".npz") {
+        } else if args.raw.lowercased().hasSuffix(".npz") {
           try NumPyModelFormat.write(file, to: i.expandPath(args.raw))
         } else {
           throw CommandError("\(args.raw): rnnstep writes .json and .npz model files")
@@ -83,9 +83,17 @@ extension CommandTable {
       run: { i, args in
         // Alone: what they are now (as info data shows them).
         if args.raw.isEmpty { return try i.infoData() }
-        i.session.inputs =
+        let inputs: SequenceData.Inputs =
           try i.parseSteps(args.raw, what: "inputs").map { .indices($0) }
           ?? .vectors(try i.parseVectors(args.raw, what: "inputs"))
+        // An index the model has no input for is refused now, not at the next step.
+        if case .indices(let indices) = inputs, let t = indices.firstIndex(where: { $0 >= i.session.model.inputSize }) {
+          let size = i.session.model.inputSize
+          throw CommandError(
+            "input at t=\(t + 1) is index \(indices[t]), outside 0 to \(size - 1) (the input size is \(size)); "
+              + "new H input N makes a model with more")
+        }
+        i.session.inputs = inputs
         i.dataChanged("inputs")
       }),
     CommandSpec(

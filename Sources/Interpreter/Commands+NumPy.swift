@@ -15,7 +15,7 @@ extension CommandTable {
         """,
       examples: ["export run.npz"], completion: .file,
       run: { i, args in
-        guard args.raw.hasSuffix(".npz") else { throw args.usageError() }
+        guard args.raw.lowercased().hasSuffix(".npz") else { throw args.usageError() }
         let (trace, _) = try i.requireTrace()
         let arrays = i.exportArrays(trace)
         try NPZ.write(arrays.map { (name: $0.0, array: $0.1) }, to: i.expandPath(args.raw))
@@ -35,7 +35,7 @@ extension CommandTable {
         """,
       examples: ["compare mine.npz"], completion: .file,
       run: { i, args in
-        guard args.raw.hasSuffix(".npz") else { throw args.usageError() }
+        guard args.raw.lowercased().hasSuffix(".npz") else { throw args.usageError() }
         let (trace, _) = try i.requireTrace()
         let theirs = try NPZ.read(path: i.expandPath(args.raw))
         try i.compare(theirs, with: i.exportArrays(trace), file: args.raw)

@@ -12,6 +12,7 @@ extension CommandTable {
           i.emit(.text(CommandTable.helpListing(i.style)))
           return
         }
+        guard args.words.count == 1 else { throw args.usageError() }
         guard let spec = find(name) else {
           let suggestion = closest(name, among: allNames).map { "; did you mean '\($0)'?" } ?? ""
           throw CommandError("no command '\(name)'\(suggestion)")

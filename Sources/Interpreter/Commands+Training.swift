@@ -191,7 +191,7 @@ extension Interpreter {
   }
 
   func loadSeries(_ args: Arguments) throws {
-    guard args.raw.hasSuffix(".csv") else { throw args.usageError() }
+    guard args.raw.lowercased().hasSuffix(".csv") else { throw args.usageError() }
     let path = expandPath(args.raw)
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
       throw CommandError("\(args.raw): cannot read it")
@@ -212,7 +212,8 @@ extension Interpreter {
   }
 
   func example(_ args: Arguments) throws {
-    switch args.words.first ?? "" {
+    guard args.words.count == 1 else { throw args.usageError() }
+    switch args.words[0] {
     case "hello":
       restoreBuiltIn()
       say("example hello: the built-in model, H = 3, vocabulary h e l o, data \"hello\"")

@@ -40,6 +40,8 @@ public final class Interpreter {
   public var historyProvider: (() -> [String])?
   /// Where `train` writes its progress line (a terminal); nil writes none.
   public var progress: ((String) -> Void)?
+  /// The longest line ``execute(_:)`` runs.
+  public static let maximumLineBytes = 1 << 20
   /// Where the lines of the commands before `train` on the same line go before its progress
   /// line starts (`corpus big.txt; new 100; train 600`), so that they show in order; the
   /// outcome's lines then leave them out. Nil keeps every line for the outcome.
@@ -93,6 +95,14 @@ public final class Interpreter {
   /// Runs one line (which may hold several commands separated by `;`).
   @discardableResult
   public func execute(_ line: String) -> Outcome {
+    // However the line came (a file, -c, the terminal), one over 1 MiB is refused unread.
+    guard line.utf8.count <= Interpreter.maximumLineBytes else {
+      var outcome = Outcome()
+      let message = "the line is \(line.utf8.count) bytes long; rnnstep reads lines of up to 1 MiB"
+      outcome.error = message
+      outcome.lines = [style.bad("error: ") + message]
+      return outcome
+    }
     // A lesson runs lines of its own from inside a command: keep the outer line's reports.
     let outer = (reports, reportsShown)
     defer { (reports, reportsShown) = outer }
@@ -153,7 +163,7 @@ public final class Interpreter {
         try run(command)
       } catch {
         // One line a person can read, whatever was typed: a message that echoes a huge input is cut.
-        var message = describeError(error)
+        var message = Renderer.visible(describeError(error))
         if message.count > 400 { message = message.prefix(400) + "…" }
         errorLine = style.bad("error: ") + message
         outcome.error = message
@@ -240,6 +250,10 @@ public final class Interpreter {
       let suggestion = closest(word, among: CommandTable.allNames).map { "; did you mean '\($0)'?" } ?? prefixes
       let shown = word.count > 40 ? word.prefix(40) + "…" : word
       throw CommandError("unknown command '\(shown)'\(suggestion) (type help for the list)")
+    }
+    // A command that takes nothing refuses what follows it rather than ignore it.
+    if !rest.isEmpty && !spec.usage.contains(" ") {
+      throw CommandError("\(spec.name) takes nothing after it, not '\(rest.prefix(40))'")
     }
     // A cursor sent back to the start matters only to the recording its own command causes.
     defer { cursorDropped = false }

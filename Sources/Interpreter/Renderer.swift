@@ -97,8 +97,27 @@ public struct Renderer: Sendable {
     switch c {
     case "\n": "\\n"
     case "\t": "\\t"
+    case "\r": "\\r"
+    case "\r\n": "\\r\\n"
     case " ": "␣"
-    default: String(c)
+    default: visible(String(c))
     }
   }
+
+  /// `text` with every control character (C0, DEL, C1) written as \u{…}: what a terminal
+  /// would act on (a carriage return, an escape sequence) is shown instead.
+  static func visible(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: isControl) else { return text }
+    var out = ""
+    for scalar in text.unicodeScalars {
+      if isControl(scalar) {
+        out += "\\u{" + String(scalar.value, radix: 16) + "}"
+      } else {
+        out.unicodeScalars.append(scalar)
+      }
+    }
+    return out
+  }
+
+  private static func isControl(_ s: Unicode.Scalar) -> Bool { s.value < 0x20 || (0x7F...0x9F).contains(s.value) }
 }

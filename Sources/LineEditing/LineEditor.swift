@@ -21,6 +21,12 @@ public struct Interrupted: Error {
 /// candidates for the word being typed (each a full replacement of that word).
 public typealias Completer = (_ lineUpToCursor: String) -> [String]
 
+/// A line longer than ``PlainLineReader/maximumLineBytes``: the reader skipped it to its end.
+public struct LineTooLong: Error, Equatable {
+  /// Its length in bytes.
+  public let bytes: Int
+}
+
 /// Reads lines from a file handle with no prompt and no editing (scripts, pipes, tests).
 public final class PlainLineReader: LineReader {
   private var lines: [String]?
@@ -38,7 +44,11 @@ public final class PlainLineReader: LineReader {
     }
   }
 
+  /// The longest line read (1 MiB): memory stays bounded whatever arrives.
+  public static let maximumLineBytes = 1 << 20
+
   /// The next line without its line ending (LF or CRLF), nil at the end of the input.
+  /// - Throws: ``LineTooLong`` for a line over ``maximumLineBytes``, read to its end and dropped.
   public func readLine(prompt: String) throws -> String? {
     let line: String?
     if let lines {
@@ -46,10 +56,50 @@ public final class PlainLineReader: LineReader {
       line = lines[position]
       position += 1
     } else {
-      line = Swift.readLine(strippingNewline: true)
+      line = try readStandardInput()
     }
     guard let line else { return nil }
     return line.hasSuffix("\r") ? String(line.dropLast()) : line
+  }
+
+  /// Standard input as read so far and not yet returned.
+  private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+  private var start = 0
+  private var end = 0
+  private var atEnd = false
+
+  /// The next byte of standard input, nil at its end; reads whatever has arrived, so that each
+  /// line runs as soon as it is complete.
+  private func nextByte() -> UInt8? {
+    while start == end {
+      if atEnd { return nil }
+      let n = buffer.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+      // A signal (Ctrl-C, a resumed Ctrl-Z) interrupted the read: read on.
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 {
+        atEnd = true
+        return nil
+      }
+      (start, end) = (0, n)
+    }
+    defer { start += 1 }
+    return buffer[start]
+  }
+
+  /// One line of standard input, its bytes kept only up to ``maximumLineBytes``.
+  private func readStandardInput() throws -> String? {
+    var bytes: [UInt8] = []
+    var length = 0
+    var sawAny = false
+    while let byte = nextByte() {
+      sawAny = true
+      if byte == 10 { break }
+      if length < Self.maximumLineBytes { bytes.append(byte) }
+      length += 1
+    }
+    guard sawAny else { return nil }
+    guard length <= Self.maximumLineBytes else { throw LineTooLong(bytes: length) }
+    return String(decoding: bytes, as: UTF8.self)
   }
 
   public func addToHistory(_ line: String) { history.append(line) }
@@ -163,11 +213,17 @@ public final class LineEditor: LineReader {
   /// The most lines the history file keeps (the oldest go first).
   public static let historyLimit = 2000
 
-  /// Appends this session's lines to the history file, as bash's histappend does: the file is
-  /// read again now, so that lines another session added meanwhile are kept, then written whole
-  /// to a temporary file that replaces it.
-  public func close() {
-    guard let historyPath else { return }
+  /// Saves the history (``save()``) for the last time.
+  public func close() { save() }
+
+  /// Appends the lines entered since the last save to the history file, as bash's histappend
+  /// does: the file is read again now, so that lines another session added meanwhile are kept,
+  /// then written whole to a temporary file that replaces it. Called after every line, so that a
+  /// session killed (a closed terminal) loses nothing; leftovers of a save that was killed
+  /// halfway (their process gone) are removed.
+  public func save() {
+    guard let historyPath, !added.isEmpty else { return }
+    removeLeftovers(of: historyPath)
     let directory = (historyPath as NSString).deletingLastPathComponent
     if !directory.isEmpty {
       try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -178,10 +234,21 @@ public final class LineEditor: LineReader {
     rnnstep_history_load(merged, historyPath)
     for line in added { rnnstep_history_enter(merged, line) }
     let temporary = historyPath + ".tmp-\(getpid())"
-    if rnnstep_history_save(merged, temporary) >= 0 {
-      rename(temporary, historyPath)
+    if rnnstep_history_save(merged, temporary) >= 0 && rename(temporary, historyPath) == 0 {
+      added.removeAll()
     } else {
       unlink(temporary)
+    }
+  }
+
+  /// Removes `path.tmp-PID` files whose process no longer runs.
+  private func removeLeftovers(of path: String) {
+    let directory = (path as NSString).deletingLastPathComponent
+    let prefix = (path as NSString).lastPathComponent + ".tmp-"
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? []
+    for name in names where name.hasPrefix(prefix) {
+      guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid() else { continue }
+      if kill(pid, 0) != 0 && errno == ESRCH { unlink((directory.isEmpty ? "" : directory + "/") + name) }
     }
   }
 

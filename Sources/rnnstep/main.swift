@@ -39,10 +39,23 @@ func writeError(_ text: String) {
 }
 
 /// Runs lines from a script or a pipe, each as soon as it is read; returns the exit status.
-func runScript(_ next: () -> String?, name: String, interpreter: Interpreter) -> Int32 {
+func runScript(_ next: () throws -> String?, name: String, interpreter: Interpreter) -> Int32 {
   var failedCheck = false
   var n = -1
-  while let raw = next() {
+  while true {
+    let raw: String
+    do {
+      guard let line = try next() else { break }
+      raw = line
+    } catch let error as LineTooLong {
+      fflush(nil)
+      writeError(
+        "\(name):\(n + 2): error: the line is \(error.bytes) bytes long; rnnstep reads lines of up to "
+          + "\(PlainLineReader.maximumLineBytes) (1 MiB)")
+      return 1
+    } catch {
+      break
+    }
     n += 1
     // Scripts written on Windows end their lines with CRLF.
     let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : raw
@@ -122,6 +135,7 @@ func runInteractive(_ interpreter: Interpreter, first: String? = nil) -> Int32 {
       return 0
     }
     editor.addToHistory(line.trimmingCharacters(in: .whitespaces))
+    editor.save()
     interruption.reset()
     let outcome = interpreter.execute(line)
     // The terminal echoed ^C where the command was interrupted: start a fresh line.
@@ -132,6 +146,32 @@ func runInteractive(_ interpreter: Interpreter, first: String? = nil) -> Int32 {
 }
 
 var arguments = Array(CommandLine.arguments.dropFirst())
+
+/// What is wrong with a command line rnnstep would otherwise read only in part: every argument
+/// is used, or nothing runs.
+func argumentProblem(_ a: [String]) -> String? {
+  guard let first = a.first, !a.contains("--help"), !a.contains("-h") else { return nil }
+  switch first {
+  case "--version", "--commands-markdown":
+    return a.count == 1 ? nil : "\(first) takes nothing after it, not '\(a[1])'"
+  case "check":
+    return a.dropFirst().first { $0.hasPrefix("-") && $0 != "--bless" }.map {
+      "check: unknown option \($0) (only --bless)"
+    }
+  case "lesson":
+    return a.count <= 2 ? nil : "lesson takes one lesson number, as in rnnstep lesson 3, not '\(a[2])' after it"
+  case "-c":
+    return a.count <= 2
+      ? nil : "-c takes one argument, the commands in quotes (rnnstep -c 'step; print h'), not '\(a[2])' after it"
+  default:
+    if first.hasPrefix("-") { return "unknown option \(first)" }
+    return a.count == 1 ? nil : "one script file at a time: '\(a[1])' is one argument too many"
+  }
+}
+if let problem = argumentProblem(arguments) {
+  FileHandle.standardError.write(Data("rnnstep: \(problem)\n\(usage)\n".utf8))
+  exit(2)
+}
 let environment = ProcessInfo.processInfo.environment
 let colour = isatty(STDOUT_FILENO) != 0 && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
 let interpreter = Interpreter(style: Style(color: colour), cancellation: interruption)
@@ -195,6 +235,11 @@ if let path = arguments.first {
     writeError("rnnstep: unknown option \(path)\n\(usage)")
     exit(2)
   }
+  let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+  guard size <= 64 << 20 else {
+    writeError("rnnstep: \(path) is \(size >> 20) MiB; a script may be up to 64 MiB")
+    exit(2)
+  }
   guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
     writeError("rnnstep: cannot read \(path)")
     exit(2)
@@ -216,7 +261,7 @@ if isatty(STDIN_FILENO) == 0 {
           first = nil
           return line
         }
-        return try? reader.readLine(prompt: "")
+        return try reader.readLine(prompt: "")
       }, name: "stdin", interpreter: interpreter))
 }
 exit(runInteractive(interpreter, first: firstCommand))

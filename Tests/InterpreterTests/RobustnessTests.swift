@@ -273,5 +273,31 @@ struct RobustnessTests {
     // A watch of NaN does not stop everywhere; a watch that can never be computed is refused.
     #expect(run("watch 0/0; continue").lines.last == "(end of the pass)")
     #expect(run("watch h[99]").error == "h[99] does not exist: t runs from 0 to 4 (column 1)")
+    // What follows a command that takes nothing is refused, not ignored.
+    #expect(run("quit now").error == "quit takes nothing after it, not 'now'")
+    #expect(run("example sine extra").error == "usage: example hello|sine|echo")
+    #expect(run("help help help").error == "usage: help [COMMAND]")
+    // An input index the model has no input for is refused when given.
+    #expect(
+      run("inputs 0 1 4").error?.hasPrefix("input at t=3 is index 4, outside 0 to 3 (the input size is 4)") == true)
+    // Control characters typed or read are shown, never sent to the terminal.
+    #expect(run("foo\u{1B}[31m").error == "unknown command 'foo\\u{1b}[31m' (type help for the list)")
+    #expect(Renderer.printable("\r") == "\\r" && Renderer.printable("\u{0}") == "\\u{0}")
+    // A line over 1 MiB is refused unread.
+    #expect(
+      run(String(repeating: "x", count: (1 << 20) + 1)).error
+        == "the line is 1048577 bytes long; rnnstep reads lines of up to 1 MiB")
+    // .npz keeps one code point per character: a vocabulary of longer ones is refused, not cut.
+    let combining = FileManager.default.temporaryDirectory.appendingPathComponent("comb-\(getpid()).NPZ").path
+    defer { try? FileManager.default.removeItem(atPath: combining) }
+    let v = Interpreter()
+    v.session.vocabulary = ["e\u{301}", "e", "l", "o"]
+    #expect(
+      v.execute("save \(combining)").error
+        == "the vocabulary's character U+65 U+301 is 2 code points, and .npz keeps one per character: "
+        + "save it as .json; nothing was written")
+    #expect(!FileManager.default.fileExists(atPath: combining))
+    v.session.vocabulary = ["h", "e", "l", "o"]
+    #expect(v.execute("save \(combining); load \(combining)").error == nil)  // .NPZ as .npz
   }
 }

@@ -122,6 +122,22 @@ grep -q "from-the-first" "$RNNSTEP_HISTORY" && grep -q "from-the-second" "$RNNST
 grep -q "loss" "$RNNSTEP_HISTORY" || { echo "e2e: FAIL: the earlier sessions' lines were lost" >&2; exit 1; }
 check "two sessions sharing a history file keep both their lines"
 
+# A terminal closed under a session (SIGHUP, no quit): its lines were saved as they ran, and no
+# temporary file is left beside the history.
+tmux -L "$socket" new-window -t repl -n third "env RNNSTEP_HISTORY='$RNNSTEP_HISTORY' NO_COLOR=1 $binary"
+sleep 1
+tmux -L "$socket" send-keys -t repl:third "echo from-the-closed-one" Enter
+sleep 0.5
+tmux -L "$socket" kill-window -t repl:third
+sleep 0.5
+grep -q "from-the-closed-one" "$RNNSTEP_HISTORY" \
+  || { echo "e2e: FAIL: a closed terminal's session lost its history" >&2; exit 1; }
+if ls "$RNNSTEP_HISTORY".tmp-* >/dev/null 2>&1; then
+  echo "e2e: FAIL: a temporary history file was left behind" >&2
+  exit 1
+fi
+check "a session whose terminal closed keeps its lines, with no temporary file left"
+
 # Ctrl-Z, then fg from a shell: the line editor is back in its own mode (Tab completes, the
 # terminal does not echo it), with a fresh prompt.
 tmux -L "$socket" kill-server 2>/dev/null || true

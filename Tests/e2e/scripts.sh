@@ -59,6 +59,18 @@ expect "-c runs commands separated by ;" grep -q "h\[1\]\[0\] > -1 = 1" "$work/c
 "$binary" --help | grep -q "usage: rnnstep" && expect "--help" true || expect "--help" false
 "$binary" --bogus >/dev/null 2>&1
 expect "an unknown option exits with status 2" test $? -eq 2
+# Every argument is used, or nothing runs.
+refused=0
+for args in "-c echo extra" "--version x" "lesson 1 2" "check --bogus x.md" "$work/crlf.rnn $work/crlf.rnn"; do
+  # shellcheck disable=SC2086
+  out=$("$binary" $args 2>&1)
+  if test $? -eq 2 && grep -q "^rnnstep: " <<<"$out" && ! grep -q "^crlf" <<<"$out"; then refused=$((refused + 1)); fi
+done
+expect "extra arguments are refused with status 2, nothing run" test "$refused" -eq 5
+# A line of 2 MB on standard input: refused in bounded memory, naming the line and the limit.
+out=$( (echo 'echo before'; head -c 2000000 /dev/zero | tr '\0' x; echo) | "$binary" 2>&1)
+expect "an overlong stdin line is refused with its length and the limit" \
+  test "$out" = $'before\nstdin:2: error: the line is 2000000 bytes long; rnnstep reads lines of up to 1048576 (1 MiB)'
 
 # Progress and history live under $HOME, whatever the account's home folder is.
 mkdir -p "$work/home"
