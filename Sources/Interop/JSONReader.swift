@@ -10,6 +10,19 @@ enum JSONReader {
 
   /// Parses a whole document. - Throws: ``Failure`` with the line and column of the problem.
   static func parse(_ bytes: [UInt8]) throws -> Any {
+    // RFC 8259: UTF-8, with no byte order mark.
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+      throw Failure(message: "a UTF-8 byte order mark (EF BB BF) at the start, which JSON does not allow")
+    }
+    if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) {
+      throw Failure(
+        message: "UTF-16 text (byte order mark \(String(format: "%02X %02X", bytes[0], bytes[1]))); JSON is UTF-8")
+    }
+    if let bad = firstInvalidUTF8(bytes) {
+      var reader = Reader(bytes: bytes)
+      reader.position = bad
+      throw reader.failure("byte \(String(format: "0x%02X", bytes[bad])), which is not UTF-8,")
+    }
     var reader = Reader(bytes: bytes)
     reader.skipSpace()
     let value = try reader.value(depth: 0)
@@ -18,6 +31,35 @@ enum JSONReader {
       throw reader.failure("unexpected text after the end of the JSON value")
     }
     return value
+  }
+
+  /// The offset of the first byte that is not part of well-formed UTF-8 (RFC 3629: no overlong
+  /// forms, no surrogates, nothing above U+10FFFF), nil when all are.
+  static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+    var i = 0
+    while i < bytes.count {
+      let b = bytes[i]
+      if b < 0x80 {
+        i += 1
+        continue
+      }
+      // The length of the sequence and the range its second byte must fall in.
+      let (length, low, high): (Int, UInt8, UInt8) =
+        switch b {
+        case 0xC2...0xDF: (2, 0x80, 0xBF)
+        case 0xE0: (3, 0xA0, 0xBF)
+        case 0xE1...0xEC, 0xEE...0xEF: (3, 0x80, 0xBF)
+        case 0xED: (3, 0x80, 0x9F)
+        case 0xF0: (4, 0x90, 0xBF)
+        case 0xF1...0xF3: (4, 0x80, 0xBF)
+        case 0xF4: (4, 0x80, 0x8F)
+        default: (0, 0, 0)
+        }
+      guard length > 0, i + length <= bytes.count, (low...high).contains(bytes[i + 1]) else { return i }
+      for k in 2..<length where !(0x80...0xBF).contains(bytes[i + k]) { return i }
+      i += length
+    }
+    return nil
   }
 
   private struct Reader {

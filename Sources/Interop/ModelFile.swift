@@ -133,8 +133,13 @@ public enum JSONModelFormat {
     if let format = dictionary["format"] as? String, format != "rnnstep-model" {
       throw DecodeError(message: "not a model file: its format is \"\(format)\", not \"rnnstep-model\"")
     }
-    if let version = dictionary["version"] as? Double, version != 1 {
-      throw DecodeError(message: "model file version \(version) is newer than this rnnstep reads (1)")
+    if let value = dictionary["version"] {
+      guard let version = value as? Double, version == 1 else {
+        if let version = value as? Double, version > 1, version == version.rounded(), version < 1e9 {
+          throw DecodeError(message: "model file version \(Int(version)) is newer than this rnnstep reads (1)")
+        }
+        throw DecodeError(message: "\"version\" must be the number 1, the version this rnnstep reads and writes")
+      }
     }
     let wxh = try matrix(dictionary, "Wxh")
     let whh = try matrix(dictionary, "Whh")
@@ -226,15 +231,35 @@ public enum JSONModelFormat {
     return numbers.map { Int($0) }
   }
 
+  /// Indices when `list` holds numbers (the first that is not an index said as such), rows of
+  /// vectors otherwise.
+  private static func steps(_ list: [Any], _ name: String) throws -> Either {
+    if let indices = wholeNumbers(list) { return .indices(indices) }
+    if list.allSatisfy({ $0 is Double }), let i = list.firstIndex(where: { wholeNumbers([$0]) == nil }) {
+      throw DecodeError(
+        message: "\"\(name)\" element \(i) is \(list[i]): an index is a whole number from 0 (or give rows of vectors)")
+    }
+    return .vectors(try rows(list, "\"\(name)\""))
+  }
+
+  private enum Either {
+    case indices([Int])
+    case vectors(Matrix)
+  }
+
   private static func inputs(_ d: [String: Any]) throws -> SequenceData.Inputs {
     guard let list = d["inputs"] as? [Any] else { throw DecodeError(message: "\"inputs\" is missing or not a list") }
-    if let indices = wholeNumbers(list) { return .indices(indices) }
-    return .vectors(try rows(list, "\"inputs\""))
+    switch try steps(list, "inputs") {
+    case .indices(let i): return .indices(i)
+    case .vectors(let m): return .vectors(m)
+    }
   }
 
   private static func targets(_ d: [String: Any]) throws -> SequenceData.Targets {
     guard let list = d["targets"] as? [Any] else { throw DecodeError(message: "\"targets\" is missing or not a list") }
-    if let indices = wholeNumbers(list) { return .indices(indices) }
-    return .vectors(try rows(list, "\"targets\""))
+    switch try steps(list, "targets") {
+    case .indices(let i): return .indices(i)
+    case .vectors(let m): return .vectors(m)
+    }
   }
 }

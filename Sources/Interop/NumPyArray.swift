@@ -63,13 +63,24 @@ public struct NumPyArray: Equatable, Sendable {
     }
     guard headerStart + headerLength <= bytes.count else { throw NumPyError("truncated header") }
     let header = String(decoding: bytes[headerStart..<headerStart + headerLength], as: UTF8.self)
+    // NumPy's header is a dict of exactly these three keys.
+    let keys = try NSRegularExpression(pattern: "['\"]([^'\"]*)['\"]\\s*:").matches(
+      in: header, range: NSRange(header.startIndex..., in: header)
+    ).map { (header as NSString).substring(with: $0.range(at: 1)) }
+    if let extra = keys.first(where: { !["descr", "fortran_order", "shape"].contains($0) }) {
+      throw NumPyError("the header has a key '\(extra.prefix(40))', which .npy headers do not have")
+    }
+    if header.range(of: #"['"]descr['"]\s*:\s*\["#, options: .regularExpression) != nil {
+      throw NumPyError("a structured dtype (named fields) is not numeric data rnnstep reads (float, int, uint, bool)")
+    }
     let descr = try field(header, "descr")
     let fortran = try field(header, "fortran_order").hasPrefix("True")
     let shape = try parseShape(try field(header, "shape"))
     guard shape.allSatisfy({ $0 >= 0 }) else { throw NumPyError("negative size in shape \(shape)") }
     let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
     guard count <= maximumElements else {
-      throw NumPyError("\(shape) is \(count) elements, more than rnnstep reads (\(maximumElements))")
+      let size = count == Int.max ? "more than 2^63 elements" : "\(count) elements"
+      throw NumPyError("\(shape) is \(size), more than rnnstep reads (\(maximumElements))")
     }
     let descriptor = descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
     guard descriptor.count >= 3 else { throw NumPyError("unknown dtype '\(descriptor)'") }
@@ -132,7 +143,12 @@ public struct NumPyArray: Equatable, Sendable {
   }
 
   private static func parseShape(_ text: String) throws -> [Int] {
-    let inner = text.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
+    // One tuple of whole numbers: (), (3,), (3, 4).
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    guard trimmed.hasPrefix("("), trimmed.hasSuffix(")"),
+      !trimmed.dropFirst().dropLast().contains(where: { $0 == "(" || $0 == ")" })
+    else { throw NumPyError("bad shape \(text.prefix(40)) in the header") }
+    let inner = trimmed.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
     if inner.isEmpty { return [] }
     return try inner.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map {
       guard let n = Int($0.hasSuffix("L") ? String($0.dropLast()) : $0) else { throw NumPyError("bad shape \(text)") }

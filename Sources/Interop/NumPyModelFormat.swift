@@ -50,7 +50,9 @@ public enum NumPyModelFormat {
       let model = try RNN(parameters: parameters, h0: try column("h0")?.storage)
       var vocabulary: [Character]?
       if let codes = arrays["vocabulary"] {
-        let scalars = codes.values.compactMap { $0 >= 0 && $0 < 0x11_0000 ? Unicode.Scalar(UInt32($0)) : nil }
+        let scalars = codes.values.compactMap {
+          $0 >= 0 && $0 < 0x11_0000 && $0 == $0.rounded() ? Unicode.Scalar(UInt32($0)) : nil
+        }
         guard scalars.count == codes.values.count, scalars.count == model.inputSize, Set(scalars).count == scalars.count
         else {
           throw problem("vocabulary must hold \(model.inputSize) distinct Unicode code points")

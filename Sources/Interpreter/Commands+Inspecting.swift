@@ -231,7 +231,7 @@ extension Interpreter {
     }
     let expression = try ExpressionParser.parse(target)
     guard case .index(.name(let name, _), let indexExpressions, _) = expression else {
-      throw CommandError("set needs one element, like Whh[0,1] or bh[2] (or precision, eps, tol, floor)")
+      throw CommandError("set needs one element, like Whh[0,1] or bh[2] (or precision, eps, tol, exact, predict)")
     }
     let indices = try indexExpressions.map { e -> Int in
       guard case .number(let x) = e, x == x.rounded(), x >= 0, x < 1e9 else {
@@ -257,7 +257,10 @@ extension Interpreter {
     }
     var m = session.model.parameters[parameter]
     let (i, j) = indices.count == 2 ? (indices[0], indices[1]) : (indices[0], 0)
-    guard i < m.rows && j < m.cols && (indices.count == 2 || m.cols == 1) else {
+    guard indices.count == 2 || m.cols == 1 else {
+      throw CommandError("\(name) is \(m.shapeDescription): give a row and a column, as \(name)[\(i),0]")
+    }
+    guard i < m.rows && j < m.cols else {
       throw CommandError("\(target) is outside \(name), which is \(m.shapeDescription)")
     }
     let old = m[i, j]

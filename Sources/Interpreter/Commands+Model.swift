@@ -301,6 +301,9 @@ extension Interpreter {
   func newModel(_ args: Arguments) throws {
     var words = args.words
     guard let first = words.first, let h = Int(first) else {
+      if let x = args.words.first.flatMap(Double.init) {
+        throw CommandError("H must be a whole number from 1 to \(RNN.maximumSize), not \(x)")
+      }
       throw args.usageError()
     }
     words.removeFirst()

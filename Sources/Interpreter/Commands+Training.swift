@@ -109,9 +109,13 @@ extension CommandTable {
         let w = args.words
         if w == ["off"] {
           i.session.training.clipping = .off
-        } else if w.count == 1, let c = Double(w[0]), c > 0 {
+        } else if w.count == 1, let c = Double(w[0]) {
+          guard c > 0 && c.isFinite else {
+            throw CommandError("clip C needs a finite C > 0 (or clip off), not \(w[0])")
+          }
           i.session.training.clipping = .value(c)
-        } else if w.count == 2, w[0] == "norm", let c = Double(w[1]), c > 0 {
+        } else if w.count == 2, w[0] == "norm", let c = Double(w[1]) {
+          guard c > 0 && c.isFinite else { throw CommandError("clip norm C needs a finite C > 0, not \(w[1])") }
           i.session.training.clipping = .norm(c)
         } else {
           throw args.usageError()
@@ -318,9 +322,8 @@ extension Interpreter {
           + "\(session.model.outputSize)) must both be the vocabulary's \(vocabulary.count) (new H sizes one)")
     }
     var words = try args.quotedWords()
-    guard let first = words.first, let n = Int(first), n >= 1, n <= 100_000 else {
-      throw args.usageError()
-    }
+    guard let first = words.first, let n = Int(first) else { throw args.usageError() }
+    guard n >= 1 && n <= 100_000 else { throw CommandError("sample draws 1 to 100000 characters, not \(n)") }
     words.removeFirst()
     var prime: String?
     var temperature = 1.0
@@ -378,11 +381,22 @@ public struct SeriesFile {
 
   /// - Throws: ``CommandError`` naming the file (`name`), the line and the column of the problem.
   public static func parse(_ text: String, name: String) throws -> SeriesFile {
-    var lines = text.split(whereSeparator: \.isNewline).map(String.init).filter {
-      !$0.trimmingCharacters(in: .whitespaces).isEmpty
-    }
+    // Numbered as in the file: blank lines are skipped but counted.
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map {
+      (number: $0 + 1, text: $1.hasSuffix("\r") ? String($1.dropLast()) : String($1))
+    }.filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }
     guard lines.count >= 3 else { throw CommandError("\(name): a header and at least 2 rows are needed") }
-    let header = lines.removeFirst().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    let headerLine = lines.removeFirst()
+    let header = headerLine.text.split(separator: ",", omittingEmptySubsequences: false).map {
+      $0.trimmingCharacters(in: .whitespaces)
+    }
+    if let k = header.firstIndex(where: \.isEmpty) {
+      throw CommandError("\(name):\(headerLine.number): column \(k + 1) of the header has no name")
+    }
+    if header.allSatisfy({ Double($0) != nil }) {
+      throw CommandError(
+        "\(name):\(headerLine.number): the first line must name the columns (as x1,x2,target), and it holds numbers")
+    }
     let isTarget = header.map { $0.lowercased().hasPrefix("target") || $0.lowercased().hasPrefix("y") }
     let targetColumns = isTarget.contains(true) ? header.indices.filter { isTarget[$0] } : [header.count - 1]
     let inputColumns = header.indices.filter { !targetColumns.contains($0) }
@@ -390,17 +404,17 @@ public struct SeriesFile {
       throw CommandError("\(name): needs at least one input and one target column")
     }
     var rows: [[Double]] = []
-    for (n, line) in lines.enumerated() {
-      let cells = line.split(separator: ",", omittingEmptySubsequences: false).map {
+    for line in lines {
+      let cells = line.text.split(separator: ",", omittingEmptySubsequences: false).map {
         $0.trimmingCharacters(in: .whitespaces)
       }
       guard cells.count == header.count else {
-        throw CommandError("\(name):\(n + 2): \(cells.count) values, the header names \(header.count) columns")
+        throw CommandError("\(name):\(line.number): \(cells.count) values, the header names \(header.count) columns")
       }
       rows.append(
         try cells.enumerated().map { k, cell in
           guard let x = Double(cell), x.isFinite else {
-            throw CommandError("\(name):\(n + 2): '\(cell)' in column \(header[k]) is not a finite number")
+            throw CommandError("\(name):\(line.number): '\(cell)' in column \(header[k]) is not a finite number")
           }
           return x
         })

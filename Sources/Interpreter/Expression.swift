@@ -170,13 +170,13 @@ struct ExpressionParser {
     depth += levels
     guard depth <= ExpressionParser.maximumDepth else {
       throw ExpressionError(
-        message: "the expression nests more than \(ExpressionParser.maximumDepth) deep; split it up", column: column)
+        message:
+          "the expression is more than \(ExpressionParser.maximumDepth) levels deep (each parenthesis, call, index, "
+          + "minus sign and operator in a chain is one); split it up", column: column)
     }
   }
 
   private mutating func comparison() throws -> Expression {
-    try deeper()
-    defer { depth -= 1 }
     let left = try sum()
     if case .symbol(let s) = peek, ["<", "<=", ">", ">=", "==", "!="].contains(s) {
       let c = advance().column
@@ -610,7 +610,12 @@ struct Evaluator {
 
   private func integer(_ m: Matrix, column: Int) throws -> Int {
     guard m.count == 1, let value = m.storage.first, value == value.rounded(), abs(value) < 1e9 else {
-      throw ExpressionError(message: "an index must be a whole number", column: column)
+      let what =
+        m.count != 1
+        ? "one number, not \(m.rows)×\(m.cols)"
+        : m.storage[0].isFinite && m.storage[0] == m.storage[0].rounded()
+          ? "a whole number below 1e9" : "a whole number"
+      throw ExpressionError(message: "an index must be \(what)", column: column)
     }
     return Int(value)
   }

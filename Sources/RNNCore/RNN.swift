@@ -27,7 +27,7 @@ public struct RNN: Equatable, Sendable {
   public init(inputSize: Int, hiddenSize: Int, outputSize: Int, seed: UInt64, scale: Double = 0.01) throws {
     for (name, size) in [("input size", inputSize), ("hidden size H", hiddenSize), ("output size", outputSize)] {
       guard size >= 1 && size <= RNN.maximumSize else {
-        throw RNNError.outOfRange("\(name) \(size) is outside 1...\(RNN.maximumSize)")
+        throw RNNError.outOfRange("\(name) must be from 1 to \(RNN.maximumSize), not \(size)")
       }
     }
     var rng = SeededGenerator(seed: seed)

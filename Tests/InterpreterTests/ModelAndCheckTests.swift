@@ -65,8 +65,8 @@ struct ModelAndCheckTests {
     #expect(run("text hexo").error == "character 3 of the text, 'x', is not in the vocabulary (h e l o)")
     #expect(run("inputs 0 9 1 2").lines.last!.contains("input at t=2 is index 9, outside 0 to 3 (the input size is 4)"))
     #expect(run("h0 1 2").error == "h0 needs H = 3 values, got 2")
-    #expect(run("new 0").error == "hidden size H 0 is outside 1...4096")
-    #expect(run("new 99999999").error == "hidden size H 99999999 is outside 1...4096")
+    #expect(run("new 0").error == "hidden size H must be from 1 to 4096, not 0")
+    #expect(run("new 99999999").error == "hidden size H must be from 1 to 4096, not 99999999")
   }
 
   @Test("vector inputs and targets with squared error")

@@ -156,6 +156,27 @@ struct RobustnessTests {
         + [UInt8](repeating: 1, count: 16)
       #expect(throws: NumPyError.self) { try NumPyArray.parse(npy: bytes) }
     }
+    // Headers NumPy itself would refuse are refused, each saying what is wrong.
+    func header(_ text: String) -> String? {
+      let bytes =
+        [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(text.utf8.count), 0] + Array(text.utf8)
+        + [UInt8](repeating: 0, count: 16)
+      do {
+        _ = try NumPyArray.parse(npy: bytes)
+        return nil
+      } catch { return "\(error)" }
+    }
+    #expect(header("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }") == nil)
+    #expect(
+      header("{'descr': '<f8', 'fortran_order': False, 'shape': (9999999999, 9999999999), }")
+        == "[9999999999, 9999999999] is more than 2^63 elements, more than rnnstep reads (67108864)")
+    #expect(header("{'descr': '<f8', 'fortran_order': False, 'shape': ((((2,)))), }")?.hasPrefix("bad shape") == true)
+    #expect(
+      header("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'extra': 1}")
+        == "the header has a key 'extra', which .npy headers do not have")
+    #expect(
+      header("{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (2,), }")?.hasPrefix(
+        "a structured dtype (named fields)") == true)
   }
 
   @Test(
@@ -170,6 +191,40 @@ struct RobustnessTests {
     ] {
       #expect((try? read(bad)) == nil, "\(bad)")
     }
+    // UTF-8 only, no byte order mark: each refusal says which byte and where.
+    func failure(_ bytes: [UInt8]) -> String? {
+      do {
+        _ = try JSONReader.parse(bytes)
+        return nil
+      } catch let error as JSONReader.Failure { return error.message } catch { return "\(error)" }
+    }
+    #expect(
+      failure(Array("[\"".utf8) + [0xE9] + Array("\"]".utf8)) == "byte 0xE9, which is not UTF-8, at line 1, column 3")
+    #expect(failure([0xEF, 0xBB, 0xBF] + Array("[1]".utf8))?.hasPrefix("a UTF-8 byte order mark") == true)
+    #expect(failure([0xFF, 0xFE, 0x5B, 0x00]) == "UTF-16 text (byte order mark FF FE); JSON is UTF-8")
+    for bad: [UInt8] in [[0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0x80]] {
+      #expect(JSONReader.firstInvalidUTF8(bad) == 0, "\(bad)")
+    }
+    #expect(JSONReader.firstInvalidUTF8(Array("é😀\u{10FFFF}".utf8)) == nil)
+    // "version" is the number 1; inputs that look like indices say which one is not.
+    let model = #"{"Wxh": [[1]], "Whh": [[1]], "Why": [[1]], "bh": [0], "by": [0]"#
+    func load(_ extra: String) -> String? {
+      do {
+        _ = try JSONModelFormat.decode(Array((model + extra + "}").utf8), path: "m.json")
+        return nil
+      } catch { return "\(error)" }
+    }
+    #expect(load("") == nil && load(#", "version": 1"#) == nil)
+    #expect(
+      load(#", "version": "1""#)?.hasSuffix(
+        #""version" must be the number 1, the version this rnnstep reads and writes"#) == true)
+    #expect(
+      load(#", "version": 0"#)?.hasSuffix(#""version" must be the number 1, the version this rnnstep reads and writes"#)
+        == true)
+    #expect(load(#", "version": 2"#)?.hasSuffix("model file version 2 is newer than this rnnstep reads (1)") == true)
+    #expect(
+      load(#", "inputs": [0, 0, -1], "targets": [0, 0, 0]"#)?.hasSuffix(
+        #""inputs" element 2 is -1.0: an index is a whole number from 0 (or give rows of vectors)"#) == true)
   }
 
   @Test("an error that echoes a huge input stays one readable line")

@@ -176,6 +176,15 @@ struct TrainingTests {
     #expect(resized.lines.last?.hasPrefix("(recorded the pass again for the new model") == true)
     try "a,b\n1,2\n3,oops\n".write(toFile: path, atomically: true, encoding: .utf8)
     #expect(run("series \(path)").error == "\(path):3: 'oops' in column b is not a finite number")
+    // Lines are counted as in the file; a header must name every column.
+    try "a,b\n\n1,2\n3,oops\n".write(toFile: path, atomically: true, encoding: .utf8)
+    #expect(run("series \(path)").error == "\(path):4: 'oops' in column b is not a finite number")
+    try "x,target,\n0,1,\n1,2,\n".write(toFile: path, atomically: true, encoding: .utf8)
+    #expect(run("series \(path)").error == "\(path):1: column 3 of the header has no name")
+    try "0,1\n1,2\n2,3\n".write(toFile: path, atomically: true, encoding: .utf8)
+    #expect(
+      run("series \(path)").error
+        == "\(path):1: the first line must name the columns (as x1,x2,target), and it holds numbers")
   }
 
   @Test("sample: seeded and reproducible, starts from the given text, only vocabulary characters")

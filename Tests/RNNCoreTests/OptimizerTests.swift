@@ -93,10 +93,10 @@ struct OptimizerTests {
 struct ValidationTests {
   @Test("sizes outside 1…4096 are refused")
   func sizes() {
-    #expect(throws: RNNError.outOfRange("hidden size H 0 is outside 1...4096")) {
+    #expect(throws: RNNError.outOfRange("hidden size H must be from 1 to 4096, not 0")) {
       try RNN(inputSize: 3, hiddenSize: 0, outputSize: 3, seed: 1)
     }
-    #expect(throws: RNNError.outOfRange("input size 100000 is outside 1...4096")) {
+    #expect(throws: RNNError.outOfRange("input size must be from 1 to 4096, not 100000")) {
       try RNN(inputSize: 100_000, hiddenSize: 3, outputSize: 3, seed: 1)
     }
   }
