@@ -105,25 +105,44 @@ public enum JSONModelFormat {
     let message: String
   }
 
-  static func readLimited(_ path: String, limit: Int = ModelFile.maximumBytes) throws -> Data {
+  /// The bytes of the regular file at `path`, at most `limit` of them (`what` names the kind of
+  /// file in the error).
+  /// - Throws: ``FileError``: no such file, a folder, a pipe or device, too large, unreadable.
+  public static func readLimited(
+    _ path: String, limit: Int = ModelFile.maximumBytes, what: String = "a model file"
+  ) throws -> Data {
     let attributes: [FileAttributeKey: Any]
     do {
       attributes = try FileManager.default.attributesOfItem(atPath: path)
     } catch {
       throw FileError(path: path, problem: "no such file")
     }
-    if attributes[.type] as? FileAttributeType == .typeDirectory {
-      throw FileError(path: path, problem: "is a folder, not a file")
+    switch attributes[.type] as? FileAttributeType {
+    case .typeDirectory?: throw FileError(path: path, problem: "is a folder, not a file")
+    case .typeRegular?: break
+    default: throw FileError(path: path, problem: "is not a regular file (a pipe, a device, a socket?)")
     }
     let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
-    guard size <= ModelFile.maximumBytes else {
-      throw FileError(
-        path: path, problem: "\(size) bytes is more than the \(ModelFile.maximumBytes >> 20) MiB a model file may have")
+    guard size <= limit else {
+      throw FileError(path: path, problem: "\(size) bytes is more than the \(limit >> 20) MiB \(what) may have")
     }
     guard let data = FileManager.default.contents(atPath: path) else {
       throw FileError(path: path, problem: "cannot be read (permissions?)")
     }
     return data
+  }
+
+  /// The UTF-8 text of the regular file at `path`, at most `limit` bytes.
+  /// - Throws: ``FileError`` as ``readLimited(_:limit:what:)``, or naming the first byte that
+  ///   is not UTF-8.
+  public static func readText(_ path: String, limit: Int, what: String) throws -> String {
+    let bytes = Array(try readLimited(path, limit: limit, what: what))
+    if let bad = JSONReader.firstInvalidUTF8(bytes) {
+      throw FileError(
+        path: path, problem: "not UTF-8 text: byte \(bad) is \(String(format: "0x%02X", bytes[bad])) (save it as UTF-8)"
+      )
+    }
+    return String(decoding: bytes, as: UTF8.self)
   }
 
   static func decode(_ object: Any) throws -> ModelFile {

@@ -1,4 +1,5 @@
 import Foundation
+import Interop
 
 extension CommandTable {
   static let sessionCommands: [CommandSpec] = [
@@ -28,8 +29,10 @@ extension CommandTable {
         guard !args.raw.isEmpty else { throw args.usageError() }
         guard i.sourceDepth < 8 else { throw CommandError("source files nest too deep (does one source itself?)") }
         let path = i.expandPath(args.raw)
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-          throw CommandError("\(args.raw): cannot read it")
+        let text: String
+        do { text = try JSONModelFormat.readText(path, limit: 64 << 20, what: "a script") } catch let error as FileError
+        {
+          throw CommandError("\(args.raw): \(error.problem)")
         }
         i.sourceDepth += 1
         defer { i.sourceDepth -= 1 }

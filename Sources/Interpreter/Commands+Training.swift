@@ -1,4 +1,5 @@
 import Foundation
+import Interop
 import RNNCore
 import Stepper
 
@@ -156,14 +157,9 @@ extension Interpreter {
   func loadCorpus(_ args: Arguments) throws {
     guard !args.raw.isEmpty else { throw args.usageError() }
     let path = expandPath(args.raw)
-    guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
-      throw CommandError("\(args.raw): no such file")
-    }
-    guard ((attributes[.size] as? NSNumber)?.intValue ?? 0) <= 64 << 20 else {
-      throw CommandError("\(args.raw): more than the 64 MiB a corpus may have")
-    }
-    guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-      throw CommandError("\(args.raw): not a UTF-8 text file")
+    let text: String
+    do { text = try JSONModelFormat.readText(path, limit: 64 << 20, what: "a corpus") } catch let error as FileError {
+      throw CommandError("\(args.raw): \(error.problem)")
     }
     // Characters as Python counts them (min-char-rnn's set(data)): Unicode code points, so an
     // accent written as a combining mark is a character of its own, as in NumPy.
@@ -197,8 +193,11 @@ extension Interpreter {
   func loadSeries(_ args: Arguments) throws {
     guard args.raw.lowercased().hasSuffix(".csv") else { throw args.usageError() }
     let path = expandPath(args.raw)
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-      throw CommandError("\(args.raw): cannot read it")
+    let text: String
+    do { text = try JSONModelFormat.readText(path, limit: 64 << 20, what: "a series file") } catch let error
+      as FileError
+    {
+      throw CommandError("\(args.raw): \(error.problem)")
     }
     let series = try SeriesFile.parse(text, name: args.raw)
     session.stream = try TrainingStream(inputs: .vectors(series.inputs), targets: .vectors(series.targets))

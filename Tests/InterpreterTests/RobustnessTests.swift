@@ -354,5 +354,17 @@ struct RobustnessTests {
     #expect(!FileManager.default.fileExists(atPath: combining))
     v.session.vocabulary = ["h", "e", "l", "o"]
     #expect(v.execute("save \(combining); load \(combining)").error == nil)  // .NPZ as .npz
+    // A reader's own limit applies: an .npz over 64 MiB (H = 4096 is 134 MB) is read up to 512 MiB.
+    let large = FileManager.default.temporaryDirectory.appendingPathComponent("large-\(getpid()).bin").path
+    defer { try? FileManager.default.removeItem(atPath: large) }
+    FileManager.default.createFile(atPath: large, contents: nil)
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: large))
+    try handle.truncate(atOffset: UInt64(65 << 20))
+    try handle.close()
+    #expect(try JSONModelFormat.readLimited(large, limit: 512 << 20).count == 65 << 20)
+    #expect(throws: FileError(path: large, problem: "68157440 bytes is more than the 64 MiB a model file may have")) {
+      try JSONModelFormat.readLimited(large)
+    }
+    #expect(throws: FileError(path: "/", problem: "is a folder, not a file")) { try JSONModelFormat.readLimited("/") }
   }
 }
