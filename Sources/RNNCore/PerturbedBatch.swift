@@ -6,7 +6,7 @@ import Foundation
 ///
 /// A change to Whh reaches every step, so nothing of the recorded pass can be reused; but the
 /// passes share Whh and Why, and taken together each step's Whh h_{t−1} and Why h_t become
-/// matrix–matrix products that read each matrix once for four passes instead of once per pass
+/// matrix–matrix products that read each matrix from L2 once for all the passes, not once per pass
 /// (``weightedRowSums(outputs:into:_:_:terms:coefficients:_:outputStride:rows:_:accumulate:)``).
 /// The one element each pass changes is then recomputed with its own value
 /// (``rowSumElement(column:of:terms:start:_:)``). Every number is the same chain of operations
