@@ -15,6 +15,8 @@ public struct Outcome: Sendable {
   public var failedCheck = false
   /// True after `quit`.
   public var quit = false
+  /// Which command of a line of several failed: (its number from 1, how many, its text).
+  public var failedCommand: (number: Int, of: Int, text: String)?
 
   public var text: String { lines.map { $0 + "\n" }.joined() }
 }
@@ -158,10 +160,14 @@ public final class Interpreter {
       return outcome
     }
     var errorLine: String?
-    for command in splitCommands(line) {
+    let commands = splitCommands(line)
+    for (k, command) in commands.enumerated() {
       do {
         try run(command)
       } catch {
+        if commands.count > 1 {
+          outcome.failedCommand = (k + 1, commands.count, command.trimmingCharacters(in: .whitespaces))
+        }
         // One line a person can read, whatever was typed: a message that echoes a huge input is cut.
         var message = Renderer.visible(describeError(error))
         if message.count > 400 { message = message.prefix(400) + "…" }

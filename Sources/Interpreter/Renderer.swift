@@ -106,7 +106,7 @@ public struct Renderer: Sendable {
 
   /// `text` with every control character (C0, DEL, C1) written as \u{…}: what a terminal
   /// would act on (a carriage return, an escape sequence) is shown instead.
-  static func visible(_ text: String) -> String {
+  public static func visible(_ text: String) -> String {
     guard text.unicodeScalars.contains(where: isControl) else { return text }
     var out = ""
     for scalar in text.unicodeScalars {

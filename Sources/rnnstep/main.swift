@@ -64,7 +64,11 @@ func runScript(_ next: () throws -> String?, name: String, interpreter: Interpre
     if let error = outcome.error {
       // What the line printed before its error comes first, also where both go to one file.
       fflush(nil)
-      writeError("\(name):\(n + 1): error: \(error)")
+      // On a line of several commands, which one.
+      let which = outcome.failedCommand.map { c in
+        " (command \(c.number) of \(c.of): \(Renderer.visible(String(c.text.prefix(60)))))"
+      }
+      writeError("\(name):\(n + 1): error: \(error)\(which ?? "")")
       return 1
     }
     failedCheck = failedCheck || outcome.failedCheck
