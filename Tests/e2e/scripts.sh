@@ -59,6 +59,9 @@ expect "-c runs commands separated by ;" grep -q "h\[1\]\[0\] > -1 = 1" "$work/c
 "$binary" --help | grep -q "usage: rnnstep" && expect "--help" true || expect "--help" false
 "$binary" --bogus >/dev/null 2>&1
 expect "an unknown option exits with status 2" test $? -eq 2
+"$binary" -c 'echo a; seqlen 1e3; echo b' >/dev/null 2>"$work/err"
+expect "an error on a line of several commands names the command" \
+  grep -q "^-c:1: error: .* (command 2 of 3: seqlen 1e3)$" "$work/err"
 # Every argument is used, or nothing runs.
 refused=0
 for args in "-c echo extra" "--version x" "lesson 1 2" "check --bogus x.md" "$work/crlf.rnn $work/crlf.rnn"; do
