@@ -1,3 +1,5 @@
+import CKernels
+
 // The inner loops of forward and BPTT, over raw pointers with wrapping index arithmetic so that
 // the optimiser can vectorise them. Nothing here checks bounds: callers pass valid sizes.
 
@@ -58,6 +60,26 @@ func weightedRowSum(
   coefficients c: UnsafePointer<Double>, _ cStride: Int, rows v: UnsafePointer<Double>, _ vStride: Int,
   accumulate: Bool = false, reversed: Bool = false
 ) {
+  #if arch(x86_64) && !RNNSTEP_NATIVE
+    // Built for any x86-64, Swift has no fused multiply-add instruction and calls libm's fma
+    // for each one: the C kernel, built for AVX2 and FMA, does the same chains where the CPU
+    // has them (the Makefile's native builds define RNNSTEP_NATIVE and inline this one).
+    if cpuHasFMA {
+      rnnstep_weighted_row_sum(out, n, count, c, cStride, v, vStride, accumulate ? 1 : 0)
+      return
+    }
+  #endif
+  swiftWeightedRowSum(
+    into: out, n, terms: count, coefficients: c, cStride, rows: v, vStride, accumulate: accumulate, reversed: reversed)
+}
+
+/// ``weightedRowSum(into:_:terms:coefficients:_:rows:_:accumulate:reversed:)`` in Swift alone.
+@inline(__always)
+func swiftWeightedRowSum(
+  into out: UnsafeMutablePointer<Double>, _ n: Int, terms count: Int,
+  coefficients c: UnsafePointer<Double>, _ cStride: Int, rows v: UnsafePointer<Double>, _ vStride: Int,
+  accumulate: Bool = false, reversed: Bool = false
+) {
   let sum = RowSum(out: out, count: count, c: c, cStride: cStride, v: v, vStride: vStride, accumulate: accumulate)
   let wide = n / 32
   let narrow = (n &- wide &* 32) / 4
@@ -73,6 +95,9 @@ func weightedRowSum(
     }
   }
 }
+
+/// Whether the CPU has AVX2 and FMA (checked once).
+let cpuHasFMA = rnnstep_has_fma() != 0
 
 /// The operands of one ``weightedRowSum(into:_:terms:coefficients:_:rows:_:accumulate:reversed:)``.
 private struct RowSum {

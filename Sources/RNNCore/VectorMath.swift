@@ -1,10 +1,11 @@
+import CKernels
 import Foundation
 
 // exp and tanh four lanes at a time, from arithmetic alone.
 //
 // The forward pass calls tanh H·T times and exp V·T times; libm's scalar calls cost more than all
 // of the pass's multiply-adds together at min-char-rnn size. These agree with libm within a few
-// ulp (Tests/RNNCoreTests/VectorMathTests.swift measures it) and give the same bits on every
+// ulp (Tests/RNNCoreTests/MathTests.swift measures it) and give the same bits on every
 // machine with IEEE-754 doubles and fused multiply-add.
 
 typealias Double4 = SIMD4<Double>
@@ -76,6 +77,26 @@ func tanh(_ x: Double4) -> Double4 {
   return unsafeBitCast(unsafeBitCast(t, to: SIMD4<UInt64>.self) | (xBits & signMask), to: Double4.self)
 }
 
+/// out[i] = tanh(x[i]) for i in 0..<n: ``applyLanewise(_:_:_:_:)`` with ``tanh(_:)``, or the C
+/// kernel that does the same operations where Swift, built for any x86-64, would call libm for
+/// each fused multiply-add and rounding (the same bits either way).
+@inline(__always)
+func tanhLanes(_ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
+  #if arch(x86_64) && !RNNSTEP_NATIVE
+    if cpuHasFMA { return rnnstep_tanh_lanes(x, out, n) }
+  #endif
+  applyLanewise(tanh, x, out, n)
+}
+
+/// out[i] = e^x[i] for i in 0..<n, as ``tanhLanes(_:_:_:)`` does tanh.
+@inline(__always)
+func expLanes(_ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
+  #if arch(x86_64) && !RNNSTEP_NATIVE
+    if cpuHasFMA { return rnnstep_exp_lanes(x, out, n) }
+  #endif
+  applyLanewise(exp, x, out, n)
+}
+
 /// out[i] = f(x[i]) for i in 0..<n, four at a time; the last few go through a padded vector so
 /// every element gets the same arithmetic.
 @inline(__always)
@@ -106,7 +127,7 @@ func softmax(_ y: UnsafePointer<Double>, into p: UnsafeMutablePointer<Double>, c
   var m = -Double.infinity
   for k in 0..<n { m = Swift.max(m, y[k]) }
   for k in 0..<n { p[k] = y[k] - m }
-  applyLanewise(exp, p, p, n)
+  expLanes(p, p, n)
   var sum = 0.0
   for k in 0..<n { sum += p[k] }
   let inverse = 1 / sum

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 
@@ -71,6 +72,69 @@ struct MatrixTests {
         #expect(outs[2] == outs[3])
       }
     }
+  }
+
+  @Test("the C kernels give the Swift kernels' bits: weightedRowSum, and exp and tanh lane by lane")
+  func cKernelsMatchSwift() {
+    guard cpuHasFMA else { return }  // without AVX2 and FMA only the Swift code runs
+    var rng = SeededGenerator(seed: 11)
+    // The row sum: every block kind (32, 4, 1 columns), strides, accumulate or not.
+    for n in [1, 3, 4, 5, 31, 32, 33, 36, 65, 100] {
+      for terms in [1, 3, 4, 7, 25] {
+        let v = (0..<terms * n).map { _ in rng.nextGaussian() }
+        let c = (0..<2 * terms).map { _ in rng.nextGaussian() }
+        let start = (0..<n).map { _ in rng.nextGaussian() }
+        for accumulate in [false, true] {
+          var swift = accumulate ? start : [Double](repeating: 0, count: n)
+          var kernel = swift
+          v.withUnsafeBufferPointer { vp in
+            c.withUnsafeBufferPointer { cp in
+              let sum = RowSumForTests(count: terms, c: cp.baseAddress!, v: vp.baseAddress!, n: n)
+              swift.withUnsafeMutableBufferPointer { sum.swift(into: $0.baseAddress!, accumulate: accumulate) }
+              kernel.withUnsafeMutableBufferPointer {
+                rnnstep_weighted_row_sum(
+                  $0.baseAddress!, n, terms, cp.baseAddress!, 2, vp.baseAddress!, n, accumulate ? 1 : 0)
+              }
+            }
+          }
+          #expect(swift.map(\.bitPattern) == kernel.map(\.bitPattern), "n=\(n) terms=\(terms)")
+        }
+      }
+    }
+    // exp and tanh: random values over the whole range, and the edges (±0, subnormals, the
+    // clamps, ±∞, NaN), in lengths that leave a padded last vector.
+    var x: [Double] = [
+      0, -0.0, 1e-310, -1e-310, 19.06, -19.06, 20, 709.78, 709.79, -745.2, -745.1, 1080, -1081, .infinity, -.infinity,
+      .nan,
+    ]
+    for _ in 0..<4000 { x.append(rng.nextGaussian() * [1e-8, 0.5, 3, 30, 400][rng.nextIndex(below: 5)]) }
+    for count in [x.count, x.count - 1, x.count - 3] {
+      let part = Array(x.prefix(count))
+      var outExp = [Double](repeating: 0, count: count)
+      var outTanh = outExp
+      part.withUnsafeBufferPointer { p in
+        outExp.withUnsafeMutableBufferPointer { rnnstep_exp_lanes(p.baseAddress!, $0.baseAddress!, count) }
+        outTanh.withUnsafeMutableBufferPointer { rnnstep_tanh_lanes(p.baseAddress!, $0.baseAddress!, count) }
+      }
+      // The same bits, except that a NaN's sign and payload carry no meaning (nor are shown).
+      func same(_ a: [Double], _ b: [Double]) -> Bool {
+        zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
+      }
+      #expect(same(outExp, VectorMath.exp(part)))
+      #expect(same(outTanh, VectorMath.tanh(part)))
+    }
+  }
+}
+
+/// Swift's weightedRowSum with the C kernel bypassed, for comparing the two.
+private struct RowSumForTests {
+  let count: Int
+  let c: UnsafePointer<Double>
+  let v: UnsafePointer<Double>
+  let n: Int
+
+  func swift(into out: UnsafeMutablePointer<Double>, accumulate: Bool) {
+    swiftWeightedRowSum(into: out, n, terms: count, coefficients: c, 2, rows: v, n, accumulate: accumulate)
   }
 }
 

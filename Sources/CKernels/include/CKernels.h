@@ -12,4 +12,17 @@
 /// exactly 0). Returns 1 when every updated theta is finite, 0 otherwise.
 int rnnstep_adagrad(double *theta, const double *g, double *m, size_t n, double lr, double scale, double limit);
 
+/// Whether this CPU has AVX2 and fused multiply-add (x86-64), for rnnstep_weighted_row_sum.
+int rnnstep_has_fma(void);
+
+/// out[j] (+)= Σ_m c[m·c_stride] · v[m·v_stride + j] for j < n, m from count−1 down, in the same
+/// chains of fused multiply-adds as Swift's weightedRowSum. Only where rnnstep_has_fma() says so.
+void rnnstep_weighted_row_sum(double *out, long n, long count, const double *c, long c_stride, const double *v,
+                              long v_stride, int accumulate);
+
+/// out[i] = e^x[i] and tanh(x[i]) for i < n, bit for bit as Swift's four-lane exp and tanh
+/// (Sources/RNNCore/VectorMath.swift). Only where rnnstep_has_fma() says so.
+void rnnstep_exp_lanes(const double *x, double *out, long n);
+void rnnstep_tanh_lanes(const double *x, double *out, long n);
+
 #endif

@@ -1,0 +1,97 @@
+// exp and tanh four lanes at a time for builds whose Swift code has no fused multiply-add or
+// rounding instruction to use (the portable build). The same operations in the same order as
+// Sources/RNNCore/VectorMath.swift, so the same bits; chosen at run time where the CPU has AVX2
+// and FMA.
+#include "CKernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#include <string.h>
+
+// The Swift code rounds each product and sum on its own except where it asks for a fused
+// multiply-add; so must this.
+#pragma STDC FP_CONTRACT OFF
+
+#define TARGET __attribute__((target("avx2,fma")))
+
+// x = n·ln2 + r, |r| ≤ ln2/2, and e^r − 1 by its Taylor series to r¹³.
+TARGET static inline __m256d reduce(__m256d x, __m256d *n) {
+  const __m256d log2e = _mm256_set1_pd(1.442695040888963387);
+  *n = _mm256_round_pd(_mm256_mul_pd(x, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  // −n as Swift negates: the sign bit flipped (0 − n would give +0 for n = 0, not −0).
+  const __m256d minus = _mm256_xor_pd(*n, _mm256_castsi256_pd(_mm256_set1_epi64x((long long)(1ULL << 63))));
+  __m256d r = _mm256_fmadd_pd(minus, _mm256_set1_pd(6.93147180369123816490e-01), x);
+  r = _mm256_fmadd_pd(minus, _mm256_set1_pd(1.90821492927058770002e-10), r);
+  static const double c[12] = {2.08767569878681e-09,  2.505210838544172e-08,  2.755731922398589e-07,
+                               2.7557319223985893e-06, 2.48015873015873e-05,  0.0001984126984126984,
+                               0.001388888888888889,  0.008333333333333333,  0.041666666666666664,
+                               0.16666666666666666,   0.5,                   0};
+  __m256d p = _mm256_set1_pd(1.6059043836821613e-10);
+  for (int k = 0; k < 11; k++) p = _mm256_add_pd(_mm256_mul_pd(p, r), _mm256_set1_pd(c[k]));
+  return _mm256_fmadd_pd(_mm256_mul_pd(r, r), p, r);
+}
+
+// 2^n for integer-valued n in −1022…1023, from the exponent bits.
+TARGET static inline __m256d power_of_two(__m256d n) {
+  const double magic = 6755399441055744.0;
+  long long magic_bits;
+  memcpy(&magic_bits, &magic, sizeof magic);
+  __m256i bits = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(n, _mm256_set1_pd(magic))),
+                                  _mm256_set1_epi64x(magic_bits));
+  return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(bits, _mm256_set1_epi64x(1023)), 52));
+}
+
+TARGET static inline __m256d exp4(__m256d x) {
+  const __m256d low = _mm256_set1_pd(-1080), high = _mm256_set1_pd(1080);
+  x = _mm256_blendv_pd(x, low, _mm256_cmp_pd(x, low, _CMP_LT_OQ));
+  x = _mm256_blendv_pd(x, high, _mm256_cmp_pd(x, high, _CMP_GT_OQ));
+  __m256d n;
+  const __m256d e = reduce(x, &n);
+  const __m256d half = _mm256_round_pd(_mm256_mul_pd(n, _mm256_set1_pd(0.5)), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  return _mm256_mul_pd(_mm256_mul_pd(_mm256_add_pd(e, _mm256_set1_pd(1)), power_of_two(half)),
+                       power_of_two(_mm256_sub_pd(n, half)));
+}
+
+TARGET static inline __m256d tanh4(__m256d x) {
+  const __m256d sign = _mm256_castsi256_pd(_mm256_set1_epi64x((long long)(1ULL << 63)));
+  __m256d z = _mm256_mul_pd(_mm256_andnot_pd(sign, x), _mm256_set1_pd(2));
+  const __m256d cap = _mm256_set1_pd(40);
+  z = _mm256_blendv_pd(z, cap, _mm256_cmp_pd(z, cap, _CMP_GT_OQ));
+  __m256d n;
+  const __m256d e = reduce(z, &n);
+  const __m256d scale = power_of_two(n);
+  const __m256d u = _mm256_add_pd(_mm256_mul_pd(scale, e), _mm256_sub_pd(scale, _mm256_set1_pd(1)));
+  const __m256d t = _mm256_div_pd(u, _mm256_add_pd(u, _mm256_set1_pd(2)));
+  return _mm256_or_pd(t, _mm256_and_pd(x, sign));
+}
+
+#define LANEWISE(name, f)                                                   \
+  TARGET static void name(const double *x, double *out, long n) {           \
+    long i = 0;                                                             \
+    for (; i + 4 <= n; i += 4) _mm256_storeu_pd(out + i, f(_mm256_loadu_pd(x + i))); \
+    if (i < n) {                                                            \
+      double v[4] = {0, 0, 0, 0}, r[4];                                     \
+      for (long k = 0; k < n - i; k++) v[k] = x[i + k];                     \
+      _mm256_storeu_pd(r, f(_mm256_loadu_pd(v)));                           \
+      for (long k = 0; k < n - i; k++) out[i + k] = r[k];                   \
+    }                                                                       \
+  }
+LANEWISE(exp_lanes, exp4)
+LANEWISE(tanh_lanes, tanh4)
+#endif
+
+void rnnstep_exp_lanes(const double *x, double *out, long n) {
+#if defined(__x86_64__) || defined(_M_X64)
+  exp_lanes(x, out, n);
+#else
+  (void)x, (void)out, (void)n;
+#endif
+}
+
+void rnnstep_tanh_lanes(const double *x, double *out, long n) {
+#if defined(__x86_64__) || defined(_M_X64)
+  tanh_lanes(x, out, n);
+#else
+  (void)x, (void)out, (void)n;
+#endif
+}
