@@ -92,7 +92,10 @@ extension CommandTable {
         }
         var seed: UInt64 = 1
         if !words.isEmpty {
-          guard words.count == 2, words[0] == "seed", let s = UInt64(words[1]) else { throw args.usageError() }
+          guard words.count == 2, words[0] == "seed" else { throw args.usageError() }
+          guard let s = UInt64(words[1]) else {
+            throw CommandError("seed S is a whole number from 0 to \(UInt64.max), not \(words[1])")
+          }
           seed = s
         }
         let (trace, _) = try i.requireTrace()
@@ -198,8 +201,11 @@ extension Interpreter {
     cancellation.reset()
     func seed(after index: Int) throws -> UInt64 {
       guard words.count > index else { return 1 }
-      guard words[index] == "seed", words.count == index + 2, let s = UInt64(words[index + 1]) else {
+      guard words[index] == "seed", words.count == index + 2 else {
         throw CommandError("expected 'seed S' after \(words[index - 1])")
+      }
+      guard let s = UInt64(words[index + 1]) else {
+        throw CommandError("seed S is a whole number from 0 to \(UInt64.max), not \(words[index + 1])")
       }
       return s
     }
@@ -208,7 +214,10 @@ extension Interpreter {
     case "":
       emitCheck(.parameters(try checker.checkAll(cancellation: cancellation), title: nil, listAll: listAll), settings)
     case "sample":
-      guard words.count >= 2, let k = Int(words[1]), k >= 1, k <= 1_000_000 else { throw args.usageError() }
+      guard words.count >= 2 else { throw CommandError("gradcheck sample K needs K, the elements per parameter") }
+      guard let k = Int(words[1]), k >= 1, k <= 1_000_000 else {
+        throw CommandError("gradcheck sample K takes K from 1 to 1000000 elements per parameter, not \(words[1])")
+      }
       let checks = try checker.checkSample(k, seed: try seed(after: 2), cancellation: cancellation)
       emitCheck(.parameters(checks, title: nil, listAll: listAll), settings)
     case "direction":
