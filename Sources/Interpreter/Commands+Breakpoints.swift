@@ -10,7 +10,8 @@ extension CommandTable {
         PLACE is any of a phase, t=N and an equation: `break backward t=3` stops once that step \
         is complete (after its last equation), `break dh_raw` after every dh_raw, `break backward \
         if norm(dh_next) < 1e-3` at the end of every backward step whose dh_next is that small. \
-        The condition is an expression (see print) that must give one number; nonzero means stop.
+        The condition is an expression (see print) that must give one number; nonzero means stop \
+        (NaN does not).
         """,
       examples: ["break dh_raw", "break backward t=3", "break backward if norm(dh_next) < 1e-3"],
       completion: .wordsAndNames(placeWords + ["if"]),
@@ -81,8 +82,7 @@ extension CommandTable {
         guard !args.raw.isEmpty else { throw args.usageError() }
         let expression = try ExpressionParser.parse(args.raw)
         // A value not computed yet is what a watch waits for; any other error never goes away.
-        var last: Matrix?
-        do { last = try i.evaluate(expression) } catch let error as ExpressionError where error.notComputedYet {}
+        let last = try i.evaluateUnlessWaiting(expression)
         let number = i.session.breakpoints.reserveNumber()
         i.session.watches.append(Watch(number: number, text: args.raw, expression: expression, last: last))
         i.say("watch \(number): \(args.raw)")
@@ -98,7 +98,7 @@ extension CommandTable {
           i.showDisplays()
           return
         }
-        _ = try ExpressionParser.parse(args.raw)
+        _ = try i.evaluateUnlessWaiting(try ExpressionParser.parse(args.raw))
         i.session.displays.add(args.raw)
         i.showDisplays()
       }),
@@ -129,6 +129,12 @@ extension Interpreter {
     return n
   }
 
+  /// The expression's value now; nil when it only waits for the cursor to compute something.
+  /// - Throws: any other error (a name, an index, a shape), which would never go away.
+  func evaluateUnlessWaiting(_ expression: Expression) throws -> Matrix? {
+    do { return try evaluate(expression) } catch let error as ExpressionError where error.notComputedYet { return nil }
+  }
+
   func addBreakpoint(_ args: Arguments, temporary: Bool) throws {
     let words = args.words
     let split = words.firstIndex(of: "if")
@@ -137,7 +143,10 @@ extension Interpreter {
     if let split {
       let text = words[(split + 1)...].joined(separator: " ")
       guard !text.isEmpty else { throw CommandError("'if' needs a condition, e.g. if norm(dh_next) < 1e-3") }
-      _ = try ExpressionParser.parse(text)
+      // A condition that can never be judged is refused now, not at continue.
+      if let value = try evaluateUnlessWaiting(try ExpressionParser.parse(text)), value.count != 1 {
+        throw CommandError("the condition '\(text)' is \(value.shapeDescription), not one number")
+      }
       condition = text
     }
     let place = placeWords.isEmpty ? Place() : try parsePlace(placeWords)

@@ -228,7 +228,7 @@ extension Interpreter {
     case "sweep":
       guard words.count == 2 else { throw args.usageError() }
       let (parameter, index) = try parameterElement(words[1])
-      emitCheck(.sweep(checker.sweep(parameter, index: index)), settings)
+      emitCheck(.sweep(try checker.sweep(parameter, index: index, cancellation: cancellation)), settings)
     default:
       if let (parameter, t) = try contribution(first) {
         guard words.count == 1 else { throw args.usageError() }

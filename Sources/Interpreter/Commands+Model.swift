@@ -105,9 +105,18 @@ extension CommandTable {
       run: { i, args in
         // Alone: what they are now (as info data shows them).
         if args.raw.isEmpty { return try i.infoData() }
-        i.session.targets =
+        let targets: SequenceData.Targets =
           try i.parseSteps(args.raw, what: "targets").map { .indices($0) }
           ?? .vectors(try i.parseVectors(args.raw, what: "targets"))
+        // A class the model has no output for is refused now, as an input index is.
+        if case .indices(let indices) = targets, let t = indices.firstIndex(where: { $0 >= i.session.model.outputSize })
+        {
+          let size = i.session.model.outputSize
+          throw CommandError(
+            "target at t=\(t + 1) is index \(indices[t]), outside 0 to \(size - 1) (the output size is \(size)); "
+              + "new H output N makes a model with more")
+        }
+        i.session.targets = targets
         i.dataChanged("targets")
       }),
     CommandSpec(

@@ -271,7 +271,14 @@ extension Interpreter {
     let (_, start) = try requireTrace()
     var c = start
     let last = c.timeline.positions.count - 1
+    cancellation.reset()
     while forward ? c.index < last : c.index > -1 {
+      // Ctrl-C stops the scan where it is: watches and conditions may be slow to evaluate.
+      if cancellation.isCancelled {
+        showStop()
+        note("(interrupted: stopped here)")
+        return
+      }
       c.move(to: c.index + (forward ? 1 : -1))
       cursor = c
       let reasons = try stopReasons(at: c)
@@ -309,7 +316,8 @@ extension Interpreter {
           throw CommandError(
             "breakpoint \(b.number): the condition '\(condition)' is \(value.shapeDescription), not one number")
         }
-        if value.storage[0] == 0 { continue }
+        // Nonzero stops; NaN, a condition that cannot be judged, does not.
+        if value.storage[0] == 0 || value.storage[0].isNaN { continue }
       }
       session.breakpoints.hit(b.number)
       reasons.append(.breakpoint(number: b.number, place: b.place, condition: b.condition, temporary: b.temporary))

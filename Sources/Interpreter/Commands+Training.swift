@@ -76,12 +76,16 @@ extension CommandTable {
       examples: ["train 100", "train 5000"], completion: .none,
       run: { i, args in try i.train(args) }),
     CommandSpec(
-      name: "optimizer", aliases: [], group: .training, usage: "optimizer adagrad|sgd",
+      name: "optimizer", aliases: [], group: .training, usage: "optimizer [adagrad|sgd]",
       summary: "the update rule of train: Adagrad (min-char-rnn's) or plain SGD",
       details:
         "Adagrad divides each step by the square root of the sum of squared gradients so far; SGD steps by lr·gradient.",
       examples: ["optimizer sgd"], completion: .words(["adagrad", "sgd"]),
       run: { i, args in
+        if args.words.isEmpty {
+          let name = i.session.training.optimizer == .adagrad ? "adagrad" : "sgd"
+          return i.say("optimizer \(name), learning rate \(i.style.number(i.session.training.learningRate))")
+        }
         guard args.words.count == 1, ["adagrad", "sgd"].contains(args.words[0]) else {
           throw args.usageError()
         }
@@ -89,25 +93,39 @@ extension CommandTable {
         i.say("optimizer \(args.words[0]), learning rate \(i.style.number(i.session.training.learningRate))")
       }),
     CommandSpec(
-      name: "lr", aliases: [], group: .training, usage: "lr X",
+      name: "lr", aliases: [], group: .training, usage: "lr [X]",
       summary: "the learning rate of train (min-char-rnn: 0.1)",
       details: "A positive number.",
       examples: ["lr 0.05"], completion: .none,
       run: { i, args in
+        // Alone: what it is.
+        if args.words.isEmpty { return i.say("learning rate \(i.style.number(i.session.training.learningRate))") }
         guard args.words.count == 1 else { throw args.usageError() }
         guard let x = Double(args.words[0]), x > 0, x.isFinite else {
-          throw CommandError("the learning rate must be a positive number, not '\(args.words[0])'")
+          let rounded = Double(args.words[0]) == 0 && args.words[0].contains(where: { "123456789".contains($0) })
+          throw CommandError(
+            "the learning rate must be a positive number, not '\(args.words[0])'"
+              + (rounded ? " (too small for a Double: it rounds to 0)" : ""))
         }
         i.session.training.learningRate = x
         i.say("learning rate \(i.style.number(x))")
       }),
     CommandSpec(
-      name: "clip", aliases: [], group: .training, usage: "clip C | clip norm C | clip off",
+      name: "clip", aliases: [], group: .training, usage: "clip [C | norm C | off]",
       summary: "limit gradients before each update: each element to ±C (min-char-rnn: 5), or their global norm to C",
       details: "Clipping changes only what the optimiser sees; the gradients a check compares are never clipped.",
       examples: ["clip 5", "clip norm 1", "clip off"], completion: .words(["norm", "off"]),
       run: { i, args in
         let w = args.words
+        if w.isEmpty {
+          let now: String =
+            switch i.session.training.clipping {
+            case .off: "clip off"
+            case .value(let c): "clip \(i.style.number(c))"
+            case .norm(let c): "clip norm \(i.style.number(c))"
+            }
+          return i.say(now)
+        }
         if w == ["off"] {
           i.session.training.clipping = .off
         } else if w.count == 1, let c = Double(w[0]) {
@@ -204,8 +222,9 @@ extension Interpreter {
     session.vocabulary = nil
     session.loss = .squared
     say(
-      "series \(args.raw): \(series.inputs.rows) steps; inputs \(series.inputNames.joined(separator: " ")); "
-        + "targets \(series.targetNames.joined(separator: " ")); loss squared")
+      Renderer.visible(
+        "series \(args.raw): \(series.inputs.rows) steps; inputs \(series.inputNames.joined(separator: " ")); "
+          + "targets \(series.targetNames.joined(separator: " ")); loss squared"))
     if session.model.inputSize != series.inputs.cols || session.model.outputSize != series.targets.cols {
       say(
         "the model has input \(session.model.inputSize) and output \(session.model.outputSize): new H sizes one (input \(series.inputs.cols), output \(series.targets.cols))"
@@ -366,7 +385,10 @@ extension Interpreter {
       model: session.model, prime: start, count: n, temperature: temperature, seed: seed ?? session.nextSampleSeed,
       cancellation: cancellation)
     if seed == nil { session.nextSampleSeed &+= 1 }
-    say(String(start.map { vocabulary[$0] }) + String(drawn.map { vocabulary[$0] }))
+    // Newlines and tabs as they are, as min-char-rnn prints its samples; other control
+    // characters shown, not sent to the terminal.
+    say(
+      Renderer.visible(String(start.map { vocabulary[$0] }) + String(drawn.map { vocabulary[$0] }), keepingLines: true))
   }
 }
 
@@ -381,8 +403,10 @@ public struct SeriesFile {
   /// - Throws: ``CommandError`` naming the file (`name`), the line and the column of the problem.
   public static func parse(_ text: String, name: String) throws -> SeriesFile {
     // Numbered as in the file: blank lines are skipped but counted.
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map {
-      (number: $0 + 1, text: $1.hasSuffix("\r") ? String($1.dropLast()) : String($1))
+    // "\r\n" is one Character in Swift, and a newline: LF, CRLF and CR all end a line.
+    let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+    var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().map {
+      (number: $0 + 1, text: String($1))
     }.filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }
     guard lines.count >= 3 else { throw CommandError("\(name): a header and at least 2 rows are needed") }
     let headerLine = lines.removeFirst()

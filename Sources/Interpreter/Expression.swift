@@ -355,9 +355,13 @@ struct Evaluator {
     }
     let (total, overflow) = work.used.addingReportingOverflow(cost)
     guard !overflow, total <= Evaluator.maximumWork else {
+      // One part too large, or the parts together.
+      let (subject, amount) =
+        cost > Evaluator.maximumWork ? (what, cost) : ("the expression", overflow ? Int.max : total)
       throw ExpressionError(
-        message: "\(what) would take \(cost == Int.max ? "over 9e+18" : String(format: "%.2g", Double(cost))) "
-          + "multiply-adds; an expression may take up to \(String(format: "%.2g", Double(Evaluator.maximumWork)))",
+        message: "\(subject) would take \(amount == Int.max ? "over 9e+18" : String(format: "%.2g", Double(amount))) "
+          + "multiply-adds\(subject == what ? "" : " in all"); an expression may take up to "
+          + String(format: "%.2g", Double(Evaluator.maximumWork)),
         column: column)
     }
     work.used = total
@@ -380,9 +384,12 @@ struct Evaluator {
       throw ExpressionError(message: "there is no recorded pass: \(noPass)", column: nil)
     }
     guard let position = snapshot.cursor.position else {
-      throw ExpressionError(
+      // A watch or display of h waits for the first step, as for a value not computed yet.
+      var error = ExpressionError(
         message: "the cursor is before the first step, so '\(name)' has no current t: name one, as in \(name)[1]",
         column: column)
+      error.notComputedYet = true
+      throw error
     }
     return position.t
   }

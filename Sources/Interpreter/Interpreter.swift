@@ -338,6 +338,18 @@ public final class Interpreter {
   /// The recorded pass with the session's backward: the engine's, or the equations evaluated.
   func recordPass(_ data: SequenceData) throws -> Trace {
     try Trace.checkSize(of: session.model, steps: data.count)
+    if !session.variant.isBuiltIn {
+      // Your equations' record keeps what each step adds to every gradient, and the running
+      // totals: two copies of the parameters per step.
+      let elements = session.model.parameters.elementCount
+      let (bytes, overflow) = data.count.multipliedReportingOverflow(by: 16 * elements)
+      guard !overflow, bytes <= Trace.maximumBytes else {
+        throw CommandError(
+          "your equations keep what each of the \(data.count) steps adds to all \(elements) parameters: "
+            + "\(overflow ? "more than 8 EiB" : "\((bytes + (1 << 20) - 1) >> 20) MiB"), more than the "
+            + "\(Trace.maximumBytes >> 20) MiB a pass may take: a shorter seqlen or a smaller model")
+      }
+    }
     let engine = BPTTEngine()
     let base: BPTTVariant = session.variant.isBuiltIn ? session.variant : .correct
     let forward = try engine.record(model: session.model, data: data, loss: session.loss, variant: base)

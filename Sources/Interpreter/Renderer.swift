@@ -106,11 +106,13 @@ public struct Renderer: Sendable {
 
   /// `text` with every control character (C0, DEL, C1) written as \u{…}: what a terminal
   /// would act on (a carriage return, an escape sequence) is shown instead.
-  public static func visible(_ text: String) -> String {
-    guard text.unicodeScalars.contains(where: isControl) else { return text }
+  /// With `keepingLines`, newlines and tabs stay as they are.
+  public static func visible(_ text: String, keepingLines: Bool = false) -> String {
+    func shown(_ s: Unicode.Scalar) -> Bool { isControl(s) && !(keepingLines && (s == "\n" || s == "\t")) }
+    guard text.unicodeScalars.contains(where: shown) else { return text }
     var out = ""
     for scalar in text.unicodeScalars {
-      if isControl(scalar) {
+      if shown(scalar) {
         out += "\\u{" + String(scalar.value, radix: 16) + "}"
       } else {
         out.unicodeScalars.append(scalar)

@@ -777,9 +777,15 @@ public struct GradientChecker: Sendable {
 
   /// One element checked at each ε: truncation error falls as ε², rounding error grows as 1/ε,
   /// and the relative error against ε draws a V.
-  public func sweep(_ parameter: Parameter, index: Int, epsilons: [Double] = sweepEpsilons) -> [ElementCheck] {
+  /// - Throws: ``Cancelled`` when `cancellation` is set between two ε.
+  public func sweep(
+    _ parameter: Parameter, index: Int, epsilons: [Double] = sweepEpsilons, cancellation: CancellationFlag? = nil
+  ) throws -> [ElementCheck] {
     let engine = BPTTEngine()
-    return epsilons.map { checkElement(parameter, index: index, epsilon: $0, engine: engine) }
+    return try epsilons.enumerated().map { k, epsilon in
+      if cancellation?.isCancelled == true { throw Cancelled(done: k, total: epsilons.count, unit: .elements) }
+      return checkElement(parameter, index: index, epsilon: epsilon, engine: engine)
+    }
   }
 }
 

@@ -154,9 +154,9 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 /// What is wrong with a command line rnnstep would otherwise read only in part: every argument
 /// is used, or nothing runs.
 func argumentProblem(_ a: [String]) -> String? {
-  guard let first = a.first, !a.contains("--help"), !a.contains("-h") else { return nil }
+  guard let first = a.first else { return nil }
   switch first {
-  case "--version", "--commands-markdown":
+  case "--version", "--commands-markdown", "--help", "-h":
     return a.count == 1 ? nil : "\(first) takes nothing after it, not '\(a[1])'"
   case "check":
     return a.dropFirst().first { $0.hasPrefix("-") && $0 != "--bless" }.map {

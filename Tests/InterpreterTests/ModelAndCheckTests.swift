@@ -242,7 +242,7 @@ struct SessionTests {
       #expect(!spec.summary.contains("\\"), "help \(spec.name) shows a backslash")
     }
     for (line, usage) in [
-      ("optimizer adam", "optimizer adagrad|sgd"), ("clip what", "clip C | clip norm C | clip off"),
+      ("optimizer adam", "optimizer [adagrad|sgd]"), ("clip what", "clip [C | norm C | off]"),
       ("loss hinge", "loss softmax|squared"), ("bptt wrong", "bptt correct|seed|show|mystery [SEED]|guess NAME|reveal"),
       ("example nope", "example hello|sine|echo"),
     ] {

@@ -35,7 +35,10 @@ struct RendererSnapshotTests {
   static let commands: [(String, [String], String, Kind)] = [
     ("message-lr", [], "lr 0.05", .message),
     ("note-set", [], "set Whh[0,1] 0.5", .note),
-    ("warning-targets", ["new 3 input 2 output 2 scale 0.5", "inputs 0 1 0"], "targets 0 5 1", .warning),
+    (
+      "warning-inputs", ["new 3 input 2 output 2 scale 0.5", "targets 0 1 0"], "inputs [1,2,3] [1,2,3] [1,2,3]",
+      .warning
+    ),
     ("value-number", ["last"], "print loss", .value),
     ("value-vector", ["last"], "print h[2]", .value),
     ("value-matrix", ["last"], "print dWhh", .value),

@@ -367,4 +367,36 @@ struct RobustnessTests {
     }
     #expect(throws: FileError(path: "/", problem: "is a folder, not a file")) { try JSONModelFormat.readLimited("/") }
   }
+
+  @Test("after a second hostile newcomer: equations' memory, conditions and displays, settings alone, CRLF CSV")
+  func secondHostileFindings() throws {
+    // Your equations keep every step's contribution to every parameter: sized before recording.
+    let steps = String(repeating: " 0", count: 59)
+    let big = run("let dh_raw = (1 - h*h) * dh", after: ["new 800", "inputs" + steps, "targets" + steps])
+    #expect(
+      big.error?.hasPrefix("your equations keep what each of the 59 steps adds to all 647204 parameters: 583 MiB")
+        == true)
+    // A class the model has no output for is refused when given.
+    #expect(
+      run("targets 0 1 2 9").error
+        == "target at t=4 is index 9, outside 0 to 3 (the output size is 4); new H output N makes a model with more")
+    // Settings alone show what they are.
+    #expect(run("lr").lines == ["learning rate 0.1"])
+    #expect(run("clip").lines == ["clip 5"] && run("clip", after: ["clip norm 2"]).lines == ["clip norm 2"])
+    #expect(run("optimizer").lines == ["optimizer adagrad, learning rate 0.1"])
+    // Displays and conditions that can never be computed are refused; ones that wait are kept.
+    #expect(run("display h[99]").error == "h[99] does not exist: t runs from 0 to 4 (column 1)")
+    #expect(run("break dh if h", after: ["last"]).error == "the condition 'h' is 3×1, not one number")
+    #expect(run("display h").error == nil && run("watch h").error == nil)
+    // A NaN condition does not stop.
+    #expect(run("break dh if 0/0; continue").lines.last == "(end of the pass)")
+    // CSV with CRLF (one Character in Swift) or CR line ends, and a byte order mark.
+    for ending in ["\r\n", "\r"] {
+      let csv = "\u{FEFF}x,target" + ending + "0.1,0.2" + ending + "0.2,0.3" + ending + "0.4,0.5" + ending
+      let series = try SeriesFile.parse(csv, name: "c.csv")
+      #expect(series.inputNames == ["x"] && series.targetNames == ["target"] && series.inputs.rows == 3)
+    }
+    // Sampled text and series names show control characters; newlines stay newlines.
+    #expect(Renderer.visible("a\u{7}b\nc\td\r", keepingLines: true) == "a\\u{7}b\nc\td\\u{d}")
+  }
 }

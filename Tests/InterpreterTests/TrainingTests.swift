@@ -144,8 +144,8 @@ struct TrainingTests {
       i.session.training.optimizer == .sgd && i.session.training.learningRate == 0.05
         && i.session.training.clipping == .value(5))
     #expect(out[5].error == "the learning rate must be a positive number, not '-1'")
-    #expect(out[6].error == "usage: clip C | clip norm C | clip off")
-    #expect(out[7].error == "usage: optimizer adagrad|sgd")
+    #expect(out[6].error == "usage: clip [C | norm C | off]")
+    #expect(out[7].error == "usage: optimizer [adagrad|sgd]")
   }
 
   @Test("examples: sine and echo train to a small loss; the check passes on them")

@@ -164,7 +164,7 @@ struct GradientCheckTests {
     let (model, data) = try randomProblem(
       seed: 15, hidden: 4, input: 3, output: 3, steps: 6, loss: .softmax, vectorInputs: false)
     let checker = try GradientChecker(model: model, data: data, lossKind: .softmax)
-    let sweep = checker.sweep(.whh, index: 5)
+    let sweep = try checker.sweep(.whh, index: 5)
     #expect(sweep.map(\.epsilon) == [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10])
     let errors = sweep.map(\.relativeError)
     let best = errors.indices.min { errors[$0] < errors[$1] }!
