@@ -475,7 +475,15 @@ struct Evaluator {
             message: "a quantity over time takes one time index first, as in h[3][0]", column: column)
         }
         // h[-1] is the last step, h[T]; x[-2] the one before it.
-        let t = numbers[0] < 0 ? try needSnapshot(name(of: base), column).trace.steps + 1 + numbers[0] : numbers[0]
+        let steps = numbers[0] < 0 ? try needSnapshot(name(of: base), column).trace.steps : 0
+        let t = numbers[0] < 0 ? steps + 1 + numbers[0] : numbers[0]
+        // A negative index past the start is named as typed, not as the step it counted to.
+        guard t >= 0 else {
+          throw ExpressionError(
+            message:
+              "\(name(of: base))[\(numbers[0])] does not exist: from the end, t runs from -1 back to -\(steps + 1)",
+            column: column)
+        }
         return .matrix(try at(t))
       }
       return .matrix(try element(try resolve(b, column: column), numbers, column: column))
@@ -633,8 +641,11 @@ struct Evaluator {
     let indices = zip(given, sizes).map { $0 < 0 ? $0 + $1 : $0 }
     func check(_ i: Int, _ n: Int, _ what: String) throws {
       guard i >= 0 && i < n else {
+        // Named as typed: -4 of 3 elements, not the -1 it counted to.
+        let typed = given[indices.firstIndex(of: i) ?? 0]
+        let range = typed < 0 ? "\(-n) to -1 (from the end)" : "0 to \(n - 1)"
         throw ExpressionError(
-          message: "\(what) index \(i) is outside 0 to \(n - 1) (shape \(m.shapeDescription))", column: column)
+          message: "\(what) index \(typed) is outside \(range) (shape \(m.shapeDescription))", column: column)
       }
     }
     if indices.count == 2 {
