@@ -397,7 +397,7 @@ struct RobustnessTests {
       #expect(series.inputNames == ["x"] && series.targetNames == ["target"] && series.inputs.rows == 3)
     }
     // A negative index out of range is named as typed.
-    #expect(run("print h[-99]").error == "h[-99] does not exist: from the end, t runs from -1 back to -5 (column 7)")
+    #expect(run("print h[-99]").error == "h[-99] does not exist: from the end, t runs from -1 back to -5 (column 8)")
     #expect(
       run("print h[1][-4]", after: ["last"]).error
         == "element index -4 is outside -3 to -1 (from the end) (shape 3×1) (column 11)")
