@@ -70,11 +70,22 @@ public struct NumPyArray: Equatable, Sendable {
     if let extra = keys.first(where: { !["descr", "fortran_order", "shape"].contains($0) }) {
       throw NumPyError("the header has a key '\(extra.prefix(40))', which .npy headers do not have")
     }
+    if let twice = keys.first(where: { key in keys.filter { $0 == key }.count > 1 }) {
+      throw NumPyError("the header has '\(twice)' twice")
+    }
+    let dictionary = header.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard dictionary.hasPrefix("{"), dictionary.hasSuffix("}") else {
+      throw NumPyError("the header is not one dictionary: it has text after its closing }")
+    }
     if header.range(of: #"['"]descr['"]\s*:\s*\["#, options: .regularExpression) != nil {
       throw NumPyError("a structured dtype (named fields) is not numeric data rnnstep reads (float, int, uint, bool)")
     }
     let descr = try field(header, "descr")
-    let fortran = try field(header, "fortran_order").hasPrefix("True")
+    let fortranOrder = try field(header, "fortran_order")
+    guard fortranOrder == "True" || fortranOrder == "False" else {
+      throw NumPyError("fortran_order is \(fortranOrder.prefix(20)), not True or False")
+    }
+    let fortran = fortranOrder == "True"
     let shape = try parseShape(try field(header, "shape"))
     guard shape.allSatisfy({ $0 >= 0 }) else { throw NumPyError("negative size in shape \(shape)") }
     let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }

@@ -177,6 +177,15 @@ struct RobustnessTests {
     #expect(
       header("{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (2,), }")?.hasPrefix(
         "a structured dtype (named fields)") == true)
+    #expect(
+      header("{'descr': '<f8', 'fortran_order': 'False', 'shape': (2,), }")
+        == "fortran_order is 'False', not True or False")
+    #expect(
+      header("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), } junk")
+        == "the header is not one dictionary: it has text after its closing }")
+    #expect(
+      header("{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (2,), }")
+        == "the header has 'descr' twice")
   }
 
   @Test(
