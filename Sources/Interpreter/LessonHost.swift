@@ -72,6 +72,13 @@ extension Interpreter {
     return value.storage[0]
   }
 
+  /// An answer's error in one line, as the prompt shows errors (control characters shown, cut
+  /// at 200 characters).
+  public func describeAnswerError(_ error: Error) -> String {
+    let message = Renderer.visible(describeError(error))
+    return message.count > 200 ? message.prefix(200) + "…" : message
+  }
+
   /// Whether `candidate`, as the backward equation `name`, gives the same values as `reference`
   /// over the recorded pass (the other equations the correct ones): every step's value of that
   /// quantity, to 1e-12 of its largest. - Throws: the candidate's error when it does not evaluate.

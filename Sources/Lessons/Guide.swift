@@ -255,8 +255,17 @@ public final class Guide: LessonHost {
         return ["right."] + moveOn(interpreter)
       }
       // A number, or an expression that gives one (12+9+12+3+4, norm(dWhh)): judged by value.
-      guard let value = Double(trimmed) ?? (try? interpreter.number(trimmed)) else {
-        return ["answer with a number or an expression that gives one (or type hint or solution)"]
+      let value: Double
+      if let number = Double(trimmed) {
+        value = number
+      } else {
+        do { value = try interpreter.number(trimmed) } catch {
+          // Say what was wrong with it (a name, an index, a shape), then what is asked for.
+          return [
+            "\(interpreter.describeAnswerError(error)): answer with a number or an expression that gives one "
+              + "(or type hint or solution)"
+          ]
+        }
       }
       // The reference as the exercise was shown; or, if it could not be computed then (a value
       // the cursor had not reached), as the learner's state gives it now.

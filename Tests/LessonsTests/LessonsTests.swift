@@ -283,6 +283,12 @@ struct LessonRunTests {
     #expect(exercise.contains("Exercise: What is h0[1]?"))
     #expect(i.prompt == "(answer) ")
     #expect(i.execute("7").lines == ["not quite: try again, or type hint or solution"])
+    // An answer that does not evaluate says why.
+    #expect(
+      i.execute("h0[9]").lines == [
+        "element index 9 is outside 0 to 2 (shape 3×1) (column 3): answer with a number or an expression that "
+          + "gives one (or type hint or solution)"
+      ])
     #expect(i.execute("hint").lines == ["hint 1 of 1: h0 is zero."])
     #expect(i.execute("3 - 3").lines.first == "right: h0[1] = 0")  // an expression is judged by its value
     // Leave in the middle, and come back in a new session: the place is kept.
