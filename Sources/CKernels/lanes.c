@@ -80,18 +80,14 @@ LANEWISE(exp_lanes, exp4)
 LANEWISE(tanh_lanes, tanh4)
 #endif
 
-void rnnstep_exp_lanes(const double *x, double *out, long n) {
+void rnnstep_lanes(int function, const double *x, double *out, long n) {
 #if defined(__x86_64__) || defined(_M_X64)
-  exp_lanes(x, out, n);
+  if (function == 0) {
+    exp_lanes(x, out, n);
+  } else {
+    tanh_lanes(x, out, n);
+  }
 #else
-  (void)x, (void)out, (void)n;
-#endif
-}
-
-void rnnstep_tanh_lanes(const double *x, double *out, long n) {
-#if defined(__x86_64__) || defined(_M_X64)
-  tanh_lanes(x, out, n);
-#else
-  (void)x, (void)out, (void)n;
+  (void)function, (void)x, (void)out, (void)n;
 #endif
 }

@@ -107,7 +107,7 @@ final class PerturbedBatch {
         a[b &* nh &+ i] = rowSumElement(column: i, of: nh, terms: nh, start: inputPart[i]) { m in
           (h[m], m == j ? change.value : whhT[m &* nh &+ i])
         }
-        tanhLanes(a + b &* nh, current + b &* nh, nh)
+        applyLanewise(.tanh, a + b &* nh, current + b &* nh, nh)
       }
       // y_t = Why h_t + by, and L_t.
       for b in 0..<count { by.withUnsafeBufferPointer { (y + b &* nOut).update(from: $0.baseAddress!, count: nOut) } }

@@ -77,24 +77,26 @@ func tanh(_ x: Double4) -> Double4 {
   return unsafeBitCast(unsafeBitCast(t, to: SIMD4<UInt64>.self) | (xBits & signMask), to: Double4.self)
 }
 
-/// out[i] = tanh(x[i]) for i in 0..<n: ``applyLanewise(_:_:_:_:)`` with ``tanh(_:)``, or the C
-/// kernel that does the same operations where Swift, built for any x86-64, would call libm for
-/// each fused multiply-add and rounding (the same bits either way).
-@inline(__always)
-func tanhLanes(_ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
-  #if arch(x86_64) && !RNNSTEP_NATIVE
-    if cpuHasFMA { return rnnstep_tanh_lanes(x, out, n) }
-  #endif
-  applyLanewise(tanh, x, out, n)
+/// The elementwise functions a pass applies to whole vectors.
+enum LaneFunction: Int32 {
+  case exp = 0
+  case tanh = 1
 }
 
-/// out[i] = e^x[i] for i in 0..<n, as ``tanhLanes(_:_:_:)`` does tanh.
+/// out[i] = f(x[i]) for i in 0..<n: ``applyLanewise(_:_:_:_:)`` with ``exp(_:)`` or ``tanh(_:)``,
+/// or the C kernel that does the same operations where Swift, built for any x86-64, would call
+/// libm for each fused multiply-add and rounding (the same bits either way).
 @inline(__always)
-func expLanes(_ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
+func applyLanewise(
+  _ f: LaneFunction, _ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int
+) {
   #if arch(x86_64) && !RNNSTEP_NATIVE
-    if cpuHasFMA { return rnnstep_exp_lanes(x, out, n) }
+    if cpuHasFMA { return rnnstep_lanes(f.rawValue, x, out, n) }
   #endif
-  applyLanewise(exp, x, out, n)
+  switch f {
+  case .exp: applyLanewise(exp, x, out, n)
+  case .tanh: applyLanewise(tanh, x, out, n)
+  }
 }
 
 /// out[i] = f(x[i]) for i in 0..<n, four at a time; the last few go through a padded vector so
@@ -127,7 +129,7 @@ func softmax(_ y: UnsafePointer<Double>, into p: UnsafeMutablePointer<Double>, c
   var m = -Double.infinity
   for k in 0..<n { m = Swift.max(m, y[k]) }
   for k in 0..<n { p[k] = y[k] - m }
-  expLanes(p, p, n)
+  applyLanewise(.exp, p, p, n)
   var sum = 0.0
   for k in 0..<n { sum += p[k] }
   let inverse = 1 / sum

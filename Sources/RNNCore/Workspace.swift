@@ -122,7 +122,7 @@ final class Workspace: @unchecked Sendable {
           if let unperturbed { (hs + r &* nh).update(from: unperturbed, count: nh) }
           if let perturbation, case .a(t) = perturbation.quantity { perturbation.apply(to: a) }
           // h_t = tanh(a_t)
-          tanhLanes(a, h, nh)
+          applyLanewise(.tanh, a, h, nh)
           if let perturbation, case .h(t) = perturbation.quantity { perturbation.apply(to: h) }
           finishedSteps.store(t, ordering: .releasing)
         }

@@ -113,8 +113,8 @@ struct MatrixTests {
       var outExp = [Double](repeating: 0, count: count)
       var outTanh = outExp
       part.withUnsafeBufferPointer { p in
-        outExp.withUnsafeMutableBufferPointer { rnnstep_exp_lanes(p.baseAddress!, $0.baseAddress!, count) }
-        outTanh.withUnsafeMutableBufferPointer { rnnstep_tanh_lanes(p.baseAddress!, $0.baseAddress!, count) }
+        outExp.withUnsafeMutableBufferPointer { rnnstep_lanes(0, p.baseAddress!, $0.baseAddress!, count) }
+        outTanh.withUnsafeMutableBufferPointer { rnnstep_lanes(1, p.baseAddress!, $0.baseAddress!, count) }
       }
       // The same bits, except that a NaN's sign and payload carry no meaning (nor are shown).
       func same(_ a: [Double], _ b: [Double]) -> Bool {

@@ -20,9 +20,8 @@ int rnnstep_has_fma(void);
 void rnnstep_weighted_row_sum(double *out, long n, long count, const double *c, long c_stride, const double *v,
                               long v_stride, int accumulate);
 
-/// out[i] = e^x[i] and tanh(x[i]) for i < n, bit for bit as Swift's four-lane exp and tanh
-/// (Sources/RNNCore/VectorMath.swift). Only where rnnstep_has_fma() says so.
-void rnnstep_exp_lanes(const double *x, double *out, long n);
-void rnnstep_tanh_lanes(const double *x, double *out, long n);
+/// out[i] = e^x[i] (function 0) or tanh(x[i]) (function 1) for i < n, bit for bit as Swift's
+/// four-lane exp and tanh (Sources/RNNCore/VectorMath.swift). Only where rnnstep_has_fma() says so.
+void rnnstep_lanes(int function, const double *x, double *out, long n);
 
 #endif
