@@ -30,7 +30,7 @@ let package = Package(
     // libedit, through a system library whose shim makes its variadic C calls callable.
     .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
     .target(name: "LineEditing", dependencies: ["CLibEdit"]),
-    .executableTarget(name: "rnnstep", dependencies: ["Interpreter", "Lessons", "LineEditing"]),
+    .executableTarget(name: "rnnstep", dependencies: ["Interop", "Interpreter", "Lessons", "LineEditing"]),
     .executableTarget(name: "rnnstep-bench", dependencies: ["RNNCore"], path: "Sources/rnnstep-bench"),
     // libFuzzer harnesses (make fuzz builds them with -sanitize=fuzzer,address); built plainly, a
     // replayer of their inputs.

@@ -1,6 +1,7 @@
 // rnnstep: flags and wiring. The interpreter does the work; this file connects it to a terminal,
 // a script or a pipe, and turns what happened into an exit status.
 import Foundation
+import Interop
 import Interpreter
 import Lessons
 import LineEditing
@@ -239,13 +240,10 @@ if let path = arguments.first {
     writeError("rnnstep: unknown option \(path)\n\(usage)")
     exit(2)
   }
-  let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-  guard size <= 64 << 20 else {
-    writeError("rnnstep: \(path) is \(size >> 20) MiB; a script may be up to 64 MiB")
-    exit(2)
-  }
-  guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-    writeError("rnnstep: cannot read \(path)")
+  // As source reads a file: no such file, a folder, over 64 MiB, not UTF-8, each said.
+  let text: String
+  do { text = try JSONModelFormat.readText(path, limit: 64 << 20, what: "a script") } catch {
+    writeError("rnnstep: \(error)")
     exit(2)
   }
   // A CRLF line ending is one Character in Swift: make it a plain newline before splitting.
