@@ -29,6 +29,19 @@ extension CommandTable {
 extension Interpreter {
   func plot(_ args: Arguments) throws {
     var (svgPath, words) = try args.option("svg")
+    // A file that cannot be written is refused before anything is drawn.
+    if let svgPath {
+      guard svgPath.lowercased().hasSuffix(".svg") else { throw CommandError("--svg needs a file ending in .svg") }
+      let full = expandPath(svgPath)
+      let folder = (full as NSString).deletingLastPathComponent
+      var isFolder: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder),
+        isFolder.boolValue
+      else { throw CommandError("\(svgPath): the folder \(folder) does not exist") }
+      if FileManager.default.fileExists(atPath: full, isDirectory: &isFolder), isFolder.boolValue {
+        throw CommandError("\(svgPath): is a folder, not a file")
+      }
+    }
     let logarithmic = words.contains("--log")
     words.removeAll { $0 == "--log" }
     guard !words.isEmpty else { throw args.usageError() }
@@ -106,7 +119,6 @@ extension Interpreter {
   }
 
   private func writeSVG(_ svg: String, _ path: String) throws {
-    guard path.hasSuffix(".svg") else { throw CommandError("--svg needs a file ending in .svg") }
     try AtomicFile.write(Data(svg.utf8), to: expandPath(path))
     emit(.fileWritten(path: path, contents: .picture))
   }

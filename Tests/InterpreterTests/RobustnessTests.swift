@@ -405,6 +405,10 @@ struct RobustnessTests {
       let series = try SeriesFile.parse(csv, name: "c.csv")
       #expect(series.inputNames == ["x"] && series.targetNames == ["target"] && series.inputs.rows == 3)
     }
+    // A picture file that cannot be written is refused before anything is drawn.
+    let unwritable = run("plot Whh --svg /nonexistent-folder/a.svg")
+    #expect(unwritable.error == "/nonexistent-folder/a.svg: the folder /nonexistent-folder does not exist")
+    #expect(unwritable.lines.count == 1)
     // A negative index out of range is named as typed.
     #expect(run("print h[-99]").error == "h[-99] does not exist: from the end, t runs from -1 back to -5 (column 8)")
     #expect(
