@@ -4,7 +4,7 @@ SWIFT ?= swift
 RELEASE := .build/release
 # make run and make bench build for the CPU they run on, in a build folder of their own;
 # plain `swift build` (and make build) makes code for any x86-64 or arm64 CPU.
-NATIVE := --scratch-path .build/native -Xswiftc -target-cpu -Xswiftc native -Xswiftc -DRNNSTEP_NATIVE
+NATIVE := --scratch-path .build/native -Xswiftc -target-cpu -Xswiftc native
 # A Python with NumPy, for the reference implementations the tests compare with.
 PYTHON ?= $(shell python3 -c "import numpy" 2>/dev/null && echo python3 || echo /usr/bin/python3)
 
