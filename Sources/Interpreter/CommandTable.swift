@@ -90,6 +90,14 @@ struct Arguments {
     return words
   }
 
+  /// A seed as typed after `seed` (or as bptt mystery's SEED): every command states the same range.
+  static func seed(_ text: String) throws -> UInt64 {
+    guard let s = UInt64(text) else {
+      throw CommandError("a seed is a whole number from 0 to \(UInt64.max), not \(text.prefix(40))")
+    }
+    return s
+  }
+
   /// The error for arguments that do not fit the command: its usage line from the table.
   func usageError(_ detail: String? = nil) -> CommandError {
     CommandError((detail.map { $0 + "; " } ?? "") + "usage: \(spec.usage)")

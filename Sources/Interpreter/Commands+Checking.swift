@@ -93,9 +93,7 @@ extension CommandTable {
         var seed: UInt64 = 1
         if !words.isEmpty {
           guard words.count == 2, words[0] == "seed" else { throw args.usageError() }
-          guard let s = UInt64(words[1]) else {
-            throw CommandError("seed S is a whole number from 0 to \(UInt64.max), not \(words[1])")
-          }
+          let s = try Arguments.seed(words[1])
           seed = s
         }
         let (trace, _) = try i.requireTrace()
@@ -204,10 +202,7 @@ extension Interpreter {
       guard words[index] == "seed", words.count == index + 2 else {
         throw CommandError("expected 'seed S' after \(words[index - 1])")
       }
-      guard let s = UInt64(words[index + 1]) else {
-        throw CommandError("seed S is a whole number from 0 to \(UInt64.max), not \(words[index + 1])")
-      }
-      return s
+      return try Arguments.seed(words[index + 1])
     }
     let first = words.first ?? ""
     switch first {
@@ -383,10 +378,7 @@ extension Interpreter {
       // Without a seed, the one after the last: bptt mystery again gives another mistake.
       var seed = session.lastMysterySeed.map { $0 &+ 1 } ?? 1
       if words.count == 2 {
-        guard let s = UInt64(words[1]) else {
-          throw CommandError("the mystery's seed is a whole number from 0 to \(UInt64.max)")
-        }
-        seed = s
+        seed = try Arguments.seed(words[1])
       }
       session.lastMysterySeed = seed
       session.mysteryGuesses = 0

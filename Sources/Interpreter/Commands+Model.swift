@@ -337,8 +337,7 @@ extension Interpreter {
         guard let v = Int(value) else { throw CommandError("output needs a whole number") }
         output = v
       case "seed":
-        guard let v = UInt64(value) else { throw CommandError("seed needs a whole number ≥ 0") }
-        seed = v
+        seed = try Arguments.seed(value)
       case "scale":
         guard let v = Double(value), v.isFinite, v >= 0, v <= 1e3 else {
           throw CommandError("scale needs a number from 0 to 1000, not '\(value)'")

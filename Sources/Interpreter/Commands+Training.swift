@@ -340,7 +340,12 @@ extension Interpreter {
           + "\(session.model.outputSize)) must both be the vocabulary's \(vocabulary.count) (new H sizes one)")
     }
     var words = try args.quotedWords()
-    guard let first = words.first, let n = Int(first) else { throw args.usageError() }
+    guard let first = words.first, let n = Int(first) else {
+      if let x = words.first.flatMap(Double.init) {
+        throw CommandError("sample draws 1 to 100000 characters, not \(x)")
+      }
+      throw args.usageError()
+    }
     guard n >= 1 && n <= 100_000 else { throw CommandError("sample draws 1 to 100000 characters, not \(n)") }
     words.removeFirst()
     var prime: String?
@@ -356,8 +361,7 @@ extension Interpreter {
         }
         temperature = t
       case "seed":
-        guard let s = UInt64(words[1]) else { throw CommandError("seed must be a whole number ≥ 0") }
-        seed = s
+        seed = try Arguments.seed(words[1])
       default: throw CommandError("'\(words[0])' is not an option of sample (from, temperature, seed)")
       }
       words.removeFirst(2)

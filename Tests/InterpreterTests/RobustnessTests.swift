@@ -409,6 +409,14 @@ struct RobustnessTests {
     let unwritable = run("plot Whh --svg /nonexistent-folder/a.svg")
     #expect(unwritable.error == "/nonexistent-folder/a.svg: the folder /nonexistent-folder does not exist")
     #expect(unwritable.lines.count == 1)
+    // Every seed states one range; a sample size that is a number but not a count states its own.
+    for line in [
+      "new 3 seed -1", "bptt mystery x", "blame seed 1e300", "sample 5 seed nan", "gradcheck direction seed -2",
+    ] {
+      #expect(
+        run(line).error?.hasPrefix("a seed is a whole number from 0 to 18446744073709551615, not ") == true, "\(line)")
+    }
+    #expect(run("sample 1e300").error == "sample draws 1 to 100000 characters, not 1e+300")
     // A negative index out of range is named as typed.
     #expect(run("print h[-99]").error == "h[-99] does not exist: from the end, t runs from -1 back to -5 (column 8)")
     #expect(
