@@ -100,15 +100,10 @@ final class PerturbedBatch {
       weightedRowSums(
         outputs: count, into: a, nh, nh, terms: nh, coefficients: previous, 1, outputStride: nh, rows: whhT, nh,
         accumulate: true)
-      // ... then each pass's changed row i again, with Whh[i,j] its own.
-      for (b, change) in changes.enumerated() {
-        let (i, j) = (change.index / nh, change.index % nh)
-        let h = previous + b &* nh
-        a[b &* nh &+ i] = rowSumElement(column: i, of: nh, terms: nh, start: inputPart[i]) { m in
-          (h[m], m == j ? change.value : whhT[m &* nh &+ i])
-        }
-        applyLanewise(.tanh, a + b &* nh, current + b &* nh, nh)
-      }
+      // ... then each pass's changed row i again, with Whh[i,j] its own ...
+      recomputeChangedElements(changes, inputPart)
+      // ... and h_t = tanh(a_t) of every pass in one call.
+      applyLanewise(.tanh, a, current, count &* nh)
       // y_t = Why h_t + by, and L_t.
       for b in 0..<count { by.withUnsafeBufferPointer { (y + b &* nOut).update(from: $0.baseAddress!, count: nOut) } }
       weightedRowSums(
@@ -128,5 +123,53 @@ final class PerturbedBatch {
       previous.update(from: current, count: count &* nh)
     }
     return results
+  }
+
+  /// a_t[i] of each pass b, recomputed with its own Whh[i,j]: ``rowSumElement(column:of:terms:start:_:)``'s
+  /// chain of fused multiply-adds, four passes interleaved where i is in a block of 32 columns
+  /// (one chain per element), so that each chain's latency hides behind the others'.
+  private func recomputeChangedElements(_ changes: [(index: Int, value: Double)], _ inputPart: UnsafePointer<Double>) {
+    let wide = nh / 32 &* 32
+    var group: [Int] = []
+    group.reserveCapacity(4)
+    func runGroup() {
+      guard !group.isEmpty else { return }
+      var b = (group[0], group[0], group[0], group[0])
+      if group.count > 1 { b.1 = group[1] }
+      if group.count > 2 { b.2 = group[2] }
+      if group.count > 3 { b.3 = group[3] }
+      let i = (changes[b.0].index / nh, changes[b.1].index / nh, changes[b.2].index / nh, changes[b.3].index / nh)
+      let j = (changes[b.0].index % nh, changes[b.1].index % nh, changes[b.2].index % nh, changes[b.3].index % nh)
+      let value = (changes[b.0].value, changes[b.1].value, changes[b.2].value, changes[b.3].value)
+      let h = (previous + b.0 &* nh, previous + b.1 &* nh, previous + b.2 &* nh, previous + b.3 &* nh)
+      var acc = (inputPart[i.0], inputPart[i.1], inputPart[i.2], inputPart[i.3])
+      var m = nh &- 1
+      while m >= 0 {
+        let row = whhT + m &* nh
+        acc.0.addProduct(h.0[m], m == j.0 ? value.0 : row[i.0])
+        acc.1.addProduct(h.1[m], m == j.1 ? value.1 : row[i.1])
+        acc.2.addProduct(h.2[m], m == j.2 ? value.2 : row[i.2])
+        acc.3.addProduct(h.3[m], m == j.3 ? value.3 : row[i.3])
+        m &-= 1
+      }
+      a[b.0 &* nh &+ i.0] = acc.0
+      a[b.1 &* nh &+ i.1] = acc.1
+      a[b.2 &* nh &+ i.2] = acc.2
+      a[b.3 &* nh &+ i.3] = acc.3
+      group.removeAll(keepingCapacity: true)
+    }
+    for (b, change) in changes.enumerated() {
+      let (i, j) = (change.index / nh, change.index % nh)
+      if i < wide {
+        group.append(b)
+        if group.count == 4 { runGroup() }
+      } else {
+        let h = previous + b &* nh
+        a[b &* nh &+ i] = rowSumElement(column: i, of: nh, terms: nh, start: inputPart[i]) { m in
+          (h[m], m == j ? change.value : whhT[m &* nh &+ i])
+        }
+      }
+    }
+    runGroup()
   }
 }

@@ -44,6 +44,8 @@ final class Workspace: @unchecked Sendable {
   private let ones: UnsafeMutablePointer<Double>
   /// Owns every buffer above.
   private let buffers: ZeroedBuffers
+  /// What ``lossesChangingOutput(row:column:to:of:_:_:)`` reuses of the last pass it was asked about.
+  private var cachedOutputs: OutputCache?
   /// Forward: how many steps of the recurrence are finished, for the helper to follow.
   /// Backward: the lowest t whose Why^T dy_t the helper has finished.
   private let finishedSteps = Atomic<Int>(0)
@@ -171,15 +173,28 @@ final class Workspace: @unchecked Sendable {
       why.storage.withUnsafeBufferPointer { whyBuffer in
         let whyRow = whyBuffer.baseAddress! + k &* nh
         let start = j == nil ? value : trace.model.parameters.by.storage[k]
+        let cache = kind == .softmax ? outputCache(for: trace) : nil
         for r in 0..<steps {
           let h = hsBuffer.baseAddress! + (r &+ 1) &* nh
           ys[r &* nOut &+ k] = rowSumElement(column: k, of: nOut, terms: nh, start: start) { m in
             (h[m], m == j ? value : whyRow[m])
           }
-          losses[r] = lossAndGradientInput(kind, data, step: r)
+          if let cache, let loss = cache.softmaxLoss(step: r, changed: k, to: ys[r &* nOut &+ k], y: ys, data) {
+            losses[r] = loss
+          } else {
+            losses[r] = lossAndGradientInput(kind, data, step: r)
+          }
         }
       }
     }
+  }
+
+  /// The ``OutputCache`` of `trace`'s pass, made on first use and kept while the same pass is asked about.
+  private func outputCache(for trace: Trace) -> OutputCache {
+    if let cache = cachedOutputs, cache.isOf(trace) { return cache }
+    let cache = OutputCache(trace)
+    cachedOutputs = cache
+    return cache
   }
 
   /// Everything of the step in row `r` that follows from h_t: y_t, p_t, L_t, dy_t, and with
@@ -444,6 +459,73 @@ func lossAndGradientInput(
       stepLoss += dy[k] * dy[k]
     }
     return 0.5 * stepLoss
+  }
+}
+
+/// What softmax computed in each step of a recorded pass: max y, where it is and the largest of
+/// the others, and e^(y_k − max y) of every k. When a pass changes one y_t[k] and max y stays,
+/// L_t needs that one exponential again, not V of them, and the sum over k in the same order
+/// gives the bits of the whole softmax.
+final class OutputCache {
+  /// The recorded y (T×V), kept so that its storage is not reused while the cache answers for it.
+  private let ys: [Double]
+  private let count: Int
+  private var maxima: [Double] = []
+  private var argmax: [Int] = []
+  private var others: [Double] = []
+  private var exps: [Double] = []
+  /// Whether every y_t[k] of the step is finite (otherwise the step is recomputed whole).
+  private var finite: [Bool] = []
+
+  init(_ trace: Trace) {
+    ys = trace.ys.storage
+    count = trace.ys.cols
+    exps = [Double](repeating: 0, count: ys.count)
+    let steps = trace.ys.rows
+    ys.withUnsafeBufferPointer { y in
+      exps.withUnsafeMutableBufferPointer { e in
+        for r in 0..<steps {
+          let row = y.baseAddress! + r &* count
+          // As softmax computes them.
+          var m = -Double.infinity
+          for k in 0..<count { m = Swift.max(m, row[k]) }
+          for k in 0..<count { e[r &* count &+ k] = row[k] - m }
+          applyLanewise(.exp, e.baseAddress! + r &* count, e.baseAddress! + r &* count, count)
+          let top = (0..<count).first { row[$0] == m } ?? 0
+          var second = -Double.infinity
+          for k in 0..<count where k != top { second = Swift.max(second, row[k]) }
+          maxima.append(m)
+          argmax.append(top)
+          others.append(second)
+          finite.append((0..<count).allSatisfy { row[$0].isFinite })
+        }
+      }
+    }
+  }
+
+  /// Whether this is the cache of `trace`'s pass.
+  func isOf(_ trace: Trace) -> Bool {
+    trace.ys.storage.withUnsafeBufferPointer { theirs in
+      ys.withUnsafeBufferPointer { $0.baseAddress == theirs.baseAddress }
+    }
+      && trace.ys.storage.count == ys.count
+  }
+
+  /// L_t of step `r` when y_t[k] alone is `value` (`y` holds the changed row), the same bits as
+  /// ``lossAndGradientInput(_:_:step:y:p:dy:count:)``; nil when max y would change or a value is
+  /// not finite (the caller then computes the step whole).
+  func softmaxLoss(step r: Int, changed k: Int, to value: Double, y: UnsafePointer<Double>, _ data: SequenceData)
+    -> Double?
+  {
+    guard finite[r], value.isFinite, case .indices(let targets) = data.targets else { return nil }
+    let m = maxima[r]
+    guard Swift.max(k == argmax[r] ? others[r] : m, value) == m else { return nil }
+    var e = value - m
+    withUnsafeMutablePointer(to: &e) { applyLanewise(.exp, $0, $0, 1) }
+    var sum = 0.0
+    let base = r &* count
+    for q in 0..<count { sum += q == k ? e : exps[base &+ q] }
+    return log(sum) + m - y[base &+ targets[r]]
   }
 }
 

@@ -85,6 +85,18 @@ func bestTime(rounds: Int = 7, _ body: () throws -> Void) rethrows -> (seconds: 
   return (best, calls)
 }
 
+// BENCH_CHECK_ONLY=Whh (or another parameter): that parameter's check alone, 5 times, for profiling.
+if let name = ProcessInfo.processInfo.environment["BENCH_CHECK_ONLY"] {
+  guard let parameter = Parameter.allCases.first(where: { $0.name == name }) else { fatalError("no parameter \(name)") }
+  let checker = try GradientChecker(model: model, data: data, lossKind: .softmax)
+  for _ in 0..<5 {
+    let start = now()
+    _ = try checker.checkAll([parameter])
+    print(String(format: "check of %@: %.3f s", name, now() - start))
+  }
+  exit(0)
+}
+
 // A warm-up before anything is measured: the first seconds of a process on this kind of
 // virtual machine run slower (the scheduler is still placing the helper thread).
 let warmUp = BPTTEngine(useSecondCore: true)
@@ -201,7 +213,8 @@ if ProcessInfo.processInfo.environment["BENCH_CHECK_PARTS"] != nil {
         now() - start))
   }
 }
-// --exact: one forward-mode tangent pass per element on top.
+// --exact: one forward-mode tangent pass per element on top (BENCH_SKIP_EXACT=1 leaves it out).
+if ProcessInfo.processInfo.environment["BENCH_SKIP_EXACT"] != nil { finish() }
 let exactStart = now()
 let exactReports = try GradientChecker(
   model: model, data: data, lossKind: .softmax, settings: CheckSettings(exact: true)

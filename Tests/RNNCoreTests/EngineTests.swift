@@ -156,6 +156,21 @@ struct EngineTests {
         #expect(part.losses == whole.losses, "\(parameter)[\(index)]")
         #expect(part.scales == whole.scales, "\(parameter)[\(index)]")
       }
+      // A change of Why or by large enough to move max y_t (or to take the max away from the
+      // element that held it): the steps where that happens are computed another way.
+      if parameter == .why || parameter == .by {
+        for index in indices.prefix(12) {
+          for shift in [30.0, -30.0] {
+            var changed = model
+            changed.parameters[parameter, index] += shift
+            let whole = try engine.stepLosses(of: changed, on: data, loss: loss)
+            let part = engine.stepLosses(
+              of: trace, changing: parameter, index: index, to: changed.parameters[parameter, index])
+            #expect(part.losses == whole.losses, "\(parameter)[\(index)] \(shift)")
+            #expect(part.scales == whole.scales, "\(parameter)[\(index)] \(shift)")
+          }
+        }
+      }
       // Whh's passes run together in batches: each pass's losses are its own whole pass's.
       if parameter == .whh {
         let batch = PerturbedBatch(trace: trace)
