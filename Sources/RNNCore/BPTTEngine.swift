@@ -92,7 +92,7 @@ public final class BPTTEngine {
     try data.validate(for: model, loss: kind)
     if let perturbation { try validate(perturbation, model: model, steps: data.count) }
     let ws = prepare(model, data)
-    _ = ws.forward(model, data, kind, perturbation, helper: nil, backwardInput: false)
+    _ = ws.forward(model, data, kind, perturbation, backwardInput: false)
     return stepLossesAndScales(ws, data)
   }
 
@@ -121,12 +121,12 @@ public final class BPTTEngine {
       var changed = model
       changed.parameters[parameter, index] = value
       ws.resume(from: trace, startingAt: first + 1)
-      _ = ws.forward(changed, data, trace.lossKind, nil, helper: nil, backwardInput: false, from: first + 1)
+      _ = ws.forward(changed, data, trace.lossKind, nil, backwardInput: false, from: first + 1)
       return stepLossesAndScales(ws, data)
     default:
       var changed = model
       changed.parameters[parameter, index] = value
-      _ = ws.forward(changed, data, trace.lossKind, nil, helper: nil, backwardInput: false)
+      _ = ws.forward(changed, data, trace.lossKind, nil, backwardInput: false)
       return stepLossesAndScales(ws, data)
     }
   }
@@ -156,7 +156,7 @@ public final class BPTTEngine {
     try data.validate(for: model, loss: kind)
     if let perturbation { try validate(perturbation, model: model, steps: data.count) }
     let ws = prepare(model, data)
-    return ws.forward(model, data, kind, perturbation, helper: nil, backwardInput: false)
+    return ws.forward(model, data, kind, perturbation, backwardInput: false)
   }
 
   /// The loss and the gradients `dWxh dWhh dWhy dbh dby` of one forward and backward pass.
@@ -178,7 +178,9 @@ public final class BPTTEngine {
     into gradients: inout ParameterSet
   ) throws -> Double {
     try data.validate(for: model, loss: kind)
-    guard helper != nil else { return computeGradients(model, data, kind, variant, &gradients, helper: nil) }
+    guard helper != nil, Workspace.splitColumn(hidden: model.hiddenSize) != nil else {
+      return computeGradients(model, data, kind, variant, &gradients, helper: nil)
+    }
     // Two threads are faster on an idle machine and much slower on a busy one (the helper waits
     // for a thread that is not running): the chooser times both now and then and takes the
     // faster. Both give the same bits.
@@ -203,14 +205,25 @@ public final class BPTTEngine {
     helper: HelperThread?
   ) -> Double {
     let ws = prepare(model, data)
-    // With a helper, Why^T dy_t is computed by the backward pass, on the helper, ahead of need.
-    let loss = ws.forward(model, data, kind, nil, helper: helper, backwardInput: helper == nil)
+    let split = Workspace.splitColumn(hidden: ws.shape.hidden)
+    let loss: Double
+    if let helper, let split {
+      loss = ws.forwardOnTwoThreads(model, data, kind, helper: helper, split: split)
+    } else {
+      loss = ws.forward(model, data, kind, nil, backwardInput: true)
+    }
     if gradients.wxh.rows != ws.shape.hidden || gradients.wxh.cols != ws.shape.input
       || gradients.why.rows != ws.shape.output
     {
       gradients = ParameterSet(inputSize: ws.shape.input, hiddenSize: ws.shape.hidden, outputSize: ws.shape.output)
     }
-    gradients.withGradientPointers { ws.backward(model, data, variant, helper: helper, into: $0) }
+    gradients.withGradientPointers { pointers in
+      if let helper, let split {
+        ws.backwardOnTwoThreads(model, data, variant, helper: helper, split: split, into: pointers)
+      } else {
+        ws.backward(model, data, variant, into: pointers)
+      }
+    }
     return loss
   }
 
@@ -224,8 +237,8 @@ public final class BPTTEngine {
   ) throws -> Trace {
     try data.validate(for: model, loss: kind)
     let ws = prepare(model, data)
-    let loss = ws.forward(model, data, kind, nil, helper: nil, backwardInput: true)
-    ws.backward(model, data, variant, helper: nil, into: nil)
+    let loss = ws.forward(model, data, kind, nil, backwardInput: true)
+    ws.backward(model, data, variant, into: nil)
     // Each running total is its own sum over steps t…T: T²/2 row sums in all, so keep them
     // only while both the memory and that work stay small.
     let elements = model.parameters.elementCount

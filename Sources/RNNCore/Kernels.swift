@@ -74,6 +74,63 @@ func weightedRowSum(
     into: out, n, terms: count, coefficients: c, cStride, rows: v, vStride, accumulate: accumulate, reversed: reversed)
 }
 
+/// Columns `columns` of ``weightedRowSum(into:_:terms:coefficients:_:rows:_:accumulate:reversed:)``'s
+/// n-column sum (`out` and `v` point at column 0), each with the chain the whole sum gives it, so
+/// the same bits: one thread's share of a recurrence. The range must start and end where the
+/// whole sum's blocks do: at multiples of 4 up to n/32·32, or at n.
+@inline(__always)
+func weightedRowSum(
+  columns: Range<Int>, of n: Int, into out: UnsafeMutablePointer<Double>, terms count: Int,
+  coefficients c: UnsafePointer<Double>, _ cStride: Int, rows v: UnsafePointer<Double>, _ vStride: Int,
+  accumulate: Bool = false, reversed: Bool = false
+) {
+  #if arch(x86_64) && !RNNSTEP_NATIVE
+    if cpuHasFMA {
+      rnnstep_weighted_row_sum_columns(
+        out, columns.lowerBound, columns.upperBound, n, count, c, cStride, v, vStride, accumulate ? 1 : 0,
+        reversed ? 1 : 0)
+      return
+    }
+  #endif
+  swiftWeightedRowSum(
+    columns: columns, of: n, into: out, terms: count, coefficients: c, cStride, rows: v, vStride,
+    accumulate: accumulate, reversed: reversed)
+}
+
+/// ``weightedRowSum(columns:of:into:terms:coefficients:_:rows:_:accumulate:reversed:)`` in Swift alone.
+@inline(__always)
+func swiftWeightedRowSum(
+  columns: Range<Int>, of n: Int, into out: UnsafeMutablePointer<Double>, terms count: Int,
+  coefficients c: UnsafePointer<Double>, _ cStride: Int, rows v: UnsafePointer<Double>, _ vStride: Int,
+  accumulate: Bool, reversed: Bool
+) {
+  let sum = RowSum(out: out, count: count, c: c, cStride: cStride, v: v, vStride: vStride, accumulate: accumulate)
+  // The blocks: of 32 and then of 4 where each column is one chain, of 4 and then of 1 with
+  // four partial sums past n/32·32 (as the whole sum has them).
+  let wide = n / 32 &* 32
+  let narrowEnd = wide &+ (n &- wide) / 4 &* 4
+  let singleEnd = Swift.min(columns.upperBound, wide)
+  let (lo, hi) = (columns.lowerBound, columns.upperBound)
+  let blocks32 = Swift.max(0, singleEnd &- lo) / 32
+  let chains = Swift.max(0, singleEnd &- lo &- blocks32 &* 32) / 4
+  let narrowStart = Swift.max(lo, wide)
+  let narrow = Swift.max(0, Swift.min(hi, narrowEnd) &- narrowStart) / 4
+  let singles = Swift.max(0, hi &- Swift.max(lo, narrowEnd))
+  let total = blocks32 &+ chains &+ narrow &+ singles
+  for b in 0..<total {
+    let k = reversed ? total &- 1 &- b : b
+    if k < blocks32 {
+      sum.columns32(from: lo &+ k &* 32)
+    } else if k < blocks32 &+ chains {
+      sum.chain4(from: lo &+ blocks32 &* 32 &+ (k &- blocks32) &* 4)
+    } else if k < blocks32 &+ chains &+ narrow {
+      sum.columns4(from: narrowStart &+ (k &- blocks32 &- chains) &* 4)
+    } else {
+      sum.column(Swift.max(lo, narrowEnd) &+ (k &- blocks32 &- chains &- narrow))
+    }
+  }
+}
+
 /// ``weightedRowSum(into:_:terms:coefficients:_:rows:_:accumulate:reversed:)`` in Swift alone.
 @inline(__always)
 func swiftWeightedRowSum(
@@ -151,6 +208,19 @@ private struct RowSum {
     o.storeBytes(of: acc.5, toByteOffset: 160, as: V4.self)
     o.storeBytes(of: acc.6, toByteOffset: 192, as: V4.self)
     o.storeBytes(of: acc.7, toByteOffset: 224, as: V4.self)
+  }
+
+  /// Columns j..<j+4 in one chain per element, as ``columns32(from:)`` sums them: part of a
+  /// block of 32.
+  @inline(__always)
+  func chain4(from j: Int) {
+    var acc = start(j)
+    var m = count &- 1
+    while m >= 0 {
+      acc.addProduct(V4(repeating: c[m &* cStride]), load(m, j))
+      m &-= 1
+    }
+    UnsafeMutableRawPointer(out + j).storeBytes(of: acc, as: V4.self)
   }
 
   /// Columns j..<j+4. One accumulator would wait on each multiply-add, so the terms go into
@@ -231,11 +301,14 @@ func rowSumElement(column j: Int, of n: Int, terms count: Int, start: Double, _ 
   return (p.0 + p.1) + (p.2 + p.3)
 }
 
-/// out = m^T for a row-major `rows×cols` matrix m (out is cols×rows): 4×4 blocks through
-/// vector registers, the edges one element at a time.
+/// out = m^T for a row-major `rows×cols` matrix m (out is cols×rows, its rows `outputStride`
+/// apart, `rows` by default): 4×4 blocks through vector registers, the edges one element at a time.
 @inline(__always)
-func transpose(_ m: UnsafePointer<Double>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Double>) {
+func transpose(
+  _ m: UnsafePointer<Double>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Double>, outputStride: Int? = nil
+) {
   typealias V4 = SIMD4<Double>
+  let stride = outputStride ?? rows
   let rows4 = rows & ~3
   let cols4 = cols & ~3
   var i = 0
@@ -248,8 +321,8 @@ func transpose(_ m: UnsafePointer<Double>, rows: Int, cols: Int, into out: Unsaf
       let r1 = src.loadUnaligned(fromByteOffset: rowBytes, as: V4.self)
       let r2 = src.loadUnaligned(fromByteOffset: 2 &* rowBytes, as: V4.self)
       let r3 = src.loadUnaligned(fromByteOffset: 3 &* rowBytes, as: V4.self)
-      let dst = UnsafeMutableRawPointer(out + (j &* rows &+ i))
-      let outBytes = rows &* 8
+      let dst = UnsafeMutableRawPointer(out + (j &* stride &+ i))
+      let outBytes = stride &* 8
       dst.storeBytes(of: V4(r0[0], r1[0], r2[0], r3[0]), as: V4.self)
       dst.storeBytes(of: V4(r0[1], r1[1], r2[1], r3[1]), toByteOffset: outBytes, as: V4.self)
       dst.storeBytes(of: V4(r0[2], r1[2], r2[2], r3[2]), toByteOffset: 2 &* outBytes, as: V4.self)
@@ -259,7 +332,7 @@ func transpose(_ m: UnsafePointer<Double>, rows: Int, cols: Int, into out: Unsaf
     i &+= 4
   }
   for i in 0..<rows {
-    for j in (i < rows4 ? cols4 : 0)..<cols { out[j &* rows &+ i] = m[i &* cols &+ j] }
+    for j in (i < rows4 ? cols4 : 0)..<cols { out[j &* stride &+ i] = m[i &* cols &+ j] }
   }
 }
 
@@ -276,6 +349,25 @@ func weightedRowSums(
   outputs: Int, into out: UnsafeMutablePointer<Double>, _ outStride: Int, _ n: Int, terms count: Int,
   coefficients c: UnsafePointer<Double>, _ cStride: Int, outputStride cOutputStride: Int,
   rows v: UnsafePointer<Double>, _ vStride: Int, accumulate: Bool = false
+) {
+  #if arch(x86_64) && !RNNSTEP_NATIVE
+    if cpuHasFMA {
+      rnnstep_weighted_row_sums(
+        outputs, out, outStride, n, count, c, cStride, cOutputStride, v, vStride, accumulate ? 1 : 0)
+      return
+    }
+  #endif
+  swiftWeightedRowSums(
+    outputs: outputs, into: out, outStride, n, terms: count, coefficients: c, cStride, outputStride: cOutputStride,
+    rows: v, vStride, accumulate: accumulate)
+}
+
+/// ``weightedRowSums(outputs:into:_:_:terms:coefficients:_:outputStride:rows:_:accumulate:)`` in Swift alone.
+@inline(__always)
+func swiftWeightedRowSums(
+  outputs: Int, into out: UnsafeMutablePointer<Double>, _ outStride: Int, _ n: Int, terms count: Int,
+  coefficients c: UnsafePointer<Double>, _ cStride: Int, outputStride cOutputStride: Int,
+  rows v: UnsafePointer<Double>, _ vStride: Int, accumulate: Bool
 ) {
   typealias V4 = SIMD4<Double>
   // The columns in blocks of 32, which the single sum gives one chain per element.
@@ -349,7 +441,7 @@ func weightedRowSums(
   for t in 0..<outputs {
     let first = t < s ? wide : 0
     guard first < n else { continue }
-    weightedRowSum(
+    swiftWeightedRowSum(
       into: out + (t &* outStride &+ first), n &- first, terms: count, coefficients: c + t &* cOutputStride, cStride,
       rows: v + first, vStride, accumulate: accumulate)
   }

@@ -7,11 +7,12 @@ import Synchronization
 /// Quantities over time have one row per step: row t−1 holds step t (t = 1…T); `hs` has T+1
 /// rows, row 0 being h0. Nothing is allocated per pass.
 ///
-/// With a ``HelperThread`` a pass uses two cores: while this thread runs the recurrences (which
-/// must take the steps in order), the helper computes what each finished step allows: y_t, p_t,
-/// L_t, dy_t and Why^T dy_t in the forward pass, dWhy and dby during the backward recurrence,
-/// and half the rows of dWhh, dbh and dWxh after it. Both threads run the same functions on
-/// disjoint rows, so the results are bit for bit those of one thread.
+/// With a ``HelperThread`` a pass uses two cores, each doing half of every part of it: the
+/// recurrences (which must take the steps in order) by columns, one handshake per step; y, p, L,
+/// dy and Why^T dy for half the steps each, as matrix–matrix products; and the gradients by
+/// rows. A recurrence step reads all of Whh (80 KB at min-char-rnn's size, more than L1 holds);
+/// in halves, each core streams 40 KB of it from its own L2. Both threads run the same chains of
+/// operations on disjoint elements, so the results are bit for bit those of one thread.
 final class Workspace: @unchecked Sendable {
   struct Shape: Equatable {
     var steps: Int
@@ -40,15 +41,22 @@ final class Workspace: @unchecked Sendable {
   /// Whh^T (H×H) and Why^T (H×V), refreshed by each forward pass.
   private let whhT: UnsafeMutablePointer<Double>
   private let whyT: UnsafeMutablePointer<Double>
+  /// The helper thread's own copies (its columns of Whh^T, and Why^T), written and read by it
+  /// alone: a line that one core writes and the other reads moves between their caches on every
+  /// pass, which cost more than the copies.
+  private let helperWhhT: UnsafeMutablePointer<Double>
+  private let helperWhyT: UnsafeMutablePointer<Double>
   /// A single 1: a bias gradient is a weighted sum of it, like a row of a weight gradient.
   private let ones: UnsafeMutablePointer<Double>
   /// Owns every buffer above.
   private let buffers: ZeroedBuffers
   /// What ``lossesChangingOutput(row:column:to:of:_:_:)`` reuses of the last pass it was asked about.
   private var cachedOutputs: OutputCache?
-  /// Forward: how many steps of the recurrence are finished, for the helper to follow.
-  /// Backward: the lowest t whose Why^T dy_t the helper has finished.
-  private let finishedSteps = Atomic<Int>(0)
+  /// How far each thread's share of a recurrence has come, for the other to follow: forward, the
+  /// last step whose h_t columns it wrote (−1 before the owner's set-up is done); backward, the
+  /// last step whose dh_raw_t columns it wrote (T + 1 before the first).
+  private let ownerProgress = ProgressCounter()
+  private let helperProgress = ProgressCounter()
 
   init(shape: Shape) {
     self.shape = shape
@@ -67,6 +75,8 @@ final class Workspace: @unchecked Sendable {
     losses = buffer(t)
     whhT = buffer(h * h)
     whyT = buffer(h * v)
+    helperWhhT = buffer(h * h)
+    helperWhyT = buffer(h * v)
     ones = buffer(1)
     ones[0] = 1
     buffers = storage
@@ -79,8 +89,8 @@ final class Workspace: @unchecked Sendable {
   /// - Parameter start: the first step computed; the rows of the steps before it (h_0 … h_{start−1},
   ///   L_t and y_t) must already hold that pass's values (``resume(from:startingAt:)``).
   func forward(
-    _ model: RNN, _ data: SequenceData, _ kind: LossKind, _ perturbation: Perturbation?, helper: HelperThread?,
-    backwardInput: Bool, from start: Int = 1
+    _ model: RNN, _ data: SequenceData, _ kind: LossKind, _ perturbation: Perturbation?, backwardInput: Bool,
+    from start: Int = 1
   ) -> Double {
     let (steps, nh, nIn) = (shape.steps, shape.hidden, shape.input)
     if start == 1 { model.h0.withUnsafeBufferPointer { hs.update(from: $0.baseAddress!, count: nh) } }
@@ -89,69 +99,210 @@ final class Workspace: @unchecked Sendable {
       m.storage.withUnsafeBufferPointer { xs.update(from: $0.baseAddress!, count: steps * nIn) }
     }
     return withPointers(model.parameters) { p in
-      // Whh^T and Why^T, so that the products below are sums of rows (see weightedRowSum); with a
-      // helper, Why^T is its first job, off the recurrence's way.
+      // Whh^T and Why^T, so that the products below are sums of rows (see weightedRowSum).
       transpose(p.whh, rows: nh, cols: nh, into: whhT)
-      if helper == nil { transpose(p.why, rows: shape.output, cols: nh, into: whyT) }
-      // The input part of every a_t first: Wxh x_t + bh (one-hot x_t picks column x_t of Wxh).
-      switch data.inputs {
-      case .indices(let indices):
-        for i in 0..<nh {
-          for r in (start &- 1)..<steps { preactivations[r &* nh &+ i] = p.wxh[i &* nIn &+ indices[r]] + p.bh[i] }
-        }
-      case .vectors:
-        for r in (start &- 1)..<steps {
-          for i in 0..<nh { preactivations[r &* nh &+ i] = dot(p.wxh + i &* nIn, xs + r &* nIn, nIn) + p.bh[i] }
-        }
-      }
-      finishedSteps.store(start &- 1, ordering: .relaxed)
+      transpose(p.why, rows: shape.output, cols: nh, into: whyT)
+      inputParts(p, data, from: start)
       // The recurrence, t = 1…T in order.
-      let recurrence = { [self] in
-        for t in start...steps {
-          let r = t &- 1
-          let a = preactivations + r &* nh
-          let h = hs + t &* nh
-          // a_t = Wxh x_t + Whh h_{t-1} + bh   (H×Vin · Vin + H×H · H + H)
-          //   adding Whh h_{t-1} = Σ_j h_{t-1}[j] Whh^T[j,:]
-          var unperturbed: [Double]?
-          if let perturbation, case .hIntoStep(t) = perturbation.quantity {
-            unperturbed = Array(UnsafeBufferPointer(start: hs + r &* nh, count: nh))
-            perturbation.apply(to: hs + r &* nh)
-          }
-          weightedRowSum(
-            into: a, nh, terms: nh, coefficients: hs + r &* nh, 1, rows: whhT, nh, accumulate: true,
-            reversed: t & 1 == 0)
-          if let unperturbed { (hs + r &* nh).update(from: unperturbed, count: nh) }
-          if let perturbation, case .a(t) = perturbation.quantity { perturbation.apply(to: a) }
-          // h_t = tanh(a_t)
-          applyLanewise(.tanh, a, h, nh)
-          if let perturbation, case .h(t) = perturbation.quantity { perturbation.apply(to: h) }
-          finishedSteps.store(t, ordering: .releasing)
+      for t in start...steps {
+        let r = t &- 1
+        let a = preactivations + r &* nh
+        let h = hs + t &* nh
+        // a_t = Wxh x_t + Whh h_{t-1} + bh   (H×Vin · Vin + H×H · H + H)
+        //   adding Whh h_{t-1} = Σ_j h_{t-1}[j] Whh^T[j,:]
+        var unperturbed: [Double]?
+        if let perturbation, case .hIntoStep(t) = perturbation.quantity {
+          unperturbed = Array(UnsafeBufferPointer(start: hs + r &* nh, count: nh))
+          perturbation.apply(to: hs + r &* nh)
         }
+        weightedRowSum(
+          into: a, nh, terms: nh, coefficients: hs + r &* nh, 1, rows: whhT, nh, accumulate: true,
+          reversed: t & 1 == 0)
+        if let unperturbed { (hs + r &* nh).update(from: unperturbed, count: nh) }
+        if let perturbation, case .a(t) = perturbation.quantity { perturbation.apply(to: a) }
+        // h_t = tanh(a_t)
+        applyLanewise(.tanh, a, h, nh)
+        if let perturbation, case .h(t) = perturbation.quantity { perturbation.apply(to: h) }
       }
-      if let helper {
-        // y, p, L and dy of each step on the helper, as soon as h_t exists.
-        helper.concurrently(
-          { [self] in
-            transpose(p.why, rows: shape.output, cols: nh, into: whyT)
-            for r in (start &- 1)..<steps {
-              var backoff = Backoff()
-              while finishedSteps.load(ordering: .acquiring) <= r { backoff.pause() }
-              output(step: r, p, data, kind, perturbation, backwardInput: backwardInput)
-            }
-          }, recurrence)
+      for r in (start &- 1)..<steps { output(step: r, p, data, kind, perturbation, backwardInput: backwardInput) }
+      return totalLoss()
+    }
+  }
+
+  /// Σ_t L_t, in step order.
+  private func totalLoss() -> Double {
+    var total = 0.0
+    for r in 0..<shape.steps { total += losses[r] }
+    return total
+  }
+
+  /// The input part of a_t for steps `start`…T, elements `columns` (all by default): Wxh x_t + bh
+  /// (one-hot x_t picks column x_t of Wxh).
+  private func inputParts(_ p: ParameterPointers, _ data: SequenceData, from start: Int, columns: Range<Int>? = nil) {
+    let (steps, nh, nIn) = (shape.steps, shape.hidden, shape.input)
+    let columns = columns ?? 0..<nh
+    switch data.inputs {
+    case .indices(let indices):
+      for i in columns {
+        for r in (start &- 1)..<steps { preactivations[r &* nh &+ i] = p.wxh[i &* nIn &+ indices[r]] + p.bh[i] }
+      }
+    case .vectors:
+      for r in (start &- 1)..<steps {
+        for i in columns { preactivations[r &* nh &+ i] = dot(p.wxh + i &* nIn, xs + r &* nIn, nIn) + p.bh[i] }
+      }
+    }
+  }
+
+  // MARK: Two threads
+
+  /// The column where the two threads' shares of a recurrence meet: a multiple of 4 near H/2
+  /// inside the columns that the row sum gives one chain each (see weightedRowSum), so that each
+  /// share keeps the whole sum's chains; nil below H = 64, where a second thread does not pay.
+  static func splitColumn(hidden nh: Int) -> Int? {
+    let wide = nh / 32 &* 32
+    guard wide >= 64 else { return nil }
+    return Swift.min(wide, nh / 2 / 4 &* 4)
+  }
+
+  /// The forward pass of ``forward(_:_:_:_:backwardInput:from:)`` (from step 1, nothing
+  /// perturbed, with Why^T dy_t) on this thread and `helper`: the recurrence by columns (this
+  /// thread 0..<split, the helper the rest), each step waiting for the other's half of h_{t−1};
+  /// then y, p, L, dy and Why^T dy for half the steps each. Returns Σ_t L_t.
+  func forwardOnTwoThreads(
+    _ model: RNN, _ data: SequenceData, _ kind: LossKind, helper: HelperThread, split: Int
+  ) -> Double {
+    let (steps, nh, nIn) = (shape.steps, shape.hidden, shape.input)
+    model.h0.withUnsafeBufferPointer { hs.update(from: $0.baseAddress!, count: nh) }
+    if case .vectors(let m) = data.inputs {
+      m.storage.withUnsafeBufferPointer { xs.update(from: $0.baseAddress!, count: steps * nIn) }
+    }
+    return withPointers(model.parameters) { p in
+      ownerProgress.value.store(0, ordering: .relaxed)
+      helperProgress.value.store(0, ordering: .relaxed)
+      // Each thread makes what it reads: its columns of Whh^T and of the input parts, and Why^T.
+      helper.concurrently(
+        { [self] in
+          transpose(p.whh + split &* nh, rows: nh &- split, cols: nh, into: helperWhhT + split, outputStride: nh)
+          transpose(p.why, rows: shape.output, cols: nh, into: helperWhyT)
+          inputParts(p, data, from: 1, columns: split..<nh)
+          for t in 1...steps {
+            var backoff = Backoff()
+            while ownerProgress.value.load(ordering: .acquiring) < t &- 1 { backoff.pause() }
+            recurrenceStep(t, columns: split..<nh, whhT: helperWhhT, reversed: t & 1 == 0)
+            helperProgress.value.store(t, ordering: .releasing)
+          }
+        },
+        {
+          transpose(p.whh, rows: split, cols: nh, into: whhT, outputStride: nh)
+          transpose(p.why, rows: shape.output, cols: nh, into: whyT)
+          inputParts(p, data, from: 1, columns: 0..<split)
+          for t in 1...steps {
+            var backoff = Backoff()
+            while helperProgress.value.load(ordering: .acquiring) < t &- 1 { backoff.pause() }
+            recurrenceStep(t, columns: 0..<split, whhT: whhT, reversed: t & 1 == 0)
+            ownerProgress.value.store(t, ordering: .releasing)
+          }
+        })
+      let half = steps / 2
+      helper.concurrently(
+        { [self] in outputs(steps: half..<steps, p, whyT: helperWhyT, data, kind) },
+        { outputs(steps: 0..<half, p, whyT: whyT, data, kind) })
+      return totalLoss()
+    }
+  }
+
+  /// Columns `columns` of a_t and h_t: a_t += Whh h_{t−1} (the input part is already there), then tanh.
+  @inline(__always)
+  private func recurrenceStep(
+    _ t: Int, columns: Range<Int>, whhT: UnsafeMutablePointer<Double>, reversed: Bool
+  ) {
+    let nh = shape.hidden
+    let r = t &- 1
+    let a = preactivations + r &* nh
+    weightedRowSum(
+      columns: columns, of: nh, into: a, terms: nh, coefficients: hs + r &* nh, 1, rows: whhT, nh, accumulate: true,
+      reversed: reversed)
+    applyLanewise(.tanh, a + columns.lowerBound, hs + t &* nh + columns.lowerBound, columns.count)
+  }
+
+  /// y_t, p_t, L_t, dy_t and Why^T dy_t (into `dhs`) of the steps in `rows`, each product for
+  /// all of them at once; the same chains as ``output(step:_:_:_:_:backwardInput:)``.
+  private func outputs(
+    steps rows: Range<Int>, _ p: ParameterPointers, whyT: UnsafeMutablePointer<Double>, _ data: SequenceData,
+    _ kind: LossKind
+  ) {
+    guard !rows.isEmpty else { return }
+    let (nh, nOut) = (shape.hidden, shape.output)
+    let first = rows.lowerBound
+    for r in rows { (ys + r &* nOut).update(from: p.by, count: nOut) }
+    weightedRowSums(
+      outputs: rows.count, into: ys + first &* nOut, nOut, nOut, terms: nh, coefficients: hs + (first &+ 1) &* nh, 1,
+      outputStride: nh, rows: whyT, nOut, accumulate: true)
+    for r in rows { losses[r] = lossAndGradientInput(kind, data, step: r) }
+    weightedRowSums(
+      outputs: rows.count, into: dhs + first &* nh, nh, nh, terms: nOut, coefficients: dys + first &* nOut, 1,
+      outputStride: nOut, rows: p.why, nh)
+  }
+
+  /// BPTT after ``forwardOnTwoThreads(_:_:_:helper:split:)``, with the five gradients, on this
+  /// thread and `helper`: the recurrence by columns, each step's dh_next waiting for the other's
+  /// half of dh_raw_t; then half the rows of each gradient each.
+  func backwardOnTwoThreads(
+    _ model: RNN, _ data: SequenceData, _ variant: BPTTVariant, helper: HelperThread, split: Int,
+    into gradients: GradientPointers
+  ) {
+    let (steps, nh, nOut) = (shape.steps, shape.hidden, shape.output)
+    ownerProgress.value.store(steps &+ 1, ordering: .relaxed)
+    helperProgress.value.store(steps &+ 1, ordering: .relaxed)
+    model.parameters.whh.storage.withUnsafeBufferPointer { whhBuffer in
+      let whh = ParameterPointers.Row(whhBuffer.baseAddress!)
+      helper.concurrently(
+        { [self] in recurrenceShare(columns: split..<nh, whh: whh.pointer, variant, onHelper: true) },
+        { recurrenceShare(columns: 0..<split, whh: whh.pointer, variant, onHelper: false) })
+    }
+    let (outputHalf, hiddenHalf) = (nOut / 2, nh / 2)
+    helper.concurrently(
+      { [self] in
+        sumOutputGradients(rows: outputHalf..<nOut, variant, fromStep: 1, into: gradients)
+        sumHiddenGradients(rows: hiddenHalf..<nh, data, variant, fromStep: 1, into: gradients)
+      },
+      {
+        sumOutputGradients(rows: 0..<outputHalf, variant, fromStep: 1, into: gradients)
+        sumHiddenGradients(rows: 0..<hiddenHalf, data, variant, fromStep: 1, into: gradients)
+      })
+  }
+
+  /// One thread's columns of BPTT's recurrence, t = T down to 1: its columns of dh_t and
+  /// dh_raw_t, a sign to the other thread, then (once the other's columns of dh_raw_t are there)
+  /// its columns of dh_next = Whh^T dh_raw_t.
+  private func recurrenceShare(columns: Range<Int>, whh: UnsafePointer<Double>, _ variant: BPTTVariant, onHelper: Bool)
+  {
+    let (steps, nh) = (shape.steps, shape.hidden)
+    let (hRows, hStride) = usedStates(variant).h
+    let (first, width) = (columns.lowerBound, columns.count)
+    for t in stride(from: steps, through: 1, by: -1) {
+      let r = t &- 1
+      let h = hRows + r &* hStride
+      let dh = dhs + r &* nh
+      let dhRaw = dhRaws + r &* nh
+      if t < steps { axpy(1, dhNexts + t &* nh + first, dh + first, width) }
+      for i in columns { dhRaw[i] = (1 - h[i] * h[i]) * dh[i] }
+      var backoff = Backoff()
+      if onHelper {
+        helperProgress.value.store(t, ordering: .releasing)
+        while ownerProgress.value.load(ordering: .acquiring) > t { backoff.pause() }
       } else {
-        recurrence()
-        for r in (start &- 1)..<steps { output(step: r, p, data, kind, perturbation, backwardInput: backwardInput) }
+        ownerProgress.value.store(t, ordering: .releasing)
+        while helperProgress.value.load(ordering: .acquiring) > t { backoff.pause() }
       }
-      var total = 0.0
-      for r in 0..<steps { total += losses[r] }
-      return total
+      weightedRowSum(
+        columns: columns, of: nh, into: dhNexts + r &* nh, terms: nh, coefficients: dhRaw, 1, rows: whh, nh,
+        reversed: t & 1 == 0)
     }
   }
 
   /// Puts the first `start − 1` steps of a recorded pass (h_0 … h_{start−1}, y_t and L_t) into
-  /// the buffers, for a ``forward(_:_:_:_:helper:backwardInput:from:)`` that starts at `start`.
+  /// the buffers, for a ``forward(_:_:_:_:backwardInput:from:)`` that starts at `start`.
   func resume(from trace: Trace, startingAt start: Int) {
     let (nh, nOut) = (shape.hidden, shape.output)
     trace.hs.storage.withUnsafeBufferPointer { hs.update(from: $0.baseAddress!, count: start &* nh) }
@@ -233,41 +384,15 @@ final class Workspace: @unchecked Sendable {
 
   // MARK: Backward
 
-  /// BPTT after ``forward(_:_:_:_:helper:backwardInput:)`` (with `backwardInput`): dh, dh_raw
+  /// BPTT after ``forward(_:_:_:_:backwardInput:from:)`` (with `backwardInput`): dh, dh_raw
   /// and dh_next for t = T down to 1, and, when `gradients` is given, the five gradients.
-  ///
-  /// With a helper, Why^T dy_t (which `forward` then left out) is computed on the helper from
-  /// t = T down, ahead of the recurrence that waits for each step's, and then dWhy and dby.
-  func backward(
-    _ model: RNN, _ data: SequenceData, _ variant: BPTTVariant, helper: HelperThread?, into gradients: GradientPointers?
-  ) {
-    guard let gradients, let helper else {
-      recurrence(model, variant, waiting: false)
-      if let gradients { sumGradients(data, variant, fromStep: 1, into: gradients) }
-      return
-    }
-    let steps = shape.steps
-    finishedSteps.store(steps + 1, ordering: .relaxed)
-    model.parameters.why.storage.withUnsafeBufferPointer { whyBuffer in
-      let why = ParameterPointers.Row(whyBuffer.baseAddress!)
-      helper.concurrently(
-        { [self] in
-          for t in stride(from: steps, through: 1, by: -1) {
-            directPart(step: t &- 1, why: why.pointer)
-            finishedSteps.store(t, ordering: .releasing)
-          }
-          sumOutputGradients(rows: 0..<shape.output, variant, fromStep: 1, into: gradients)
-        }, { recurrence(model, variant, waiting: true) })
-    }
-    let half = shape.hidden / 2
-    helper.concurrently(
-      { [self] in sumHiddenGradients(rows: half..<shape.hidden, data, variant, fromStep: 1, into: gradients) },
-      { sumHiddenGradients(rows: 0..<half, data, variant, fromStep: 1, into: gradients) })
+  func backward(_ model: RNN, _ data: SequenceData, _ variant: BPTTVariant, into gradients: GradientPointers?) {
+    recurrence(model, variant)
+    if let gradients { sumGradients(data, variant, fromStep: 1, into: gradients) }
   }
 
-  /// The part of BPTT that must take the steps in order, t = T down to 1. With `waiting`, step t
-  /// first waits until the helper has computed its Why^T dy_t.
-  private func recurrence(_ model: RNN, _ variant: BPTTVariant, waiting: Bool) {
+  /// The part of BPTT that must take the steps in order, t = T down to 1.
+  private func recurrence(_ model: RNN, _ variant: BPTTVariant) {
     let (steps, nh) = (shape.steps, shape.hidden)
     let (hRows, hStride) = usedStates(variant).h
     model.parameters.whh.storage.withUnsafeBufferPointer { whhBuffer in
@@ -277,10 +402,6 @@ final class Workspace: @unchecked Sendable {
         let h = hRows + r &* hStride
         let dh = dhs + r &* nh
         let dhRaw = dhRaws + r &* nh
-        if waiting {
-          var backoff = Backoff()
-          while finishedSteps.load(ordering: .acquiring) > t { backoff.pause() }
-        }
         // dh_t = Why^T dy_t + dh_next   (dh_next from step t+1, zero at t = T)
         if t < steps { axpy(1, dhNexts + t &* nh, dh, nh) }
         // dh_raw_t = (1 − h_t ⊙ h_t) ⊙ dh_t   (tanh'(a) = 1 − tanh(a)²)
@@ -323,12 +444,13 @@ final class Workspace: @unchecked Sendable {
     let skip = first &- 1
     let terms = shape.steps &- skip
     let (hRows, hStride) = usedStates(variant).h
+    guard let first = rows.first else { return }
+    // The rows four at a time, sharing the loads of h (the same chains as one row at a time).
+    weightedRowSums(
+      outputs: rows.count, into: g.dWhy + first &* nh, nh, nh, terms: terms,
+      coefficients: dys + (skip &* nOut &+ first), nOut, outputStride: 1, rows: hRows + skip &* hStride, hStride)
     for k in rows {
-      let coefficients = UnsafePointer(dys + (skip &* nOut &+ k))
-      weightedRowSum(
-        into: g.dWhy + k &* nh, nh, terms: terms, coefficients: coefficients, nOut, rows: hRows + skip &* hStride,
-        hStride)
-      weightedRowSum(into: g.dby + k, 1, terms: terms, coefficients: coefficients, nOut, rows: ones, 0)
+      weightedRowSum(into: g.dby + k, 1, terms: terms, coefficients: dys + (skip &* nOut &+ k), nOut, rows: ones, 0)
     }
   }
 
@@ -341,23 +463,42 @@ final class Workspace: @unchecked Sendable {
     let skip = first &- 1
     let terms = shape.steps &- skip
     let (hPreviousRows, hPreviousStride) = usedStates(variant).hPrevious
+    guard let first = rows.first else { return }
+    // The rows four at a time, sharing the loads of h_{t−1} and x_t (the same chains as one row
+    // at a time).
+    weightedRowSums(
+      outputs: rows.count, into: g.dWhh + first &* nh, nh, nh, terms: terms,
+      coefficients: dhRaws + (skip &* nh &+ first), nh, outputStride: 1,
+      rows: hPreviousRows + skip &* hPreviousStride, hPreviousStride)
+    if case .vectors = data.inputs {
+      weightedRowSums(
+        outputs: rows.count, into: g.dWxh + first &* nIn, nIn, nIn, terms: terms,
+        coefficients: dhRaws + (skip &* nh &+ first), nh, outputStride: 1, rows: xs + skip &* nIn, nIn)
+    }
     for i in rows {
-      let coefficients = UnsafePointer(dhRaws + (skip &* nh &+ i))
-      weightedRowSum(
-        into: g.dWhh + i &* nh, nh, terms: terms, coefficients: coefficients, nh,
-        rows: hPreviousRows + skip &* hPreviousStride, hPreviousStride)
-      weightedRowSum(into: g.dbh + i, 1, terms: terms, coefficients: coefficients, nh, rows: ones, 0)
-      switch data.inputs {
-      case .indices(let indices):
+      weightedRowSum(into: g.dbh + i, 1, terms: terms, coefficients: dhRaws + (skip &* nh &+ i), nh, rows: ones, 0)
+      if case .indices(let indices) = data.inputs {
         // One-hot x_t: dh_raw_t[i] lands in column x_t of row i.
         let row = g.dWxh + i &* nIn
         row.update(repeating: 0, count: nIn)
         for r in stride(from: shape.steps &- 1, through: skip, by: -1) { row[indices[r]] += dhRaws[r &* nh &+ i] }
-      case .vectors:
-        weightedRowSum(
-          into: g.dWxh + i &* nIn, nIn, terms: terms, coefficients: coefficients, nh, rows: xs + skip &* nIn, nIn)
       }
     }
+  }
+}
+
+/// A step count that one thread writes and the other waits on, alone on its cache lines. Stored
+/// in the workspace beside the buffers' addresses, each write took that line from the other core,
+/// and every read of an address had to fetch it back: a pass on two threads took 175 µs instead
+/// of 50.
+final class ProgressCounter: Sendable {
+  private let before = Padding()
+  let value = Atomic<Int>(0)
+  private let after = Padding()
+
+  /// 128 bytes: a cache line and the one the processor fetches beside it.
+  private struct Padding {
+    let words = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
   }
 }
 

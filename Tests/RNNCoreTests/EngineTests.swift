@@ -114,6 +114,33 @@ struct EngineTests {
     }
   }
 
+  @Test(
+    "a pass on two threads (the recurrences shared by columns, the rest by steps and rows) gives one thread's bits",
+    arguments: [
+      (11, 64, 65, 25, LossKind.softmax, false, BPTTVariant.correct), (12, 100, 65, 25, .softmax, false, .correct),
+      (13, 100, 65, 25, .softmax, false, .seed), (14, 130, 7, 3, .softmax, false, .correct),
+      (15, 97, 130, 1, .squared, true, .correct), (16, 200, 33, 2, .squared, false, .seed),
+      (17, 66, 1, 9, .squared, true, .correct),
+    ] as [(UInt64, Int, Int, Int, LossKind, Bool, BPTTVariant)])
+  func twoThreads(
+    seed: UInt64, hidden: Int, vocabulary: Int, steps: Int, loss: LossKind, vectorInputs: Bool, variant: BPTTVariant
+  ) throws {
+    let (model, data) = try randomProblem(
+      seed: seed, hidden: hidden, input: vocabulary, output: vocabulary, steps: steps, loss: loss,
+      vectorInputs: vectorInputs)
+    let one = try BPTTEngine().gradients(of: model, on: data, loss: loss, variant: variant)
+    // A new engine's first passes use the helper (the chooser tries it first).
+    let engine = BPTTEngine(useSecondCore: true)
+    var gradients = ParameterSet(inputSize: 1, hiddenSize: 1, outputSize: 1)
+    for _ in 0..<2 {
+      let loss = try engine.computeGradients(of: model, on: data, loss: loss, variant: variant, into: &gradients)
+      if allowedCoreCount() > 1 { #expect(engine.helperInUse != nil, "the pass ran on one thread") }
+      #expect(loss == one.loss)
+      #expect(gradients == one.gradients)
+    }
+    #expect(Workspace.splitColumn(hidden: hidden) != nil)
+  }
+
   @Test("one engine serves passes of different shapes")
   func reshaping() throws {
     let engine = BPTTEngine(useSecondCore: true)

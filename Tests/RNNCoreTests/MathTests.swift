@@ -74,7 +74,7 @@ struct MatrixTests {
     }
   }
 
-  @Test("the C kernels give the Swift kernels' bits: weightedRowSum, and exp and tanh lane by lane")
+  @Test("the C kernels give the Swift kernels' bits: row sums whole, in parts and several at once; exp and tanh")
   func cKernelsMatchSwift() {
     guard cpuHasFMA else { return }  // without AVX2 and FMA only the Swift code runs
     var rng = SeededGenerator(seed: 11)
@@ -98,6 +98,71 @@ struct MatrixTests {
             }
           }
           #expect(swift.map(\.bitPattern) == kernel.map(\.bitPattern), "n=\(n) terms=\(terms)")
+        }
+      }
+    }
+    // Parts of a row sum (one thread's share of a recurrence), in either block order, and several
+    // sums over the same rows at once: each element the whole single sum's bits.
+    for n in [4, 33, 64, 65, 100, 131] {
+      let terms = 9
+      let v = (0..<terms * n).map { _ in rng.nextGaussian() }
+      let c = (0..<2 * terms * 6).map { _ in rng.nextGaussian() }
+      let start = (0..<6 * n).map { _ in rng.nextGaussian() }
+      v.withUnsafeBufferPointer { vp in
+        c.withUnsafeBufferPointer { cp in
+          let (vb, cb) = (vp.baseAddress!, cp.baseAddress!)
+          var whole = start
+          whole.withUnsafeMutableBufferPointer {
+            swiftWeightedRowSum(
+              into: $0.baseAddress!, n, terms: terms, coefficients: cb, 2, rows: vb, n, accumulate: true)
+          }
+          let wide = n / 32 * 32
+          for split in Set([0, 4, wide / 2 / 4 * 4, wide, n].filter { $0 <= n }) {
+            for reversed in [false, true] {
+              var swift = start
+              var kernel = start
+              swift.withUnsafeMutableBufferPointer { o in
+                for part in [0..<split, split..<n] {
+                  swiftWeightedRowSum(
+                    columns: part, of: n, into: o.baseAddress!, terms: terms, coefficients: cb, 2, rows: vb, n,
+                    accumulate: true, reversed: reversed)
+                }
+              }
+              kernel.withUnsafeMutableBufferPointer { o in
+                for part in [0..<split, split..<n] {
+                  rnnstep_weighted_row_sum_columns(
+                    o.baseAddress!, part.lowerBound, part.upperBound, n, terms, cb, 2, vb, n, 1, reversed ? 1 : 0)
+                }
+              }
+              #expect(swift.prefix(n).map(\.bitPattern) == whole.prefix(n).map(\.bitPattern), "n=\(n) split=\(split)")
+              #expect(kernel.prefix(n).map(\.bitPattern) == whole.prefix(n).map(\.bitPattern), "n=\(n) split=\(split)")
+            }
+          }
+          // Several sums: outputs s read coefficients c[s + 6m·… ] (stride 2·6 between terms).
+          for outputs in [1, 3, 4, 5, 6] {
+            for accumulate in [false, true] {
+              var single = accumulate ? start : [Double](repeating: 0, count: 6 * n)
+              var swift = single
+              var kernel = single
+              single.withUnsafeMutableBufferPointer { o in
+                for s in 0..<outputs {
+                  swiftWeightedRowSum(
+                    into: o.baseAddress! + s * n, n, terms: terms, coefficients: cb + s, 12, rows: vb, n,
+                    accumulate: accumulate)
+                }
+              }
+              swift.withUnsafeMutableBufferPointer {
+                swiftWeightedRowSums(
+                  outputs: outputs, into: $0.baseAddress!, n, n, terms: terms, coefficients: cb, 12, outputStride: 1,
+                  rows: vb, n, accumulate: accumulate)
+              }
+              kernel.withUnsafeMutableBufferPointer {
+                rnnstep_weighted_row_sums(outputs, $0.baseAddress!, n, n, terms, cb, 12, 1, vb, n, accumulate ? 1 : 0)
+              }
+              #expect(swift.map(\.bitPattern) == single.map(\.bitPattern), "n=\(n) outputs=\(outputs)")
+              #expect(kernel.map(\.bitPattern) == single.map(\.bitPattern), "n=\(n) outputs=\(outputs)")
+            }
+          }
         }
       }
     }

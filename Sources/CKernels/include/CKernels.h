@@ -20,6 +20,19 @@ int rnnstep_has_fma(void);
 void rnnstep_weighted_row_sum(double *out, long n, long count, const double *c, long c_stride, const double *v,
                               long v_stride, int accumulate);
 
+/// Columns lo..<hi of rnnstep_weighted_row_sum's n-column sum (out and v point at column 0), each
+/// with the chain the whole sum gives it, so the same bits: one thread's share of a recurrence.
+/// lo and hi must lie where the whole sum's blocks do: multiples of 4 up to n/32·32, or n. With
+/// `reversed`, the blocks go last to first.
+void rnnstep_weighted_row_sum_columns(double *out, long lo, long hi, long n, long count, const double *c,
+                                      long c_stride, const double *v, long v_stride, int accumulate, int reversed);
+
+/// Swift's weightedRowSums: `outputs` row sums over the same rows v at once (a matrix–matrix
+/// product), out[s·out_stride + j] (+)= Σ_m c[s·c_output_stride + m·c_stride] · v[m·v_stride + j],
+/// each element the same chain as rnnstep_weighted_row_sum's.
+void rnnstep_weighted_row_sums(long outputs, double *out, long out_stride, long n, long count, const double *c,
+                               long c_stride, long c_output_stride, const double *v, long v_stride, int accumulate);
+
 /// out[i] = e^x[i] (function 0) or tanh(x[i]) (function 1) for i < n, bit for bit as Swift's
 /// four-lane exp and tanh (Sources/RNNCore/VectorMath.swift). Only where rnnstep_has_fma() says so.
 void rnnstep_lanes(int function, const double *x, double *out, long n);
