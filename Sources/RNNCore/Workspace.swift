@@ -46,6 +46,9 @@ final class Workspace: @unchecked Sendable {
   /// pass, which cost more than the copies.
   private let helperWhhT: UnsafeMutablePointer<Double>
   private let helperWhyT: UnsafeMutablePointer<Double>
+  /// L_t of the helper's steps (T), copied into `losses` afterwards: the two halves of `losses`
+  /// would share a cache line.
+  private let helperLosses: UnsafeMutablePointer<Double>
   /// A single 1: a bias gradient is a weighted sum of it, like a row of a weight gradient.
   private let ones: UnsafeMutablePointer<Double>
   /// Owns every buffer above.
@@ -64,7 +67,10 @@ final class Workspace: @unchecked Sendable {
     let storage = ZeroedBuffers()
     let buffer = storage.make
     xs = buffer(t * vIn)
-    preactivations = buffer(t * h)
+    // One row more, unused, in front: row t−1 of a (a_t) then starts as far into a cache line as
+    // row t of h (h_t), and one split of the columns keeps the two threads' halves of both on
+    // lines of their own (forwardOnTwoThreads).
+    preactivations = buffer((t + 1) * h) + h
     hs = buffer((t + 1) * h)
     ys = buffer(t * v)
     ps = buffer(t * v)
@@ -77,6 +83,7 @@ final class Workspace: @unchecked Sendable {
     whyT = buffer(h * v)
     helperWhhT = buffer(h * h)
     helperWhyT = buffer(h * v)
+    helperLosses = buffer(t)
     ones = buffer(1)
     ones[0] = 1
     buffers = storage
@@ -136,20 +143,30 @@ final class Workspace: @unchecked Sendable {
     return total
   }
 
-  /// The input part of a_t for steps `start`…T, elements `columns` (all by default): Wxh x_t + bh
-  /// (one-hot x_t picks column x_t of Wxh).
-  private func inputParts(_ p: ParameterPointers, _ data: SequenceData, from start: Int, columns: Range<Int>? = nil) {
+  /// The input part of a_t for steps `start`…T: Wxh x_t + bh (one-hot x_t picks column x_t of Wxh).
+  private func inputParts(_ p: ParameterPointers, _ data: SequenceData, from start: Int) {
     let (steps, nh, nIn) = (shape.steps, shape.hidden, shape.input)
-    let columns = columns ?? 0..<nh
     switch data.inputs {
     case .indices(let indices):
-      for i in columns {
+      for i in 0..<nh {
         for r in (start &- 1)..<steps { preactivations[r &* nh &+ i] = p.wxh[i &* nIn &+ indices[r]] + p.bh[i] }
       }
     case .vectors:
-      for r in (start &- 1)..<steps {
-        for i in columns { preactivations[r &* nh &+ i] = dot(p.wxh + i &* nIn, xs + r &* nIn, nIn) + p.bh[i] }
-      }
+      for r in (start &- 1)..<steps { inputPart(row: r, columns: 0..<nh, p, data) }
+    }
+  }
+
+  /// Elements `columns` of the input part of the a_t in row `r`, as ``inputParts(_:_:from:)`` computes them.
+  @inline(__always)
+  private func inputPart(row r: Int, columns: Range<Int>, _ p: ParameterPointers, _ data: SequenceData) {
+    let (nh, nIn) = (shape.hidden, shape.input)
+    let a = preactivations + r &* nh
+    switch data.inputs {
+    case .indices(let indices):
+      let x = indices[r]
+      for i in columns { a[i] = p.wxh[i &* nIn &+ x] + p.bh[i] }
+    case .vectors:
+      for i in columns { a[i] = dot(p.wxh + i &* nIn, xs + r &* nIn, nIn) + p.bh[i] }
     }
   }
 
@@ -162,6 +179,16 @@ final class Workspace: @unchecked Sendable {
     let wide = nh / 32 &* 32
     guard wide >= 64 else { return nil }
     return Swift.min(wide, nh / 2 / 4 &* 4)
+  }
+
+  /// Where step t's two halves of h_t and a_t meet: `split` or a neighbour 4 columns away at which
+  /// the row splits on a cache-line boundary (every buffer starts on one), so that the threads
+  /// never write the same line; `split` where no neighbour does.
+  private func split(_ split: Int, forRow q: Int) -> Int {
+    let nh = shape.hidden
+    let wide = nh / 32 &* 32
+    for s in [split, split &+ 4, split &- 4] where s >= 4 && s <= wide && (nh &* q &+ s) % 8 == 0 { return s }
+    return split
   }
 
   /// The forward pass of ``forward(_:_:_:_:backwardInput:from:)`` (from step 1, nothing
@@ -182,43 +209,46 @@ final class Workspace: @unchecked Sendable {
       // Each thread makes what it reads: its columns of Whh^T and of the input parts, and Why^T.
       helper.concurrently(
         { [self] in
-          transpose(p.whh + split &* nh, rows: nh &- split, cols: nh, into: helperWhhT + split, outputStride: nh)
+          let first = Swift.max(0, split &- 4)
+          transpose(p.whh + first &* nh, rows: nh &- first, cols: nh, into: helperWhhT + first, outputStride: nh)
           transpose(p.why, rows: shape.output, cols: nh, into: helperWhyT)
-          inputParts(p, data, from: 1, columns: split..<nh)
           for t in 1...steps {
             var backoff = Backoff()
             while ownerProgress.value.load(ordering: .acquiring) < t &- 1 { backoff.pause() }
-            recurrenceStep(t, columns: split..<nh, whhT: helperWhhT, reversed: t & 1 == 0)
+            recurrenceStep(
+              t, columns: self.split(split, forRow: t)..<nh, p, data, whhT: helperWhhT, reversed: t & 1 == 0)
             helperProgress.value.store(t, ordering: .releasing)
           }
         },
         {
-          transpose(p.whh, rows: split, cols: nh, into: whhT, outputStride: nh)
+          transpose(p.whh, rows: Swift.min(nh, split &+ 4), cols: nh, into: whhT, outputStride: nh)
           transpose(p.why, rows: shape.output, cols: nh, into: whyT)
-          inputParts(p, data, from: 1, columns: 0..<split)
           for t in 1...steps {
             var backoff = Backoff()
             while helperProgress.value.load(ordering: .acquiring) < t &- 1 { backoff.pause() }
-            recurrenceStep(t, columns: 0..<split, whhT: whhT, reversed: t & 1 == 0)
+            recurrenceStep(t, columns: 0..<self.split(split, forRow: t), p, data, whhT: whhT, reversed: t & 1 == 0)
             ownerProgress.value.store(t, ordering: .releasing)
           }
         })
       let half = steps / 2
       helper.concurrently(
-        { [self] in outputs(steps: half..<steps, p, whyT: helperWhyT, data, kind) },
-        { outputs(steps: 0..<half, p, whyT: whyT, data, kind) })
+        { [self] in outputs(steps: half..<steps, p, whyT: helperWhyT, losses: helperLosses, data, kind) },
+        { outputs(steps: 0..<half, p, whyT: whyT, losses: losses, data, kind) })
+      (losses + half).update(from: helperLosses + half, count: steps &- half)
       return totalLoss()
     }
   }
 
-  /// Columns `columns` of a_t and h_t: a_t += Whh h_{t−1} (the input part is already there), then tanh.
+  /// Columns `columns` of a_t and h_t: a_t = Wxh x_t + bh + Whh h_{t−1}, then tanh.
   @inline(__always)
   private func recurrenceStep(
-    _ t: Int, columns: Range<Int>, whhT: UnsafeMutablePointer<Double>, reversed: Bool
+    _ t: Int, columns: Range<Int>, _ p: ParameterPointers, _ data: SequenceData, whhT: UnsafeMutablePointer<Double>,
+    reversed: Bool
   ) {
     let nh = shape.hidden
     let r = t &- 1
     let a = preactivations + r &* nh
+    inputPart(row: r, columns: columns, p, data)
     weightedRowSum(
       columns: columns, of: nh, into: a, terms: nh, coefficients: hs + r &* nh, 1, rows: whhT, nh, accumulate: true,
       reversed: reversed)
@@ -228,8 +258,8 @@ final class Workspace: @unchecked Sendable {
   /// y_t, p_t, L_t, dy_t and Why^T dy_t (into `dhs`) of the steps in `rows`, each product for
   /// all of them at once; the same chains as ``output(step:_:_:_:_:backwardInput:)``.
   private func outputs(
-    steps rows: Range<Int>, _ p: ParameterPointers, whyT: UnsafeMutablePointer<Double>, _ data: SequenceData,
-    _ kind: LossKind
+    steps rows: Range<Int>, _ p: ParameterPointers, whyT: UnsafeMutablePointer<Double>,
+    losses: UnsafeMutablePointer<Double>, _ data: SequenceData, _ kind: LossKind
   ) {
     guard !rows.isEmpty else { return }
     let (nh, nOut) = (shape.hidden, shape.output)
@@ -257,8 +287,8 @@ final class Workspace: @unchecked Sendable {
     model.parameters.whh.storage.withUnsafeBufferPointer { whhBuffer in
       let whh = ParameterPointers.Row(whhBuffer.baseAddress!)
       helper.concurrently(
-        { [self] in recurrenceShare(columns: split..<nh, whh: whh.pointer, variant, onHelper: true) },
-        { recurrenceShare(columns: 0..<split, whh: whh.pointer, variant, onHelper: false) })
+        { [self] in recurrenceShare(split: split, whh: whh.pointer, variant, onHelper: true) },
+        { recurrenceShare(split: split, whh: whh.pointer, variant, onHelper: false) })
     }
     let (outputHalf, hiddenHalf) = (nOut / 2, nh / 2)
     helper.concurrently(
@@ -274,18 +304,20 @@ final class Workspace: @unchecked Sendable {
 
   /// One thread's columns of BPTT's recurrence, t = T down to 1: its columns of dh_t and
   /// dh_raw_t, a sign to the other thread, then (once the other's columns of dh_raw_t are there)
-  /// its columns of dh_next = Whh^T dh_raw_t.
-  private func recurrenceShare(columns: Range<Int>, whh: UnsafePointer<Double>, _ variant: BPTTVariant, onHelper: Bool)
-  {
+  /// its columns of dh_next = Whh^T dh_raw_t. Each row splits where its cache lines do
+  /// (``split(_:forRow:)``); a thread's columns of dh_next are those of dh it adds them to at the
+  /// next step, so that it never waits for the other's.
+  private func recurrenceShare(split base: Int, whh: UnsafePointer<Double>, _ variant: BPTTVariant, onHelper: Bool) {
     let (steps, nh) = (shape.steps, shape.hidden)
     let (hRows, hStride) = usedStates(variant).h
-    let (first, width) = (columns.lowerBound, columns.count)
+    func mine(_ split: Int) -> Range<Int> { onHelper ? split..<nh : 0..<split }
     for t in stride(from: steps, through: 1, by: -1) {
       let r = t &- 1
       let h = hRows + r &* hStride
       let dh = dhs + r &* nh
       let dhRaw = dhRaws + r &* nh
-      if t < steps { axpy(1, dhNexts + t &* nh + first, dh + first, width) }
+      let columns = mine(split(base, forRow: r))
+      if t < steps { axpy(1, dhNexts + t &* nh + columns.lowerBound, dh + columns.lowerBound, columns.count) }
       for i in columns { dhRaw[i] = (1 - h[i] * h[i]) * dh[i] }
       var backoff = Backoff()
       if onHelper {
@@ -296,8 +328,8 @@ final class Workspace: @unchecked Sendable {
         while helperProgress.value.load(ordering: .acquiring) > t { backoff.pause() }
       }
       weightedRowSum(
-        columns: columns, of: nh, into: dhNexts + r &* nh, terms: nh, coefficients: dhRaw, 1, rows: whh, nh,
-        reversed: t & 1 == 0)
+        columns: mine(split(base, forRow: Swift.max(r &- 1, 0))), of: nh, into: dhNexts + r &* nh, terms: nh,
+        coefficients: dhRaw, 1, rows: whh, nh, reversed: t & 1 == 0)
     }
   }
 
@@ -671,14 +703,20 @@ final class OutputCache {
 }
 
 /// Buffers of Doubles, zeroed when made and freed together when the owner goes.
+///
+/// Each starts on a cache line of its own and ends with the rest of its last line unused, so that
+/// no two buffers share a line: where two threads each write one buffer, neither takes the
+/// other's line away.
 final class ZeroedBuffers {
-  private var all: [UnsafeMutablePointer<Double>] = []
+  private var all: [UnsafeMutableRawPointer] = []
 
   /// A buffer of `count` zeros (at least one element).
   func make(_ count: Int) -> UnsafeMutablePointer<Double> {
-    let p = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(count, 1))
-    p.initialize(repeating: 0, count: Swift.max(count, 1))
-    all.append(p)
+    let lines = (Swift.max(count, 1) &* 8 &+ 63) / 64
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: lines &* 64, alignment: 64)
+    all.append(raw)
+    let p = raw.bindMemory(to: Double.self, capacity: lines &* 8)
+    p.initialize(repeating: 0, count: lines &* 8)
     return p
   }
 
