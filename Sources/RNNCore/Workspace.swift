@@ -131,7 +131,9 @@ final class Workspace: @unchecked Sendable {
         applyLanewise(.tanh, a, h, nh)
         if let perturbation, case .h(t) = perturbation.quantity { perturbation.apply(to: h) }
       }
-      for r in (start &- 1)..<steps { output(step: r, p, data, kind, perturbation, backwardInput: backwardInput) }
+      outputs(
+        steps: (start &- 1)..<steps, p, whyT: whyT, losses: losses, data, kind, perturbation,
+        backwardInput: backwardInput)
       return totalLoss()
     }
   }
@@ -255,20 +257,29 @@ final class Workspace: @unchecked Sendable {
     applyLanewise(.tanh, a + columns.lowerBound, hs + t &* nh + columns.lowerBound, columns.count)
   }
 
-  /// y_t, p_t, L_t, dy_t and Why^T dy_t (into `dhs`) of the steps in `rows`, each product for
-  /// all of them at once; the same chains as ``output(step:_:_:_:_:backwardInput:)``.
+  /// Everything of the steps in `rows` that follows from h_t: y_t, p_t, L_t (into `losses`), dy_t,
+  /// and with `backwardInput` Why^T dy_t (into `dhs`). Each product for all the steps at once (a
+  /// matrix–matrix product, Why read once for four steps), each element the chain that
+  /// ``weightedRowSum(into:_:terms:coefficients:_:rows:_:accumulate:reversed:)`` gives it.
   private func outputs(
     steps rows: Range<Int>, _ p: ParameterPointers, whyT: UnsafeMutablePointer<Double>,
-    losses: UnsafeMutablePointer<Double>, _ data: SequenceData, _ kind: LossKind
+    losses: UnsafeMutablePointer<Double>, _ data: SequenceData, _ kind: LossKind, _ perturbation: Perturbation? = nil,
+    backwardInput: Bool = true
   ) {
     guard !rows.isEmpty else { return }
     let (nh, nOut) = (shape.hidden, shape.output)
     let first = rows.lowerBound
+    // y_t = Why h_t + by = by + Σ_j h_t[j] Why^T[j,:]   (V×H · H + V)
     for r in rows { (ys + r &* nOut).update(from: p.by, count: nOut) }
     weightedRowSums(
       outputs: rows.count, into: ys + first &* nOut, nOut, nOut, terms: nh, coefficients: hs + (first &+ 1) &* nh, 1,
       outputStride: nh, rows: whyT, nOut, accumulate: true)
+    if let perturbation, case .y(let t) = perturbation.quantity, rows.contains(t &- 1) {
+      perturbation.apply(to: ys + (t &- 1) &* nOut)
+    }
     for r in rows { losses[r] = lossAndGradientInput(kind, data, step: r) }
+    // Why^T dy_t = Σ_k dy_t[k] Why[k,:]: the part of dh_t that does not wait for dh_next.
+    guard backwardInput else { return }
     weightedRowSums(
       outputs: rows.count, into: dhs + first &* nh, nh, nh, terms: nOut, coefficients: dys + first &* nOut, 1,
       outputStride: nOut, rows: p.why, nh)
@@ -344,7 +355,7 @@ final class Workspace: @unchecked Sendable {
 
   /// L_t of every step when one element of Why (`column` j) or of by (`column` nil) in `row` k is
   /// `value` instead of the recorded pass's: only y_t[k] changes, so each step recomputes that
-  /// element (with the same chain of multiply-adds as ``output(step:_:_:_:_:backwardInput:)``,
+  /// element (with the same chain of multiply-adds as ``outputs(steps:_:whyT:losses:_:_:_:backwardInput:)``,
   /// hence the same bits as a whole pass) and its loss.
   func lossesChangingOutput(
     row k: Int, column j: Int?, to value: Double, of trace: Trace, _ data: SequenceData, _ kind: LossKind
@@ -378,32 +389,6 @@ final class Workspace: @unchecked Sendable {
     let cache = OutputCache(trace)
     cachedOutputs = cache
     return cache
-  }
-
-  /// Everything of the step in row `r` that follows from h_t: y_t, p_t, L_t, dy_t, and with
-  /// `backwardInput` Why^T dy_t (into row r of `dhs`).
-  private func output(
-    step r: Int, _ p: ParameterPointers, _ data: SequenceData, _ kind: LossKind, _ perturbation: Perturbation?,
-    backwardInput: Bool
-  ) {
-    let (nh, nOut) = (shape.hidden, shape.output)
-    let y = ys + r &* nOut
-    // y_t = Why h_t + by = by + Σ_j h_t[j] Why^T[j,:]   (V×H · H + V)
-    y.update(from: p.by, count: nOut)
-    weightedRowSum(
-      into: y, nOut, terms: nh, coefficients: hs + (r &+ 1) &* nh, 1, rows: whyT, nOut, accumulate: true,
-      reversed: r & 1 == 1)
-    if let perturbation, case .y(r &+ 1) = perturbation.quantity { perturbation.apply(to: y) }
-    losses[r] = lossAndGradientInput(kind, data, step: r)
-    if backwardInput { directPart(step: r, why: p.why) }
-  }
-
-  /// Why^T dy_t = Σ_k dy_t[k] Why[k,:] into row r of `dhs`: the part of dh_t that does not wait
-  /// for dh_next, so it can be computed ahead of the backward recurrence.
-  private func directPart(step r: Int, why: UnsafePointer<Double>) {
-    let (nh, nOut) = (shape.hidden, shape.output)
-    weightedRowSum(
-      into: dhs + r &* nh, nh, terms: nOut, coefficients: dys + r &* nOut, 1, rows: why, nh, reversed: r & 1 == 1)
   }
 
   /// L_t for the step in row `r`, with p_t and dy_t beside it: a loss's value and its derivative
