@@ -56,8 +56,8 @@ final class Workspace: @unchecked Sendable {
   /// What ``lossesChangingOutput(row:column:to:of:_:_:)`` reuses of the last pass it was asked about.
   private var cachedOutputs: OutputCache?
   /// How far each thread's share of a recurrence has come, for the other to follow: forward, the
-  /// last step whose h_t columns it wrote (−1 before the owner's set-up is done); backward, the
-  /// last step whose dh_raw_t columns it wrote (T + 1 before the first).
+  /// last step whose h_t columns it wrote (0 before the first); backward, the last step whose
+  /// dh_raw_t columns it wrote (T + 1 before the first).
   private let ownerProgress = ProgressCounter()
   private let helperProgress = ProgressCounter()
 
@@ -195,8 +195,9 @@ final class Workspace: @unchecked Sendable {
 
   /// The forward pass of ``forward(_:_:_:_:backwardInput:from:)`` (from step 1, nothing
   /// perturbed, with Why^T dy_t) on this thread and `helper`: the recurrence by columns (this
-  /// thread 0..<split, the helper the rest), each step waiting for the other's half of h_{t−1};
-  /// then y, p, L, dy and Why^T dy for half the steps each. Returns Σ_t L_t.
+  /// thread those below about `split`, the helper the rest; ``split(_:forRow:)``), each step
+  /// waiting for the other's half of h_{t−1}; then y, p, L, dy and Why^T dy for half the steps
+  /// each. Returns Σ_t L_t.
   func forwardOnTwoThreads(
     _ model: RNN, _ data: SequenceData, _ kind: LossKind, helper: HelperThread, split: Int
   ) -> Double {
@@ -208,7 +209,8 @@ final class Workspace: @unchecked Sendable {
     return withPointers(model.parameters) { p in
       ownerProgress.value.store(0, ordering: .relaxed)
       helperProgress.value.store(0, ordering: .relaxed)
-      // Each thread makes what it reads: its columns of Whh^T and of the input parts, and Why^T.
+      // Each thread makes what it reads: its columns of Whh^T (four more, for the rows that split
+      // 4 columns away), Why^T, and (step by step) its elements of the input parts.
       helper.concurrently(
         { [self] in
           let first = Swift.max(0, split &- 4)
@@ -507,7 +509,7 @@ final class Workspace: @unchecked Sendable {
 /// A step count that one thread writes and the other waits on, alone on its cache lines. Stored
 /// in the workspace beside the buffers' addresses, each write took that line from the other core,
 /// and every read of an address had to fetch it back: a pass on two threads took 175 µs instead
-/// of 50.
+/// of 68.
 final class ProgressCounter: Sendable {
   private let before = Padding()
   let value = Atomic<Int>(0)
