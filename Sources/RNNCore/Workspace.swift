@@ -41,14 +41,8 @@ final class Workspace: @unchecked Sendable {
   /// Whh^T (H×H) and Why^T (H×V), refreshed by each forward pass.
   private let whhT: UnsafeMutablePointer<Double>
   private let whyT: UnsafeMutablePointer<Double>
-  /// The helper thread's own copies (its columns of Whh^T, and Why^T), written and read by it
-  /// alone: a line that one core writes and the other reads moves between their caches on every
-  /// pass, which cost more than the copies.
-  private let helperWhhT: UnsafeMutablePointer<Double>
-  private let helperWhyT: UnsafeMutablePointer<Double>
-  /// L_t of the helper's steps (T), copied into `losses` afterwards: the two halves of `losses`
-  /// would share a cache line.
-  private let helperLosses: UnsafeMutablePointer<Double>
+  /// The helper thread's own buffers, made for the first pass on two threads (H² numbers more).
+  private var helperBuffers: HelperBuffers?
   /// A single 1: a bias gradient is a weighted sum of it, like a row of a weight gradient.
   private let ones: UnsafeMutablePointer<Double>
   /// Owns every buffer above.
@@ -81,9 +75,6 @@ final class Workspace: @unchecked Sendable {
     losses = buffer(t)
     whhT = buffer(h * h)
     whyT = buffer(h * v)
-    helperWhhT = buffer(h * h)
-    helperWhyT = buffer(h * v)
-    helperLosses = buffer(t)
     ones = buffer(1)
     ones[0] = 1
     buffers = storage
@@ -193,6 +184,26 @@ final class Workspace: @unchecked Sendable {
     return split
   }
 
+  /// What the helper thread writes and reads alone in a pass on two threads: its copies of Whh^T
+  /// (its columns) and Why^T, since a line that one core writes and the other reads moves between
+  /// their caches on every pass, which cost more than the copies; and L_t of its steps, copied
+  /// into `losses` afterwards, whose halves would share a line.
+  private struct HelperBuffers: @unchecked Sendable {
+    let whhT: UnsafeMutablePointer<Double>
+    let whyT: UnsafeMutablePointer<Double>
+    let losses: UnsafeMutablePointer<Double>
+  }
+
+  /// The helper's buffers, made on first use (on the owning thread).
+  private func helperScratch() -> HelperBuffers {
+    if let helperBuffers { return helperBuffers }
+    let made = HelperBuffers(
+      whhT: buffers.make(shape.hidden * shape.hidden), whyT: buffers.make(shape.hidden * shape.output),
+      losses: buffers.make(shape.steps))
+    helperBuffers = made
+    return made
+  }
+
   /// The forward pass of ``forward(_:_:_:_:backwardInput:from:)`` (from step 1, nothing
   /// perturbed, with Why^T dy_t) on this thread and `helper`: the recurrence by columns (this
   /// thread those below about `split`, the helper the rest; ``split(_:forRow:)``), each step
@@ -206,6 +217,7 @@ final class Workspace: @unchecked Sendable {
     if case .vectors(let m) = data.inputs {
       m.storage.withUnsafeBufferPointer { xs.update(from: $0.baseAddress!, count: steps * nIn) }
     }
+    let helperOwn = helperScratch()
     return withPointers(model.parameters) { p in
       ownerProgress.value.store(0, ordering: .relaxed)
       helperProgress.value.store(0, ordering: .relaxed)
@@ -214,13 +226,13 @@ final class Workspace: @unchecked Sendable {
       helper.concurrently(
         { [self] in
           let first = Swift.max(0, split &- 4)
-          transpose(p.whh + first &* nh, rows: nh &- first, cols: nh, into: helperWhhT + first, outputStride: nh)
-          transpose(p.why, rows: shape.output, cols: nh, into: helperWhyT)
+          transpose(p.whh + first &* nh, rows: nh &- first, cols: nh, into: helperOwn.whhT + first, outputStride: nh)
+          transpose(p.why, rows: shape.output, cols: nh, into: helperOwn.whyT)
           for t in 1...steps {
             var backoff = Backoff()
             while ownerProgress.value.load(ordering: .acquiring) < t &- 1 { backoff.pause() }
             recurrenceStep(
-              t, columns: self.split(split, forRow: t)..<nh, p, data, whhT: helperWhhT, reversed: t & 1 == 0)
+              t, columns: self.split(split, forRow: t)..<nh, p, data, whhT: helperOwn.whhT, reversed: t & 1 == 0)
             helperProgress.value.store(t, ordering: .releasing)
           }
         },
@@ -236,9 +248,9 @@ final class Workspace: @unchecked Sendable {
         })
       let half = steps / 2
       helper.concurrently(
-        { [self] in outputs(steps: half..<steps, p, whyT: helperWhyT, losses: helperLosses, data, kind) },
+        { [self] in outputs(steps: half..<steps, p, whyT: helperOwn.whyT, losses: helperOwn.losses, data, kind) },
         { outputs(steps: 0..<half, p, whyT: whyT, losses: losses, data, kind) })
-      (losses + half).update(from: helperLosses + half, count: steps &- half)
+      (losses + half).update(from: helperOwn.losses + half, count: steps &- half)
       return totalLoss()
     }
   }
