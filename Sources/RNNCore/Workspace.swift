@@ -43,8 +43,6 @@ final class Workspace: @unchecked Sendable {
   private let whyT: UnsafeMutablePointer<Double>
   /// The helper thread's own buffers, made for the first pass on two threads (H² numbers more).
   private var helperBuffers: HelperBuffers?
-  /// A single 1: a bias gradient is a weighted sum of it, like a row of a weight gradient.
-  private let ones: UnsafeMutablePointer<Double>
   /// Owns every buffer above.
   private let buffers: ZeroedBuffers
   /// What ``lossesChangingOutput(row:column:to:of:_:_:)`` reuses of the last pass it was asked about.
@@ -75,8 +73,6 @@ final class Workspace: @unchecked Sendable {
     losses = buffer(t)
     whhT = buffer(h * h)
     whyT = buffer(h * v)
-    ones = buffer(1)
-    ones[0] = 1
     buffers = storage
   }
 
@@ -480,9 +476,18 @@ final class Workspace: @unchecked Sendable {
     weightedRowSums(
       outputs: rows.count, into: g.dWhy + first &* nh, nh, nh, terms: terms,
       coefficients: dys + (skip &* nOut &+ first), nOut, outputStride: 1, rows: hRows + skip &* hStride, hStride)
-    for k in rows {
-      weightedRowSum(into: g.dby + k, 1, terms: terms, coefficients: dys + (skip &* nOut &+ k), nOut, rows: ones, 0)
-    }
+    for k in rows { g.dby[k] = biasGradient(dys + k, stride: nOut, fromStep: skip &+ 1) }
+  }
+
+  /// Σ_t over steps `first`…T of element `d[(t−1)·stride]` (dby from dy_t, dbh from dh_raw_t), added
+  /// one step at a time from t = T down, as min-char-rnn's `dby += dy` does: a bias gradient
+  /// element can be a small difference of large terms, and Adagrad's first step, g/√(g² + 1e-8),
+  /// turns the last bits of a g near 1e-4 into the 13th digit of the parameter; summed in another
+  /// order (four partial sums), by after one update differed from NumPy's by 1e-12 of its size.
+  private func biasGradient(_ d: UnsafePointer<Double>, stride: Int, fromStep first: Int) -> Double {
+    var sum = 0.0
+    for r in Swift.stride(from: shape.steps &- 1, through: first &- 1, by: -1) { sum += d[r &* stride] }
+    return sum
   }
 
   /// Rows `rows` of dWhh = Σ_t dh_raw_t h_{t−1}^T, dbh = Σ_t dh_raw_t and dWxh = Σ_t dh_raw_t x_t^T,
@@ -507,7 +512,7 @@ final class Workspace: @unchecked Sendable {
         coefficients: dhRaws + (skip &* nh &+ first), nh, outputStride: 1, rows: xs + skip &* nIn, nIn)
     }
     for i in rows {
-      weightedRowSum(into: g.dbh + i, 1, terms: terms, coefficients: dhRaws + (skip &* nh &+ i), nh, rows: ones, 0)
+      g.dbh[i] = biasGradient(dhRaws + i, stride: nh, fromStep: skip &+ 1)
       if case .indices(let indices) = data.inputs {
         // One-hot x_t: dh_raw_t[i] lands in column x_t of row i.
         let row = g.dWxh + i &* nIn
