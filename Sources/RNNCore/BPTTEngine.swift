@@ -179,6 +179,7 @@ public final class BPTTEngine {
   ) throws -> Double {
     try data.validate(for: model, loss: kind)
     guard helper != nil, Workspace.splitColumn(hidden: model.hiddenSize) != nil else {
+      chooser.passWithoutHelper()
       return computeGradients(model, data, kind, variant, &gradients, helper: nil)
     }
     // Two threads are faster on an idle machine and much slower on a busy one (the helper waits
@@ -306,6 +307,11 @@ struct HelperChooser {
     let k = pass % HelperChooser.period
     lastUsedHelper = k < HelperChooser.trials || (k >= 2 * HelperChooser.trials && useHelper)
     return lastUsedHelper
+  }
+
+  /// A pass that could not use the helper (a model too small to share) ran on one thread.
+  mutating func passWithoutHelper() {
+    lastUsedHelper = false
   }
 
   /// The time the pass took (any unit).

@@ -69,7 +69,10 @@ final class Workspace: @unchecked Sendable {
     dys = buffer(t * v)
     dhs = buffer(t * h)
     dhRaws = buffer(t * h)
-    dhNexts = buffer(t * h)
+    // Shifted so that row r starts as far into a cache line as row r − 1 of the others: step t
+    // writes row t − 1 of dh_next split where row t − 2's lines split (recurrenceShare).
+    let shift = (8 - h % 8) % 8
+    dhNexts = buffer(t * h + shift) + shift
     losses = buffer(t)
     whhT = buffer(h * h)
     whyT = buffer(h * v)
@@ -176,7 +179,10 @@ final class Workspace: @unchecked Sendable {
   private func split(_ split: Int, forRow q: Int) -> Int {
     let nh = shape.hidden
     let wide = nh / 32 &* 32
-    for s in [split, split &+ 4, split &- 4] where s >= 4 && s <= wide && (nh &* q &+ s) % 8 == 0 { return s }
+    for offset in 0..<3 {
+      let s = split &+ (offset == 0 ? 0 : offset == 1 ? 4 : -4)
+      if s >= 4 && s <= wide && (nh &* q &+ s) % 8 == 0 { return s }
+    }
     return split
   }
 

@@ -141,6 +141,17 @@ struct EngineTests {
     #expect(Workspace.splitColumn(hidden: hidden) != nil)
   }
 
+  @Test("below H = 64 a pass runs on one thread, and the update after it is not handed the helper")
+  func smallModelOneThread() throws {
+    let (model, data) = try randomProblem(
+      seed: 18, hidden: 50, input: 65, output: 65, steps: 25, loss: .softmax, vectorInputs: false)
+    let engine = BPTTEngine(useSecondCore: true)
+    var gradients = ParameterSet(inputSize: 1, hiddenSize: 1, outputSize: 1)
+    _ = try engine.computeGradients(of: model, on: data, loss: .softmax, into: &gradients)
+    #expect(Workspace.splitColumn(hidden: 50) == nil)
+    #expect(engine.helperInUse == nil)
+  }
+
   @Test("one engine serves passes of different shapes")
   func reshaping() throws {
     let engine = BPTTEngine(useSecondCore: true)
