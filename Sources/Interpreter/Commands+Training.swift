@@ -56,10 +56,11 @@ extension CommandTable {
       examples: ["example sine", "train 200"], completion: .words(["hello", "sine", "echo"]),
       run: { i, args in try i.example(args) }),
     CommandSpec(
-      name: "train", aliases: [], group: .training, usage: "train N",
-      summary: "N updates of min-char-rnn's loop over the data",
+      name: "train", aliases: [], group: .training, usage: "train [N]",
+      summary: "N updates (1 without N) of min-char-rnn's loop over the data",
       details: """
-        min-char-rnn's loop exactly: consecutive seqlen-long chunks of the data, the hidden \
+        min-char-rnn's loop exactly: consecutive seqlen-long chunks of the data (all of it, \
+        when the data are shorter than seqlen), the hidden \
         state carried from chunk to chunk (hprev) and reset to zeros at the start and whenever the \
         next chunk would reach the last character (p + seqlen + 1 ≥ length); gradients clipped \
         (clip), then an update (optimizer, lr; Adagrad's square root and division correctly \
@@ -351,8 +352,12 @@ extension Interpreter {
     var prime: String?
     var temperature = 1.0
     var seed: UInt64?
+    var given: Set<String> = []
     while !words.isEmpty {
       guard words.count >= 2 else { throw CommandError("'\(words[0])' needs a value") }
+      if ["from", "temperature", "seed"].contains(words[0]) {
+        guard given.insert(words[0]).inserted else { throw CommandError("\(words[0]) is given twice: give it once") }
+      }
       switch words[0] {
       case "from": prime = words[1]
       case "temperature":

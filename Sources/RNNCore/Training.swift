@@ -93,7 +93,9 @@ public final class Trainer {
     self.clipping = clipping
     hprev = model.h0
     initialState = model.h0
-    smoothLoss = loss == .softmax ? -PortableMath.log(1 / Double(model.outputSize)) * Double(sequenceLength) : 0
+    // −log(1/V) × the steps of a chunk: seqlen, or all the data when they are shorter.
+    let steps = Swift.min(sequenceLength, stream.count)
+    smoothLoss = loss == .softmax ? -PortableMath.log(1 / Double(model.outputSize)) * Double(steps) : 0
     gradients = ParameterSet(inputSize: model.inputSize, hiddenSize: model.hiddenSize, outputSize: model.outputSize)
   }
 

@@ -51,6 +51,27 @@ struct TrainingTests {
     #expect(chunk.inputs == .indices([2, 1, 4, 3, 5, 0]) && chunk.targets == .indices([1, 4, 3, 5, 0, 3]))
   }
 
+  @Test("data shorter than seqlen train whole, and the smoothed loss starts at −log(1/V) × their steps")
+  func shortData() throws {
+    let stream = try TrainingStream(characters: [0, 1, 2, 3, 0, 1, 2, 3, 0, 1])  // 9 steps
+    let model = try RNN(inputSize: 4, hiddenSize: 5, outputSize: 4, seed: 2, scale: 0.5)
+    let trainer = try Trainer(
+      model: model, stream: stream, loss: .softmax, sequenceLength: 25, optimizer: .sgd(learningRate: 0),
+      clipping: .off)
+    #expect(trainer.smoothLoss == -Foundation.log(0.25) * 9)
+    let expected = try BPTTEngine().loss(of: model, on: try stream.chunk(from: 0, length: 9), loss: .softmax)
+    #expect(try trainer.step() == expected)
+    #expect(trainer.smoothLoss == -Foundation.log(0.25) * 9 * 0.999 + expected * 0.001)
+  }
+
+  @Test("sample refuses an option given twice instead of keeping the last")
+  func sampleOptionTwice() {
+    for line in ["sample 10 seed 1 seed 2", "sample 10 from h from e", "sample 10 temperature 1 temperature 2"] {
+      let outcome = run(line, after: ["example hello"])
+      #expect(outcome.error?.contains("is given twice: give it once") == true, "\(line): \(outcome)")
+    }
+  }
+
   @Test("the trainer follows min-char-rnn: chunks in order, hprev carried, reset at the end of the data")
   func trainerLoop() throws {
     let stream = try TrainingStream(characters: [0, 1, 2, 3, 0, 1, 2, 3, 0, 1])  // 9 steps
