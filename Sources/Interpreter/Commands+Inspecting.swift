@@ -108,11 +108,15 @@ extension Interpreter {
       say(
         "vocabulary (\(vocabulary.count)): " + vocabulary.indices.map { "\($0)=\(symbol($0))" }.joined(separator: " "))
     }
-    for parameter in Parameter.allCases {
-      let m = p[parameter]
-      say("  \(parameter.name.padded(4)) \(m.shapeDescription.padded(8)) " + style.inline(m))
+    // The shape once: a summary starts with it, and the column already shows it.
+    func row(_ name: String, _ m: Matrix) {
+      let value = style.inline(m)
+      let shown =
+        value.hasPrefix(m.shapeDescription + " ") ? String(value.dropFirst(m.shapeDescription.count + 1)) : value
+      say("  \(name.padded(4)) \(m.shapeDescription.padded(8)) " + shown)
     }
-    say("  h0   \("\(session.model.hiddenSize)×1".padded(8)) " + style.inline(Matrix(column: session.model.h0)))
+    for parameter in Parameter.allCases { row(parameter.name, p[parameter]) }
+    row("h0", Matrix(column: session.model.h0))
     say("  \(p.elementCount) parameters")
     let t = session.training
     let clip =
