@@ -143,18 +143,22 @@ extension CommandTable {
         i.say("clip " + args.raw)
       }),
     CommandSpec(
-      name: "sample", aliases: [], group: .training, usage: "sample N [from TEXT] [temperature T] [seed S]",
+      name: "sample", aliases: [], group: .training,
+      usage: "sample N [from TEXT | at training] [temperature T] [seed S]",
       summary: "generate N characters from the model",
       details: """
         As min-char-rnn's sample: the state starts at h0, reads TEXT (default: the first \
         character of the data), then each character drawn from p = softmax(y / T) is fed back \
         in; prints TEXT, then the N characters drawn. Quote TEXT to hold spaces ("it was"), or \
-        write ␣ for a space, as info model shows it. Lower temperatures pick likelier characters. The seed fixes the draws: without one, a session's first sample \
-        draws with seed 1, the next with seed 2, and so on, so each sample is new text and a \
-        session replays the same.
+        write ␣ for a space, as info model shows it. at training starts where min-char-rnn's \
+        loop samples, from where train would go on: the state it carries into its next chunk \
+        (hprev; zeros before the first update and at a reset) and that chunk's first character. \
+        Lower temperatures pick likelier characters. The seed fixes the draws: without one, a \
+        session's first sample draws with seed 1, the next with seed 2, and so on, so each \
+        sample is new text and a session replays the same.
         """,
-      examples: ["sample 200", "sample 100 from \"the \" temperature 0.5 seed 3"],
-      completion: .words(["from", "temperature", "seed"]),
+      examples: ["sample 200", "sample 100 from \"the \" temperature 0.5 seed 3", "sample 200 at training"],
+      completion: .words(["from", "at", "training", "temperature", "seed"]),
       run: { i, args in try i.sample(args) }),
   ]
 }
@@ -355,11 +359,15 @@ extension Interpreter {
     var given: Set<String> = []
     while !words.isEmpty {
       guard words.count >= 2 else { throw CommandError("'\(words[0])' needs a value") }
-      if ["from", "temperature", "seed"].contains(words[0]) {
+      if ["from", "at", "temperature", "seed"].contains(words[0]) {
         guard given.insert(words[0]).inserted else { throw CommandError("\(words[0]) is given twice: give it once") }
       }
       switch words[0] {
       case "from": prime = words[1]
+      case "at":
+        guard words[1] == "training" else {
+          throw CommandError("sample starts at training (where train would go on), not '\(words[1])'")
+        }
       case "temperature":
         guard let t = Double(words[1]), t >= 1e-6, t <= 1e6 else {
           throw CommandError("temperature must be a number from 1e-6 to 1e6, not '\(words[1])'")
@@ -367,12 +375,24 @@ extension Interpreter {
         temperature = t
       case "seed":
         seed = try Arguments.seed(words[1])
-      default: throw CommandError("'\(words[0])' is not an option of sample (from, temperature, seed)")
+      default: throw CommandError("'\(words[0])' is not an option of sample (from, at, temperature, seed)")
       }
       words.removeFirst(2)
     }
+    guard !(given.contains("from") && given.contains("at")) else {
+      throw CommandError("sample starts from TEXT or at training, not both")
+    }
     let start: [Int]
-    if let prime {
+    var state: [Double]?
+    if given.contains("at") {
+      let trainer = try trainerForSession()
+      let next = trainer.nextChunkStart
+      guard case .indices(let indices) = try trainer.stream.chunk(from: next.position, length: 1).inputs else {
+        throw CommandError("sample draws characters: it needs a character model (corpus, text, example hello)")
+      }
+      start = indices
+      state = next.state
+    } else if let prime {
       guard !prime.isEmpty else { throw CommandError("from needs at least one character") }
       start = try prime.map { typed in
         // ␣ is how the vocabulary shows a space, unless ␣ is itself in it.
@@ -391,8 +411,8 @@ extension Interpreter {
     }
     cancellation.reset()
     let drawn = try Sampler.sample(
-      model: session.model, prime: start, count: n, temperature: temperature, seed: seed ?? session.nextSampleSeed,
-      cancellation: cancellation)
+      model: session.model, state: state, prime: start, count: n, temperature: temperature,
+      seed: seed ?? session.nextSampleSeed, cancellation: cancellation)
     if seed == nil { session.nextSampleSeed &+= 1 }
     // Newlines and tabs as they are, as min-char-rnn prints its samples; other control
     // characters shown, not sent to the terminal.

@@ -104,12 +104,21 @@ public final class Trainer {
     try engine.keepingCoresApart(body)
   }
 
+  /// Where the next ``step()`` starts: the state it carries in (hprev, or zeros when it resets)
+  /// and the position of its chunk, by min-char-rnn's rule.
+  public var nextChunkStart: (state: [Double], position: Int) {
+    if resetsBeforeNextStep { return ([Double](repeating: 0, count: model.hiddenSize), 0) }
+    return (hprev, position)
+  }
+
+  /// min-char-rnn: `if p + seq_length + 1 >= len(data) or n == 0: hprev = zeros; p = 0`. The
+  /// stream has len(data) − 1 steps (input t is character t, target t character t + 1).
+  private var resetsBeforeNextStep: Bool { position + sequenceLength + 1 >= stream.count + 1 || iteration == 0 }
+
   /// One update; returns the chunk's loss.
   @discardableResult
   public func step() throws -> Double {
-    // min-char-rnn: `if p + seq_length + 1 >= len(data) or n == 0: hprev = zeros; p = 0`. The
-    // stream has len(data) − 1 steps (input t is character t, target t character t + 1).
-    if position + sequenceLength + 1 >= stream.count + 1 || iteration == 0 {
+    if resetsBeforeNextStep {
       position = 0
       hprev = [Double](repeating: 0, count: model.hiddenSize)
     }
@@ -134,15 +143,16 @@ public final class Trainer {
 
 /// Draws characters from the model, as min-char-rnn's `sample`.
 public enum Sampler {
-  /// `count` indices: the state reads `prime` from h0 (the draws follow its last index), then
-  /// each draw is fed back in. p = softmax(y / temperature), drawn with `seed`.
+  /// `count` indices: the state reads `prime` from `state` (h0 by default; the draws follow its
+  /// last index), then each draw is fed back in. p = softmax(y / temperature), drawn with `seed`.
   public static func sample(
-    model: RNN, prime: [Int], count: Int, temperature: Double, seed: UInt64, cancellation: CancellationFlag? = nil
+    model: RNN, state: [Double]? = nil, prime: [Int], count: Int, temperature: Double, seed: UInt64,
+    cancellation: CancellationFlag? = nil
   ) throws -> [Int] {
     precondition(!prime.isEmpty && temperature > 0)
     var rng = SeededGenerator(seed: seed)
     let p = model.parameters
-    var h = model.h0
+    var h = state ?? model.h0
     func advance(_ x: Int) {
       var a = [Double](repeating: 0, count: model.hiddenSize)
       for i in 0..<model.hiddenSize {

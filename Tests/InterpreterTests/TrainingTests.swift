@@ -64,6 +64,37 @@ struct TrainingTests {
     #expect(trainer.smoothLoss == -Foundation.log(0.25) * 9 * 0.999 + expected * 0.001)
   }
 
+  @Test("sample at training starts where min-char-rnn's loop samples: hprev and the next chunk's first character")
+  func sampleAtTraining() throws {
+    let path = temporary("at-training.txt")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 3).write(
+      toFile: path, atomically: true, encoding: .utf8)
+    let i = Interpreter()
+    for line in ["corpus \(path)", "new 8", "seqlen 10"] { #expect(i.execute(line).error == nil) }
+    let vocabulary = i.session.vocabulary!
+    func expected(_ state: [Double], _ first: Int) throws -> String {
+      let drawn = try Sampler.sample(
+        model: i.session.model, state: state, prime: [first], count: 30, temperature: 1, seed: 5)
+      return String(([first] + drawn).map { vocabulary[$0] })
+    }
+    // Before any update: zeros and the data's first character, as min-char-rnn's first sample.
+    let stream = i.session.stream!
+    guard case .indices(let inputs) = stream.inputs else {
+      Issue.record("not characters")
+      return
+    }
+    #expect(
+      i.execute("sample 30 at training seed 5").lines == [try expected([Double](repeating: 0, count: 8), inputs[0])])
+    // After 3 updates of 10 steps: hprev, and the character at position 30.
+    #expect(i.execute("train 3").error == nil)
+    let trainer = i.currentTrainer!
+    #expect(trainer.nextChunkStart.position == 30 && trainer.nextChunkStart.state == trainer.hprev)
+    #expect(i.execute("sample 30 at training seed 5").lines == [try expected(trainer.hprev, inputs[30])])
+    #expect(i.execute("sample 30 at home").error?.contains("not 'home'") == true)
+    #expect(i.execute("sample 30 at training from the").error == "sample starts from TEXT or at training, not both")
+  }
+
   @Test("sample refuses an option given twice instead of keeping the last")
   func sampleOptionTwice() {
     for line in ["sample 10 seed 1 seed 2", "sample 10 from h from e", "sample 10 temperature 1 temperature 2"] {
