@@ -605,7 +605,9 @@ struct Evaluator {
       return try body()
     } catch let error as NotComputedYet {
       let at = error.computedAt.map { " it is computed at \(describe($0))," } ?? ""
-      let cursor = error.cursor.map { "the cursor is at \(describe($0))" } ?? "the cursor is before the first step"
+      let cursor =
+        error.cursor.map { "the cursor is at \(describe($0))" }
+        ?? "the cursor is before the first step (last goes to the end of the pass)"
       var wrapped = ExpressionError(
         message: "\(passValueName(error.value)) is not computed yet:\(at) \(cursor)", column: nil)
       wrapped.notComputedYet = true
