@@ -137,18 +137,10 @@ final class Workspace: @unchecked Sendable {
 
   /// The input part of a_t for steps `start`…T: Wxh x_t + bh (one-hot x_t picks column x_t of Wxh).
   private func inputParts(_ p: ParameterPointers, _ data: SequenceData, from start: Int) {
-    let (steps, nh, nIn) = (shape.steps, shape.hidden, shape.input)
-    switch data.inputs {
-    case .indices(let indices):
-      for i in 0..<nh {
-        for r in (start &- 1)..<steps { preactivations[r &* nh &+ i] = p.wxh[i &* nIn &+ indices[r]] + p.bh[i] }
-      }
-    case .vectors:
-      for r in (start &- 1)..<steps { inputPart(row: r, columns: 0..<nh, p, data) }
-    }
+    for r in (start &- 1)..<shape.steps { inputPart(row: r, columns: 0..<shape.hidden, p, data) }
   }
 
-  /// Elements `columns` of the input part of the a_t in row `r`, as ``inputParts(_:_:from:)`` computes them.
+  /// Elements `columns` of the input part of the a_t in row `r`.
   @inline(__always)
   private func inputPart(row r: Int, columns: Range<Int>, _ p: ParameterPointers, _ data: SequenceData) {
     let (nh, nIn) = (shape.hidden, shape.input)
@@ -179,11 +171,10 @@ final class Workspace: @unchecked Sendable {
   private func split(_ split: Int, forRow q: Int) -> Int {
     let nh = shape.hidden
     let wide = nh / 32 &* 32
-    for offset in 0..<3 {
-      let s = split &+ (offset == 0 ? 0 : offset == 1 ? 4 : -4)
-      if s >= 4 && s <= wide && (nh &* q &+ s) % 8 == 0 { return s }
-    }
-    return split
+    func onBoundary(_ s: Int) -> Bool { s >= 4 && s <= wide && (nh &* q &+ s) % 8 == 0 }
+    if onBoundary(split) { return split }
+    if onBoundary(split &+ 4) { return split &+ 4 }
+    return onBoundary(split &- 4) ? split &- 4 : split
   }
 
   /// What the helper thread writes and reads alone in a pass on two threads: its copies of Whh^T
