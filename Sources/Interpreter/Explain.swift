@@ -131,14 +131,17 @@ extension Interpreter {
       say("  = \(n(try v(.y, t).storage[i]))")
     case .p:
       let y = try v(.y, t).storage
-      let m = y.max()!
-      let sum = y.reduce(0) { $0 + Foundation.exp($1 - m) }
-      say(
-        "\(label) = exp(y[\(t)][\(i)]) / Σ_k exp(y[\(t)][k])   (computed as exp(y − max y) / Σ exp(y − max y), which never overflows)"
-      )
-      say(
-        "  = exp(\(n(y[i])) − \(factor(m))) / \(n(sum)) = \(n(Foundation.exp(y[i] - m))) / \(n(sum)) = \(n(try v(.p, t).storage[i]))"
-      )
+      let (shift, exps, sum) = VectorMath.softmaxParts(y)
+      let p = try v(.p, t).storage[i]
+      if shift == 0 {
+        say("\(label) = exp(y[\(t)][\(i)]) / Σ_k exp(y[\(t)][k])")
+        say("  = exp(\(n(y[i]))) / \(n(sum)) = \(n(exps[i])) / \(n(sum)) = \(n(p))")
+      } else {
+        say(
+          "\(label) = exp(y[\(t)][\(i)]) / Σ_k exp(y[\(t)][k])   (computed as exp(y − max y) / Σ exp(y − max y): exp(y) itself would leave the range of a Double)"
+        )
+        say("  = exp(\(n(y[i])) − \(factor(shift))) / \(n(sum)) = \(n(exps[i])) / \(n(sum)) = \(n(p))")
+      }
     case .loss:
       switch trace.data.targets {
       case .indices(let targets) where session.loss == .softmax:

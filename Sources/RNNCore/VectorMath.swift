@@ -119,22 +119,72 @@ func applyLanewise(
   }
 }
 
-/// p = softmax(y) = exp(y − max y) / Σ exp(y − max y), stable for any y: the forward pass's
-/// and `print softmax(…)`'s arithmetic, so that both give the same bits.
-/// - Returns: max y and Σ exp(y − max y), from which L = log Σ + max − y[target].
+/// p = softmax(y) as min-char-rnn writes it, `np.exp(y) / np.sum(np.exp(y))`: e^y, summed in
+/// NumPy's order (``pairwiseSum(_:count:)``), then each divided by the sum, so that p has NumPy's
+/// bits wherever e^y does. Where e^y could overflow or underflow to zero (max y beyond
+/// ±``softmaxUnshiftedLimit``, or not finite), y − max y takes y's place: the same numbers, stable
+/// for any y. The forward pass's and `print softmax(…)`'s arithmetic, so that both give the same
+/// bits.
+/// - Returns: the shift (0, or max y) and Σ e^(y − shift), from which L = log Σ + shift − y[target].
 @inline(__always)
 func softmax(_ y: UnsafePointer<Double>, into p: UnsafeMutablePointer<Double>, count n: Int) -> (
-  max: Double, sum: Double
+  shift: Double, sum: Double
 ) {
   var m = -Double.infinity
   for k in 0..<n { m = Swift.max(m, y[k]) }
-  for k in 0..<n { p[k] = y[k] - m }
+  let shift = softmaxShift(max: m)
+  for k in 0..<n { p[k] = y[k] - shift }
   applyLanewise(.exp, p, p, n)
-  var sum = 0.0
-  for k in 0..<n { sum += p[k] }
-  let inverse = 1 / sum
-  for k in 0..<n { p[k] *= inverse }
-  return (m, sum)
+  let sum = pairwiseSum(p, count: n)
+  for k in 0..<n { p[k] /= sum }
+  return (shift, sum)
+}
+
+/// Below this |max y|, softmax takes e^y unshifted: e^690 · 10⁸ terms stays finite, and e^−690 is
+/// a normal number.
+let softmaxUnshiftedLimit = 690.0
+
+/// What softmax subtracts from y before e^: nothing (min-char-rnn's formula) while max y is within
+/// ±``softmaxUnshiftedLimit``, max y beyond (or when it is not finite).
+@inline(__always)
+func softmaxShift(max m: Double) -> Double {
+  Swift.abs(m) <= softmaxUnshiftedLimit ? 0 : m
+}
+
+/// Σ a[0..<n] in the order of NumPy's `np.sum` on contiguous doubles (its pairwise summation):
+/// under 8 terms one running sum; up to 128, eight running sums over blocks of eight, combined as
+/// ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the rest one by one; above 128, the two
+/// halves (the first a multiple of 8 long) summed so and added.
+func pairwiseSum(_ a: UnsafePointer<Double>, count n: Int) -> Double {
+  if n < 8 {
+    var sum = 0.0
+    for i in 0..<n { sum += a[i] }
+    return sum
+  }
+  if n <= 128 {
+    var r = (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7])
+    var i = 8
+    while i < n &- n % 8 {
+      r.0 += a[i]
+      r.1 += a[i &+ 1]
+      r.2 += a[i &+ 2]
+      r.3 += a[i &+ 3]
+      r.4 += a[i &+ 4]
+      r.5 += a[i &+ 5]
+      r.6 += a[i &+ 6]
+      r.7 += a[i &+ 7]
+      i &+= 8
+    }
+    var sum = ((r.0 + r.1) + (r.2 + r.3)) + ((r.4 + r.5) + (r.6 + r.7))
+    while i < n {
+      sum += a[i]
+      i &+= 1
+    }
+    return sum
+  }
+  var half = n / 2
+  half -= half % 8
+  return pairwiseSum(a, count: half) + pairwiseSum(a + half, count: n &- half)
 }
 
 /// The engine's elementwise functions, for whoever must recompute what it computed bit for bit
@@ -160,6 +210,15 @@ public enum VectorMath {
       }
     }
     return p
+  }
+
+  /// What softmax computes on the way to p: the shift it subtracts from y (0 but for huge y),
+  /// e^(y − shift) of each element, and their sum in NumPy's order.
+  public static func softmaxParts(_ y: [Double]) -> (shift: Double, exps: [Double], sum: Double) {
+    let shift = softmaxShift(max: y.reduce(-Double.infinity) { Swift.max($0, $1) })
+    let exps = exp(y.map { $0 - shift })
+    let sum = exps.withUnsafeBufferPointer { pairwiseSum($0.baseAddress!, count: y.count) }
+    return (shift, exps, sum)
   }
 
   private static func lanewise(_ f: (Double4) -> Double4, _ x: [Double]) -> [Double] {

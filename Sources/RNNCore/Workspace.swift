@@ -610,13 +610,14 @@ func lossAndGradientInput(
     guard case .indices(let targets) = data.targets else {
       preconditionFailure("validated: softmax has index targets")
     }
-    let (m, sum) = softmax(y, into: p, count: nOut)
+    let (shift, sum) = softmax(y, into: p, count: nOut)
     for k in 0..<nOut { dy[k] = p[k] }
-    // L_t = −log p_t[target] = log Σ exp(y − m) + m − y[target]   (exact even when p is tiny)
+    // L_t = −log p_t[target] = log Σ exp(y − s) + s − y[target]   (exact even when p is tiny;
+    // s = 0 but for huge y)
     // dy_t = p_t − onehot(target)
     let target = targets[r]
     dy[target] -= 1
-    return log(sum) + m - y[target]
+    return log(sum) + shift - y[target]
   case .squared:
     // L_t = ½‖y_t − target_t‖²,  dy_t = y_t − target_t
     switch data.targets {
@@ -637,9 +638,9 @@ func lossAndGradientInput(
 }
 
 /// What softmax computed in each step of a recorded pass: max y, where it is and the largest of
-/// the others, and e^(y_k − max y) of every k. When a pass changes one y_t[k] and max y stays,
-/// L_t needs that one exponential again, not V of them, and the sum over k in the same order
-/// gives the bits of the whole softmax.
+/// the others, the shift, and e^(y_k − shift) of every k. When a pass changes one y_t[k] and max y
+/// stays, L_t needs that one exponential again, not V of them, and the sum over k in the same
+/// order gives the bits of the whole softmax.
 final class OutputCache {
   /// The recorded y (T×V), kept so that its storage is not reused while the cache answers for it.
   private let ys: [Double]
@@ -663,7 +664,8 @@ final class OutputCache {
           // As softmax computes them.
           var m = -Double.infinity
           for k in 0..<count { m = Swift.max(m, row[k]) }
-          for k in 0..<count { e[r &* count &+ k] = row[k] - m }
+          let shift = softmaxShift(max: m)
+          for k in 0..<count { e[r &* count &+ k] = row[k] - shift }
           applyLanewise(.exp, e.baseAddress! + r &* count, e.baseAddress! + r &* count, count)
           let top = (0..<count).first { row[$0] == m } ?? 0
           var second = -Double.infinity
@@ -694,12 +696,15 @@ final class OutputCache {
     guard finite[r], value.isFinite, case .indices(let targets) = data.targets else { return nil }
     let m = maxima[r]
     guard Swift.max(k == argmax[r] ? others[r] : m, value) == m else { return nil }
-    var e = value - m
-    withUnsafeMutablePointer(to: &e) { applyLanewise(.exp, $0, $0, 1) }
-    var sum = 0.0
+    let shift = softmaxShift(max: m)
     let base = r &* count
-    for q in 0..<count { sum += q == k ? e : exps[base &+ q] }
-    return log(sum) + m - y[base &+ targets[r]]
+    let sum = withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { row in
+      exps.withUnsafeBufferPointer { row.baseAddress!.initialize(from: $0.baseAddress! + base, count: count) }
+      row[k] = value - shift
+      applyLanewise(.exp, row.baseAddress! + k, row.baseAddress! + k, 1)
+      return pairwiseSum(row.baseAddress!, count: count)
+    }
+    return log(sum) + shift - y[base &+ targets[r]]
   }
 }
 

@@ -333,12 +333,14 @@ struct TrainingTests {
       // swift-format-ignore: AlwaysUseLowerCamelCase
       let smooth_losses: [Double]
       let drift: [String: Double]
+      // swift-format-ignore: AlwaysUseLowerCamelCase
+      let exp_drift: [String: Double]
     }
     let corpus: String
     let cases: [Case]
   }
 
-  @Test("train is min-char-rnn's loop: parameters as NumPy's after 1 update to 2e-12, later within 30× its own drift")
+  @Test("train is min-char-rnn's loop: parameters as NumPy's after 1 update to 1e-13, later within 30× its own drift")
   func minCharRNN() throws {
     let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
       "Fixtures/training")
@@ -361,7 +363,6 @@ struct TrainingTests {
       let trainer = try Trainer(
         model: model, stream: try TrainingStream(characters: indices), loss: .softmax, sequenceLength: 25,
         optimizer: optimizer, clipping: clipping)
-      var firstDifference = 0.0
       for update in 1...120 {
         let loss = try trainer.step()
         // The loss of the first update comes before any parameter moved: to rounding.
@@ -375,18 +376,16 @@ struct TrainingTests {
           let d = zip(ours, theirs).reduce(0.0) { max($0, abs($1.0 - $1.1)) }
           difference = max(difference, d / scale)
         }
-        // After one update the parameters agree to 2e-12 of their scale (measured: 1e-14 for the
-        // weights and bh; by 9.9e-13 under Adagrad with clip 5, 2.4e-13 with global norm 1; SGD
-        // 3e-16): p_t differs from NumPy's in its last bits (another exp, and softmax shifted by
-        // max y), a dby element that is a small difference of such terms differs by many ulp of
-        // itself, and Adagrad's first step, g / sqrt(g² + 1e-8), turns that into the 13th digit
-        // of by. Later, the two runs may drift apart no faster than the NumPy loop does from a
-        // one-ulp jitter, scaled by how much larger than one ulp that first difference was
-        // (measured without the scaling: SGD within 2.3× of the jitter's drift at 1, 5, 40 and
-        // 120 updates; Adagrad with clip 5 within 10×; with global norm 1, 26× to 66×).
-        if update == 1 { firstDifference = difference }
-        let scaleUp = max(1, firstDifference / c.drift["1"]!)
-        let allowed = update == 1 ? 2e-12 : 30 * scaleUp * c.drift[String(update)]!
+        // After one update the parameters agree to 1e-13 of their scale, as the issue asks, except
+        // where NumPy's own loop differs more from itself when np.exp is the C library's exp (as
+        // NumPy computes it on a CPU without AVX-512; the fixture's exp_drift): a dby element that is
+        // a small difference of p's (the clip-5 case, |g| near 6e-5) carries the last bit of each
+        // e^y, and Adagrad's first step, g / sqrt(g² + 1e-8), turns it into the 13th digit of by.
+        // Measured: 2.1e-13 in that case, the same as NumPy's exp_drift; 1e-14 or less in the
+        // others. Later the two runs may drift apart no faster than 30× what the NumPy loop drifts
+        // from a one-ulp jitter of its gradients (measured: at most 2.7× of it for SGD and clip 5,
+        // 14× with global norm 1).
+        let allowed = update == 1 ? max(1e-13, 2 * c.exp_drift["1"]!) : 30 * c.drift[String(update)]!
         #expect(
           difference <= allowed,
           "\(c.name) after \(update) updates: \(difference), NumPy drifts \(c.drift[String(update)]!)")

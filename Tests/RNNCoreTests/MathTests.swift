@@ -299,3 +299,48 @@ struct RandomnessTests {
     #expect(counts.allSatisfy { abs($0 - 10_000) < 500 }, "\(counts)")
   }
 }
+
+@Suite("softmax as min-char-rnn computes it")
+struct SoftmaxTests {
+  struct Sums: Decodable {
+    struct Case: Decodable {
+      let values: [Double]
+      // swift-format-ignore: AlwaysUseLowerCamelCase
+      let numpy_sum: Double
+      // swift-format-ignore: AlwaysUseLowerCamelCase
+      let sequential_sum: Double
+    }
+    let cases: [Case]
+  }
+
+  @Test("e^y is summed in np.sum's order: the bits NumPy gives, for 1 to 1000 terms")
+  func numpyOrder() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+      "Fixtures/sums.json")
+    let sums = try JSONDecoder().decode(Sums.self, from: Data(contentsOf: url))
+    // The fixture tells orders apart: a left-to-right sum differs in many of its cases.
+    #expect(sums.cases.filter { $0.sequential_sum != $0.numpy_sum }.count >= 10)
+    for c in sums.cases {
+      let ours = c.values.withUnsafeBufferPointer { pairwiseSum($0.baseAddress!, count: c.values.count) }
+      #expect(ours == c.numpy_sum, "\(c.values.count) terms")
+    }
+  }
+
+  @Test("p = e^y / Σ e^y unshifted while max |y| ≤ 690; shifted beyond, finite for any y")
+  func shift() {
+    // min-char-rnn's formula: each p is e^y divided by the sum, with no shift.
+    let y = [-0.3, 0.02, 1.5, -2.25, 0.7]
+    let e = VectorMath.exp(y)
+    let sum = e.withUnsafeBufferPointer { pairwiseSum($0.baseAddress!, count: e.count) }
+    #expect(VectorMath.softmax(y) == e.map { $0 / sum })
+    #expect(VectorMath.softmaxParts(y).shift == 0)
+    #expect(VectorMath.softmaxParts([690, 0]).shift == 0)
+    // e^700 · 2 is finite but e^710 is not: past ±690 the shift is max y, and p stays right.
+    for (big, expected) in [([710.0, 710.0], [0.5, 0.5]), ([-800.0, -800.0 - log(3.0)], [0.75, 0.25])] {
+      #expect(VectorMath.softmaxParts(big).shift == big.max())
+      let p = VectorMath.softmax(big)
+      // (−800 − ln 3 is rounded to a multiple of 1.1e-13, which p carries)
+      #expect(zip(p, expected).allSatisfy { abs($0 - $1) <= 1e-12 }, "\(big): \(p)")
+    }
+  }
+}

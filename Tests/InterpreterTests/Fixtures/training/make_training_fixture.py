@@ -50,6 +50,7 @@ which tolerance can be asked of each checkpoint. The same measure after every up
 as drift_per_update, and |loss_jittered - loss| / |loss| of every update as loss_drift_per_update.
 """
 import json
+import math
 import os
 
 import numpy as np
@@ -82,7 +83,14 @@ CASES = [
 ]
 
 
-def loss_fun(params, inputs, targets, hprev, vocab_size):
+def libm_exp(a):
+    """e^x of each element by the C library's exp (math.exp), as NumPy computes np.exp on a CPU
+    without AVX-512; with AVX-512 NumPy has an exp of its own, which rounds some values the other
+    way."""
+    return np.array([math.exp(x) for x in a.ravel()]).reshape(a.shape)
+
+
+def loss_fun(params, inputs, targets, hprev, vocab_size, exp=np.exp):
     """min-char-rnn's lossFun without the clipping, which the loop applies per case."""
     Wxh, Whh, Why, bh, by = params
     xs, hs, ys, ps = {}, {}, {}, {}
@@ -93,7 +101,7 @@ def loss_fun(params, inputs, targets, hprev, vocab_size):
         xs[t][inputs[t]] = 1
         hs[t] = np.tanh(np.dot(Wxh, xs[t]) + np.dot(Whh, hs[t - 1]) + bh)
         ys[t] = np.dot(Why, hs[t]) + by
-        ps[t] = np.exp(ys[t]) / np.sum(np.exp(ys[t]))
+        ps[t] = exp(ys[t]) / np.sum(exp(ys[t]))
         loss += -np.log(ps[t][targets[t], 0])
     dWxh, dWhh, dWhy = np.zeros_like(Wxh), np.zeros_like(Whh), np.zeros_like(Why)
     dbh, dby = np.zeros_like(bh), np.zeros_like(by)
@@ -147,7 +155,7 @@ def initial_model(H, V, seed):
     return [Wxh, Whh, Why, bh, by]
 
 
-def train(case, model, data, char_to_ix, updates, jitter_rng=None):
+def train(case, model, data, char_to_ix, updates, jitter_rng=None, exp=np.exp):
     V = len(char_to_ix)
     H = case["hidden"]
     params = [np.copy(a) for a in model]
@@ -163,7 +171,7 @@ def train(case, model, data, char_to_ix, updates, jitter_rng=None):
             p = 0
         inputs = [char_to_ix[ch] for ch in data[p:p + SEQ_LENGTH]]
         targets = [char_to_ix[ch] for ch in data[p + 1:p + SEQ_LENGTH + 1]]
-        loss, grads, hprev = loss_fun(params, inputs, targets, hprev, V)
+        loss, grads, hprev = loss_fun(params, inputs, targets, hprev, V, exp)
         if jitter_rng is not None:
             grads = jitter(grads, jitter_rng)
         clip(grads, case["clipping"])
@@ -214,7 +222,8 @@ def main():
         losses, smooth_losses, snaps, traj = train(case, model, DATA, char_to_ix, updates)
         jlosses, _, jsnaps, jtraj = train(case, model, DATA, char_to_ix, updates,
                                           jitter_rng=np.random.RandomState(JITTER_SEED))
-        checkpoints, drift = {}, {}
+        _, _, esnaps, _ = train(case, model, DATA, char_to_ix, updates, exp=libm_exp)
+        checkpoints, drift, exp_drift = {}, {}, {}
         for k in CHECKPOINTS:
             params, hprev, p = snaps[k]
             jparams = jsnaps[k][0]
@@ -225,11 +234,13 @@ def main():
             entry["p"] = p
             checkpoints[str(k)] = entry
             drift[str(k)] = drift_of(params, jparams)
-            print(f"{case['name']:>20}  after {k:>3} updates: drift {drift[str(k)]:.3e}")
+            exp_drift[str(k)] = drift_of(params, esnaps[k][0])
+            print(f"{case['name']:>20}  after {k:>3} updates: drift {drift[str(k)]:.3e}, "
+                  f"with the C library's exp {exp_drift[str(k)]:.3e}")
         out = {key: case[key] for key in ("name", "optimizer", "learning_rate", "clipping", "hidden", "seed", "model")}
         out.update({"shapes": {name: list(a.shape) for name, a in zip(NAMES, model)},
                     "checkpoints": checkpoints, "losses": losses, "smooth_losses": smooth_losses,
-                    "drift": drift,
+                    "drift": drift, "exp_drift": exp_drift,
                     "drift_per_update": [drift_of(a, b) for a, b in zip(traj, jtraj)],
                     "loss_drift_per_update": [abs(b - a) / abs(a) for a, b in zip(losses, jlosses)]})
         out_cases.append(out)
@@ -244,6 +255,8 @@ def main():
                    "how": "np.nextafter toward +inf or -inf per nonzero element, direction from "
                           "RandomState(seed).randint(0, 2) per array in order Wxh Whh Why bh by; "
                           "zeros unchanged"},
+        "exp_drift": "the same measure between this loop and the same loop with the C library's "
+                     "exp (math.exp) in place of np.exp",
         "drift": "max over arrays of max|theta_jittered - theta| / max|theta|; "
                  "loss_drift_per_update is |loss_jittered - loss| / |loss|",
         "cases": out_cases,
