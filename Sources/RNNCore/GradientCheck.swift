@@ -170,7 +170,7 @@ public struct ParameterCheck: Equatable, Sendable {
   public let parameter: Parameter
   /// Every element checked, in order.
   public let elements: [ElementCheck]
-  /// ‖a − n‖ over the elements, and the error bar of that norm, √Σ bar².
+  /// ‖a − n‖ over the elements, and the error bar of that norm, √Σ (rounding + margin · truncation)².
   public let differenceNorm: Double
   public let differenceBar: Double
   /// ‖a‖ over the elements.
@@ -215,9 +215,10 @@ public struct ParameterCheck: Equatable, Sendable {
     for e in judged {
       let reference = exact ? e.exact! : e.numeric
       difference += (e.analytic - reference) * (e.analytic - reference)
-      // The estimates themselves, without the margin each element gets: random noise does not
-      // add up the way a systematic error spread over many elements does.
-      let estimate = e.rounding + e.truncation
+      // Rounding is random noise, which does not add up the way a systematic error spread over
+      // many elements does: its estimate without the margin each element gets. Truncation is
+      // systematic itself (the loss bends the same way for neighbouring elements): with it.
+      let estimate = e.rounding + ErrorBar.margin * e.truncation
       bar += estimate * estimate
       norm += e.analytic * e.analytic
       numericNorm += reference * reference
@@ -409,16 +410,29 @@ public struct GradientChecker: Sendable {
       let bendNoise =
         4 * Double.ulpOfOne * (Swift.abs(d.plus) + Swift.abs(d.minus) + 2 * Swift.abs(trace.loss)) / epsilon
       // So can a slope that would move the loss by more than 0.1% of its size over ε: the loss
-      // is far from linear there (exploding gradients).
-      // Both judged from what was measured, never from the analytic value under test (a wrong,
-      // huge analytic value must not excuse itself); and a truncation measured far below the
-      // disagreement convicts regardless.
+      // is far from linear there (exploding gradients). Both judged from what was measured, never
+      // from the analytic value under test (a wrong, huge analytic value must not excuse itself);
+      // and a truncation measured far below the disagreement convicts regardless, unless the
+      // differences fail the test of smoothness below.
       let steep =
         Swift.max(Swift.abs(d.numeric), Swift.abs(wide.numeric), Swift.abs(narrow.numeric)) * epsilon
         > 1e-3 * d.size / 2
       let disagreement = Swift.abs(analytic - d.numeric)
       let measuredClearly = truncation + d.rounding < 0.01 * disagreement
-      if verdict == .fail && !measuredClearly && (steep || !(bend <= Swift.abs(d.numeric) + bendNoise)) {
+      // Before they convict, the three differences must also agree among themselves to 1%
+      // where the loss is steep (measured), or where the spread among them is more than rounding
+      // and the analytic slope would itself move the loss far over ε: otherwise the loss is not
+      // smooth at this ε (chaotic, exploding), and the bar estimated from them bounds nothing,
+      // however far the analytic value lies from them (correct BPTT there can be 1e11 times the
+      // difference). On a smooth loss they agree, and a huge wrong value still fails.
+      let largest = Swift.max(Swift.abs(d.numeric), Swift.abs(wide.numeric), Swift.abs(narrow.numeric))
+      let unsettled = truncation + d.rounding >= 0.01 * largest
+      let spread = truncation > Swift.max(0.01 * largest, ErrorBar.margin * d.rounding)
+      let steepIfRight = Swift.abs(analytic) * epsilon > 1e-3 * d.size / 2
+      if verdict == .fail
+        && ((steep && unsettled) || (spread && steepIfRight)
+          || (!measuredClearly && (steep || !(bend <= Swift.abs(d.numeric) + bendNoise))))
+      {
         (verdict, reason) = (.inconclusive, .tooNonlinear)
       }
     }

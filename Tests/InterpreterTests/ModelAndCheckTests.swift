@@ -20,6 +20,24 @@ struct ModelAndCheckTests {
     #expect(i.execute("bptt correct; gradcheck").failedCheck == false)
   }
 
+  @Test("at a large ε, a parameter whose elements pass within their truncation is not failed by the norm")
+  func largeEpsilonNorm() {
+    // Truncation is systematic: elements each within margin × truncation of their bar must pool
+    // within the norm's bar too (the norm test once failed bh at ε = 0.5 and everything at ε = 1).
+    for command in ["gradcheck bh --eps 0.5 --all", "gradcheck --eps 1"] {
+      let outcome = run(command)
+      guard case .parameters(let reports, _, _) = outcome.checks.first?.kind else {
+        Issue.record("no parameter check for \(command)")
+        continue
+      }
+      for report in reports {
+        #expect(report.elements.allSatisfy { $0.verdict != .fail }, "\(command): \(report.parameter)")
+        #expect(report.verdict != .fail && !report.failedByNorm, "\(command): \(report.parameter)")
+      }
+      #expect(!outcome.failedCheck, "\(command)")
+    }
+  }
+
   @Test("gradcheck forms: element, parameter, sample, direction, intermediates, sweep, options")
   func forms() {
     let outcome = run("gradcheck Whh[0,1]")
