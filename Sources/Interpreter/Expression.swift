@@ -708,7 +708,7 @@ struct Evaluator {
     switch f {
     case "norm": return scalar(x.norm)
     case "svd":
-      // mᵀm, then Jacobi sweeps of n³ each (a dozen at most, in practice).
+      // Jacobi sweeps over pairs of columns, rows · cols² each (a dozen at most, in practice).
       try spend([x.rows + 24 * x.cols, x.cols, x.cols], on: "svd of \(x.rows)×\(x.cols)", column: column)
       return Matrix(column: singularValues(x))
     case "sum": return scalar(x.sum)

@@ -99,54 +99,57 @@ struct GradientFlow {
   }
 }
 
-/// The singular values of `m`, largest first: the square roots of the eigenvalues of mᵀm, by
-/// Jacobi rotations (symmetric, so they converge quadratically; sizes up to a few hundred).
+/// The singular values of `m` (as many as it has columns), largest first, by one-sided Jacobi
+/// rotations of its columns (Hestenes): pairs of columns are rotated until every two are
+/// orthogonal, and the values are then the columns' norms. Working on m itself, never on mᵀm,
+/// keeps the small values accurate: mᵀm would square them below the rounding of the large ones
+/// ([[1, 1], [0, 1e-10]] has 7.07e-11, which mᵀm loses entirely).
 func singularValues(_ m: Matrix) -> [Double] {
-  let n = m.cols
-  guard n > 0 else { return [] }
-  // Scaled by its largest element, so that mᵀm neither overflows nor underflows; the values are
-  // scaled back at the end. NaN anywhere makes every value NaN.
+  guard m.cols > 0 else { return [] }
+  // Scaled by its largest element, so that the squared norms neither overflow nor underflow; the
+  // values are scaled back at the end. NaN anywhere makes every value NaN.
   let scale = m.maxAbs
-  guard scale.isFinite else { return [Double](repeating: scale, count: n) }
-  guard scale > 0 else { return [Double](repeating: 0, count: n) }
-  // a = mᵀ m
-  var a = [Double](repeating: 0, count: n * n)
-  for i in 0..<n {
-    for j in i..<n {
-      var s = 0.0
-      for r in 0..<m.rows { s += (m[r, i] / scale) * (m[r, j] / scale) }
-      a[i * n + j] = s
-      a[j * n + i] = s
-    }
-  }
+  guard scale.isFinite else { return [Double](repeating: scale, count: m.cols) }
+  guard scale > 0 else { return [Double](repeating: 0, count: m.cols) }
+  // The columns of m, or of mᵀ when m is wide: at most min(rows, cols) values are nonzero, and
+  // the rest are exactly 0.
+  let wide = m.rows < m.cols
+  let n = wide ? m.rows : m.cols
+  let length = wide ? m.cols : m.rows
+  var columns = (0..<n).map { c in (0..<length).map { r in (wide ? m[c, r] : m[r, c]) / scale } }
   for _ in 0..<60 {
-    var off = 0.0
-    for i in 0..<n { for j in 0..<n where i != j { off += a[i * n + j] * a[i * n + j] } }
-    var diagonal = 0.0
-    for i in 0..<n { diagonal += a[i * n + i] * a[i * n + i] }
-    if off <= 1e-30 * max(diagonal, 1e-300) { break }
-    for p in 0..<(n - 1) {
+    var rotated = false
+    for p in 0..<n {
       for q in (p + 1)..<n {
-        let apq = a[p * n + q]
-        if apq == 0 { continue }
-        let theta = (a[q * n + q] - a[p * n + p]) / (2 * apq)
-        let t = (theta >= 0 ? 1 : -1) / (abs(theta) + (theta * theta + 1).squareRoot())
-        let c = 1 / (t * t + 1).squareRoot()
-        let s = t * c
-        for k in 0..<n {
-          let akp = a[k * n + p]
-          let akq = a[k * n + q]
-          a[k * n + p] = c * akp - s * akq
-          a[k * n + q] = s * akp + c * akq
+        var alpha = 0.0
+        var beta = 0.0
+        var gamma = 0.0
+        for k in 0..<length {
+          alpha += columns[p][k] * columns[p][k]
+          beta += columns[q][k] * columns[q][k]
+          gamma += columns[p][k] * columns[q][k]
         }
-        for k in 0..<n {
-          let apk = a[p * n + k]
-          let aqk = a[q * n + k]
-          a[p * n + k] = c * apk - s * aqk
-          a[q * n + k] = s * apk + c * aqk
+        guard abs(gamma) > Double.ulpOfOne * (alpha * beta).squareRoot() else { continue }
+        rotated = true
+        let zeta = (beta - alpha) / (2 * gamma)
+        let t = (zeta >= 0 ? 1 : -1) / (abs(zeta) + (zeta * zeta + 1).squareRoot())
+        let c = 1 / (t * t + 1).squareRoot()
+        let s = c * t
+        for k in 0..<length {
+          let x = columns[p][k]
+          let y = columns[q][k]
+          columns[p][k] = c * x - s * y
+          columns[q][k] = s * x + c * y
         }
       }
     }
+    if !rotated { break }
   }
-  return (0..<n).map { max(a[$0 * n + $0], 0).squareRoot() * scale }.sorted(by: >)
+  let values = columns.map { column in
+    // The norm without squaring what is tiny: scaled by the column's largest element.
+    let largest = column.reduce(0) { max($0, abs($1)) }
+    guard largest > 0 else { return 0.0 }
+    return largest * column.reduce(0) { $0 + ($1 / largest) * ($1 / largest) }.squareRoot() * scale
+  }
+  return (values + [Double](repeating: 0, count: m.cols - n)).sorted(by: >)
 }

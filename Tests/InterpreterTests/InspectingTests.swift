@@ -247,5 +247,18 @@ struct InspectingTests {
       singularValues(Matrix(rows: 3, cols: 3, [0, 0, 3, 0, -2, 0, 1, 0, 0])).map { ($0 * 1e12).rounded() / 1e12 } == [
         3, 2, 1,
       ])
+    // Small values stay accurate: [[1, 1], [0, δ]] has σ₁σ₂ = |det| = δ and σ₁² + σ₂² = 2 + δ²,
+    // so σ₁² = (2 + δ² + √(4 + δ⁴)) / 2 and σ₂ = δ/σ₁. (Through mᵀm, 1 + δ² rounds to 1 and σ₂ to 0.)
+    for delta in [1e-6, 1e-10, 1e-14] {
+      let v = singularValues(Matrix(rows: 2, cols: 2, [1, 1, 0, delta]))
+      let first = ((2 + delta * delta + (4 + delta * delta * delta * delta).squareRoot()) / 2).squareRoot()
+      #expect(abs(v[0] - first) <= 1e-15 && abs(v[1] - delta / first) <= 1e-14 * delta, "\(v)")
+    }
+    // Tall and wide: a 3×2 and its transpose have the same values; the wide one has a third, 0.
+    let tall = Matrix(rows: 3, cols: 2, [1, 1, 0, 1e-9, 0, 0])
+    let expected = [Double(2).squareRoot(), 1e-9 / Double(2).squareRoot()]
+    #expect(zip(singularValues(tall), expected).allSatisfy { abs($0 - $1) <= 1e-14 * $1 })
+    let wide = singularValues(tall.transposed())
+    #expect(wide.count == 3 && wide[2] == 0 && zip(wide, expected).allSatisfy { abs($0 - $1) <= 1e-14 * $1 })
   }
 }
