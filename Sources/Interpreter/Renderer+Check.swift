@@ -71,7 +71,7 @@ extension Renderer {
       return "\(v): both are within the rounding noise (error bar \(e(c.errorBar)) against |a| = "
         + "\(e(abs(c.analytic)))): try --exact, or a larger ε"
     case .truncationTooLarge:
-      return "\(v): at ε = \(eps(c.epsilon)) the truncation error \(e(c.truncation)) is as large as the values: "
+      return "\(v): at ε = \(eps(c.epsilon)) the truncation error \(e(c.truncation)) is over 1% of the values: "
         + "try a smaller ε (--eps \(eps(c.epsilon / 100))) or --exact"
     case .tooNonlinear:
       return

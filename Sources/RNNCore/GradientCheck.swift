@@ -77,8 +77,10 @@ public enum ErrorBar {
   public static let roundingUnits = 2.0
   /// Estimates are multiplied by this before they bound a difference.
   public static let margin = 2.0
-  /// Agreement means something only while the bar is below this fraction of the values.
-  public static let resolution = 0.5
+  /// Agreement means something only while the bar is below this fraction of the values: a PASS
+  /// confirms the analytic value to 1% at worst (at ε = 0.1 a gradient 0.1% wrong once passed
+  /// within a bar of half its size).
+  public static let resolution = 0.01
   /// Analytic and exact derivatives agree when they differ by at most this fraction of the
   /// larger of them or of the largest derivative of the same array (their sums round apart).
   public static let exactTolerance = 1e-9
