@@ -50,6 +50,11 @@ public final class Interpreter {
   public var earlyLines: (([String]) -> Void)?
   /// How many of `reports` went to `earlyLines` already.
   private var reportsShown = 0
+  /// How many of `reports` are rendered into `rendered`, and their lines not yet shown: each
+  /// command's reports are rendered when it is done, so that `set precision` later on the same
+  /// line changes only what comes after it.
+  private var reportsRendered = 0
+  private var rendered: [String] = []
   /// Guided lessons, when the program found them.
   public var lessonHost: LessonHost?
   /// How deep `source` files nest, to stop a file that sources itself.
@@ -106,10 +111,12 @@ public final class Interpreter {
       return outcome
     }
     // A lesson runs lines of its own from inside a command: keep the outer line's reports.
-    let outer = (reports, reportsShown)
-    defer { (reports, reportsShown) = outer }
+    let outer = (reports, reportsShown, reportsRendered, rendered)
+    defer { (reports, reportsShown, reportsRendered, rendered) = outer }
     reports = []
     reportsShown = 0
+    reportsRendered = 0
+    rendered = []
     var outcome = Outcome()
     if let prediction = pendingPrediction {
       pendingPrediction = nil
@@ -173,8 +180,10 @@ public final class Interpreter {
         if message.count > 400 { message = message.prefix(400) + "…" }
         errorLine = style.bad("error: ") + message
         outcome.error = message
+        renderNewReports()
         break
       }
+      renderNewReports()
       if quitRequested { break }
     }
     if session.predict, errorLine == nil,
@@ -185,7 +194,8 @@ public final class Interpreter {
       reports.append(.message(prediction.prompt))
     }
     outcome.reports = reports
-    outcome.lines = reports[reportsShown...].flatMap(renderer.lines)
+    renderNewReports()
+    outcome.lines = rendered
     if let errorLine { outcome.lines.append(errorLine) }
     outcome.failedCheck = reports.contains { $0.isFailedCheck }
     outcome.quit = quitRequested
@@ -195,8 +205,17 @@ public final class Interpreter {
   /// Hands the lines of this line's commands so far to ``earlyLines``, before a progress line.
   func showEarlierLines() {
     guard let earlyLines, reports.count > reportsShown else { return }
-    earlyLines(reports[reportsShown...].flatMap(renderer.lines))
+    renderNewReports()
+    earlyLines(rendered)
+    rendered = []
     reportsShown = reports.count
+  }
+
+  /// Renders the reports added since the last call, with the renderer as it is now.
+  private func renderNewReports() {
+    guard reports.count > reportsRendered else { return }
+    rendered += reports[reportsRendered...].flatMap(renderer.lines)
+    reportsRendered = reports.count
   }
 
   func describeError(_ error: Error) -> String {
