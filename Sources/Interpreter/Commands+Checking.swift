@@ -335,7 +335,8 @@ extension Interpreter {
         case .equations: "your equations (bptt show lists them)"
         case .mystery: "a mystery (bptt guess NAME when you have found it, bptt reveal to be told)"
         }
-      say("in force: \(which); bptt show lists the equations, bptt correct|seed|mystery [SEED] switches")
+      let show = session.variant == .mystery ? "" : "bptt show lists the equations, "
+      say("in force: \(which); \(show)bptt correct|seed|mystery [SEED] switches")
       return
     }
     switch first {
@@ -382,10 +383,11 @@ extension Interpreter {
       }
       session.lastMysterySeed = seed
       session.mysteryGuesses = 0
+      session.mysteryFoundAt = nil
       session.mystery = Mystery.index(seed: seed, loss: session.loss)
       session.equations = [:]
       session.variant = .mystery
-      say("bptt mystery (seed \(seed)): one equation of this backward pass is wrong. Find it.")
+      say("bptt mystery (seed \(seed)): one mistake hides in this backward pass (in one equation, or two). Find it.")
       announcePass(" with a mystery")
     case "guess":
       guard session.variant == .mystery, let index = session.mystery else {
@@ -397,10 +399,20 @@ extension Interpreter {
         )
       }
       let changed = Mystery.catalogue(session.loss)[index].changes.keys
+      func at(_ guess: Int) -> String { guess == 1 ? "at the first guess" : "at guess \(guess)" }
+      if let found = session.mysteryFoundAt {
+        // Found already: more guesses count for nothing.
+        let names = changed.sorted().joined(separator: " and ")
+        say(
+          "already found \(at(found)): \(names) \(changed.count > 1 ? "are" : "is") wrong. bptt reveal shows how; bptt mystery gives another."
+        )
+        return
+      }
       // Guessing every name in turn would always find it: the count says how it was found.
       session.mysteryGuesses += 1
-      let count = session.mysteryGuesses == 1 ? "at the first guess" : "at guess \(session.mysteryGuesses)"
+      let count = at(session.mysteryGuesses)
       if changed.contains(words[1]) {
+        session.mysteryFoundAt = session.mysteryGuesses
         say(
           "right: \(words[1]) is wrong"
             + (changed.count > 1

@@ -161,12 +161,16 @@ extension CommandTable {
         i.announcePass(" for the new data")
       }),
     CommandSpec(
-      name: "h0", aliases: [], group: .model, usage: "h0 V1 … VH | h0 zero",
+      name: "h0", aliases: [], group: .model, usage: "h0 [V1 … VH | zero]",
       summary: "the initial hidden state (min-char-rnn's hprev)",
-      details: "Gives H numbers for h[0], or zero for all zeros.",
+      details: "Gives H numbers for h[0], or zero for all zeros; h0 alone shows it.",
       examples: ["h0 0.1 -0.2 0.3", "h0 zero"], completion: .words(["zero"]),
       run: { i, args in
         let words = args.words
+        guard !words.isEmpty else {
+          i.say("h0 = \(i.style.inline(Matrix(column: i.session.model.h0)))")
+          return
+        }
         let values: [Double]
         if words == ["zero"] {
           values = Array(repeating: 0, count: i.session.model.hiddenSize)

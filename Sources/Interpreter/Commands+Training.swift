@@ -245,14 +245,14 @@ extension Interpreter {
       restoreBuiltIn()
       say("example hello: the built-in model, H = 3, vocabulary h e l o, data \"hello\"")
     case "sine":
-      // x[t] = sin(0.3 t), target[t] = sin(0.3 (t + 1)).
+      // Steps count from 1: x[t] = sin(0.3 (t − 1)), target[t] = sin(0.3 t).
       let n = 400
       let wave = (0...n).map { Foundation.sin(0.3 * Double($0)) }
       session.stream = try TrainingStream(
         inputs: .vectors(Matrix(rows: n, cols: 1, Array(wave.dropLast()))),
         targets: .vectors(Matrix(rows: n, cols: 1, Array(wave.dropFirst()))))
       session.model = try RNN(inputSize: 1, hiddenSize: 8, outputSize: 1, seed: 1, scale: 0.3)
-      finishExample("sine: predict sin(0.3 (t+1)) from sin(0.3 t); H = 8, squared error, seqlen 25")
+      finishExample("sine: predict sin(0.3 t) from sin(0.3 (t−1)); H = 8, squared error, seqlen 25")
     case "echo":
       // target[t] = x[t-3]: the network must remember three steps.
       var rng = SeededGenerator(seed: 11)

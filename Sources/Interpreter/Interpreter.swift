@@ -537,7 +537,9 @@ public final class Interpreter {
     let key = TrainerKey(
       stream: source, loss: session.loss, variant: session.variant,
       sequenceLength: session.stream == nil ? source.count : settings.sequenceLength, optimizer: settings.optimizer)
-    if let trainerCache, trainerCache.key == key, trainerCache.trainer.model == session.model {
+    // Training does not read h0: a new h0 carries on with the same training.
+    if let trainerCache, trainerCache.key == key, trainerCache.trainer.model.parameters == session.model.parameters {
+      if trainerCache.trainer.model.h0 != session.model.h0 { try trainerCache.trainer.adoptH0(session.model.h0) }
       trainerCache.trainer.optimizer.learningRate = settings.learningRate
       trainerCache.trainer.clipping = settings.clipping
       return trainerCache.trainer

@@ -83,6 +83,13 @@ extension Interpreter {
   /// over the recorded pass (the other equations the correct ones): every step's value of that
   /// quantity, to 1e-12 of its largest. - Throws: the candidate's error when it does not evaluate.
   public func equationAgrees(_ name: String, _ candidate: String, reference: String) throws -> Bool {
+    try firstDisagreement(name, candidate, reference: reference) == nil
+  }
+
+  /// The first step, in BPTT's order (t = T down to 1), where `candidate` as the backward
+  /// equation `name` gives another value than `reference`; nil when they agree at every step.
+  /// - Throws: the candidate's error when it does not evaluate.
+  public func firstDisagreement(_ name: String, _ candidate: String, reference: String) throws -> Int? {
     guard BackwardEquations.names.contains(name) else { throw CommandError("'\(name)' is not a backward equation") }
     guard let data = session.data else { throw CommandError(dataProblem() ?? "there is no data") }
     let forward = try BPTTEngine().record(model: session.model, data: data, loss: session.loss)
@@ -92,21 +99,32 @@ extension Interpreter {
       return try e.record(over: forward, variant: .equations)
     }
     let (mine, theirs) = (try run(candidate), try run(reference))
-    let pairs: [(Matrix, Matrix)] =
-      switch name {
-      case "dy": [(mine.dy, theirs.dy)]
-      case "dh": [(mine.dh, theirs.dh)]
-      case "dh_raw": [(mine.dhRaw, theirs.dhRaw)]
-      case "dh_next": [(mine.dhNext, theirs.dhNext)]
-      default:
-        (1...forward.steps).map { t in
-          let p = Parameter.allCases.first { $0.gradientName == name }!
-          return (mine.contribution(to: p, atStep: t), theirs.contribution(to: p, atStep: t))
+    // Each step's values, mine beside the reference's, and the scale they are compared at: the
+    // whole quantity's largest for dy, dh, dh_raw and dh_next; each step's part of a gradient
+    // at its own.
+    let steps = 1...forward.steps
+    let pairs: [(mine: [Double], theirs: [Double], scale: Double)]
+    switch name {
+    case "dy", "dh", "dh_raw", "dh_next":
+      let (a, b) =
+        switch name {
+        case "dy": (mine.dy, theirs.dy)
+        case "dh": (mine.dh, theirs.dh)
+        case "dh_raw": (mine.dhRaw, theirs.dhRaw)
+        default: (mine.dhNext, theirs.dhNext)
         }
+      pairs = steps.map { t in (a.row(t - 1), b.row(t - 1), b.maxAbs) }
+    default:
+      let p = Parameter.allCases.first { $0.gradientName == name }!
+      pairs = steps.map { t in
+        let (a, b) = (mine.contribution(to: p, atStep: t), theirs.contribution(to: p, atStep: t))
+        return (a.storage, b.storage, b.maxAbs)
       }
-    return pairs.allSatisfy { a, b in
-      let scale = max(b.maxAbs, 1e-300)
-      return zip(a.storage, b.storage).allSatisfy { abs($0 - $1) <= 1e-12 * scale }
+    }
+    return steps.reversed().first { t in
+      let q = pairs[t - 1]
+      let s = max(q.scale, 1e-300)
+      return !zip(q.mine, q.theirs).allSatisfy { abs($0 - $1) <= 1e-12 * s }
     }
   }
 

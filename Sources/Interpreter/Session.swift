@@ -21,6 +21,8 @@ public struct Session: Equatable {
   public var lastMysterySeed: UInt64?
   /// How many times `bptt guess` was tried on the mystery in force.
   public var mysteryGuesses = 0
+  /// The guess that found the mystery, once one has.
+  public var mysteryFoundAt: Int?
   /// The seed of the next `sample` that names none: 1, 2, 3, … in a session.
   public var nextSampleSeed: UInt64 = 1
   /// The mystery in force when `variant` is `.mystery`: its place in the catalogue.

@@ -199,7 +199,8 @@ public final class Guide: LessonHost {
     let trimmed = line.trimmingCharacters(in: .whitespaces)
     switch mode {
     case .offering(let command):
-      guard trimmed.isEmpty else { return nil }
+      // The offered command typed out is the offer taken, not a second run of it.
+      guard trimmed.isEmpty || trimmed == command.trimmingCharacters(in: .whitespaces) else { return nil }
       var out = run(command, interpreter)
       out += moveOn(interpreter)
       return out
@@ -219,10 +220,14 @@ public final class Guide: LessonHost {
         var text = trimmed
         if let split = Guide.assignment(written ?? trimmed), split.name == equation.name { text = split.expression }
         do {
-          guard try interpreter.equationAgrees(equation.name, text, reference: equation.expression) else {
+          if let t = try interpreter.firstDisagreement(equation.name, text, reference: equation.expression) {
+            let steps = interpreter.session.data?.count ?? t
+            // Where it first goes wrong, in the order BPTT computes it (t = T down to 1).
+            let right = t + 1 == steps ? "t=\(steps)" : "t=\(steps)…\(t + 1)"
+            let whereWrong = t == steps ? "already at t=\(t)" : "from t=\(t) (it is right at \(right))"
             return [
-              "not quite: over the recorded pass it gives other values than \(equation.name) needs (try again, hint or solution)"
-                + (written == nil ? "" : "; yours was not installed")
+              "not quite: it gives other values than \(equation.name) needs \(whereWrong), going back from t=\(steps) "
+                + "as BPTT does (try again, hint or solution)" + (written == nil ? "" : "; yours was not installed")
             ]
           }
         } catch {
@@ -275,7 +280,11 @@ public final class Guide: LessonHost {
       let close =
         abs(value - expected) <= exercise.tolerance * max(abs(expected), 1e-12)
         || abs(value - expected) <= exercise.tolerance * 1e-3
-      guard close else { return ["not quite: try again, or type hint or solution"] }
+      guard close else {
+        // What the learner's expression gave (a number typed as such needs no echo).
+        let gave = Double(trimmed) == nil ? "\(trimmed) = \(interpreter.style.number(value)); " : ""
+        return ["not quite: \(gave)try again, or type hint or solution"]
+      }
       // "right: 0", not "right: 0 = 0", when the answer is a number rather than a computation.
       let expression = exercise.answerExpression!
       let shown = interpreter.style.number(expected)

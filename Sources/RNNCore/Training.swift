@@ -74,8 +74,8 @@ public final class Trainer {
   /// The hidden state carried into the next chunk (min-char-rnn's hprev).
   public private(set) var hprev: [Double]
   private let engine = BPTTEngine(useSecondCore: true)
-  /// The model's h0, where every pass over the data starts.
-  private let initialState: [Double]
+  /// The model's h0, kept for the model the trainer gives back (training itself never reads it).
+  private var initialState: [Double]
   private var gradients: ParameterSet
 
   public init(
@@ -97,6 +97,13 @@ public final class Trainer {
     let steps = Swift.min(sequenceLength, stream.count)
     smoothLoss = loss == .softmax ? -PortableMath.log(1 / Double(model.outputSize)) * Double(steps) : 0
     gradients = ParameterSet(inputSize: model.inputSize, hiddenSize: model.hiddenSize, outputSize: model.outputSize)
+  }
+
+  /// Takes `h0` as the model's h0 from now on. Training does not read h0 (min-char-rnn has
+  /// none: each chunk starts from hprev or zeros), so nothing else changes.
+  public func adoptH0(_ h0: [Double]) throws {
+    try model.setH0(h0)
+    initialState = h0
   }
 
   /// Runs `body` (a loop of ``step()``s) with this trainer's two threads kept on different cores.

@@ -144,6 +144,8 @@ struct InspectingTests {
       run("print 1/3; set precision 2; print 1/3").lines == [
         "1/3 = 0.3333", "numbers now print with 2 significant digits", "1/3 = 0.33",
       ])
+    // h0 alone shows it.
+    #expect(run("h0").lines == ["h0 = [0, 0, 0]"])
     let (i, out) = session("set Whh[0,1] 0.5", "print Whh[0,1]", "set bh[2] -1", "set h0[1] 0.25", "print h0")
     #expect(out[0].lines[0].hasSuffix("→ 0.5"))
     #expect(out[0].lines[1].hasPrefix("(recorded the pass again after set: loss "))

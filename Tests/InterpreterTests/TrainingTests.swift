@@ -147,6 +147,10 @@ struct TrainingTests {
     #expect(iterations("new 5") == "1…2")
     #expect(iterations("optimizer sgd") == "1…2")
     #expect(iterations("bptt seed") == "1…2")
+    // Training does not read h0: a new one carries on, and the model keeps it after train.
+    #expect(iterations("h0 0.1 0.2 0.3 0.4 0.5") == "6…7")
+    let (i, _) = session("corpus \(corpus)", "new 5", "train 2", "h0 0.1 0.2 0.3 0.4 0.5", "train 2")
+    #expect(i.session.model.h0 == [0.1, 0.2, 0.3, 0.4, 0.5])
   }
 
   @Test("on a terminal, the commands before train on one line show before its progress, once")
@@ -211,6 +215,15 @@ struct TrainingTests {
       #expect(i.execute("gradcheck sample 4").lines.last!.hasPrefix("PASS"), "\(name)")
     }
     #expect(run("example nope").error == "usage: example hello|sine|echo")
+    // What the announcement says, step t counting from 1: x[t] = sin(0.3 (t − 1)), target sin(0.3 t).
+    let sine = run("example sine")
+    #expect(sine.lines[0].hasPrefix("example sine: predict sin(0.3 t) from sin(0.3 (t−1))"))
+    let i = Interpreter()
+    i.execute("example sine")
+    let data = i.session.data!
+    #expect(data.input(at: 1, size: 1) == [0] && data.input(at: 3, size: 1) == [sin(0.3 * 2)])
+    guard case .vectors(let targets) = data.targets else { return #expect(Bool(false)) }
+    #expect(targets[0, 0] == sin(0.3) && targets[2, 0] == sin(0.3 * 3))
   }
 
   @Test("series: columns named target are targets; bad rows name the line")

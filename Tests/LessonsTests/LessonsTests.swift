@@ -276,13 +276,17 @@ struct LessonRunTests {
     #expect(i.execute("").lines == ["first", "› step   (Enter runs it)"])
     // Any other command runs and the offer stays.
     #expect(i.execute("print 2 * 3").lines == ["2 * 3 = 6"])
-    let stepped = i.execute("").lines
+    // The offered command typed out takes the offer: it runs once, and the lesson moves on.
+    let stepped = i.execute(" step ").lines
+    #expect(i.session.cursorIndex == 0)
     #expect(stepped.first!.hasPrefix("forward t=1/4  a"))
     #expect(stepped.last!.hasPrefix("— end of section."))
     let exercise = i.execute("").lines
     #expect(exercise.contains("Exercise: What is h0[1]?"))
     #expect(i.prompt == "(answer) ")
     #expect(i.execute("7").lines == ["not quite: try again, or type hint or solution"])
+    // An expression's value is shown beside the verdict.
+    #expect(i.execute("3 + 4").lines == ["not quite: 3 + 4 = 7; try again, or type hint or solution"])
     // An answer that does not evaluate says why.
     #expect(
       i.execute("h0[9]").lines == [
@@ -329,6 +333,11 @@ struct LessonRunTests {
     #expect(try !i.equationAgrees("dh_raw", "(1 - a*a) * dh", reference: "(1 - h*h) * dh"))
     #expect(try !i.equationAgrees("dWhh", "dh_raw @ h[t].T", reference: "dh_raw @ h[t-1].T"))
     #expect(throws: (any Error).self) { try i.equationAgrees("dh_raw", "dh @ h", reference: "(1 - h*h) * dh") }
+    // Where it first goes wrong, in BPTT's order: dh without dh_next is right at t = T (nothing
+    // comes back from beyond the last step, dh_next[T] = 0) and wrong from T − 1 on.
+    #expect(try i.firstDisagreement("dh", "Why.T @ dy", reference: "Why.T @ dy + dh_next") == 3)
+    #expect(try i.firstDisagreement("dWhh", "dh_raw @ h[t].T", reference: "dh_raw @ h[t-1].T") == 4)
+    #expect(try i.firstDisagreement("dh_raw", "(1 - h*h) * dh", reference: "(1 - h*h) * dh") == nil)
     #expect(i.session.variant == .correct)  // checking an answer changes nothing
   }
 
