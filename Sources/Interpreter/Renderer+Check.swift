@@ -252,30 +252,54 @@ extension Renderer {
         + "at".padded(16) + "verdict"
     ]
     for row in report.rows {
+      func shape(_ s: [Int]) -> String { s.isEmpty ? "()" : s.map(String.init).joined(separator: "×") }
       guard row.shape == row.theirShape else {
         lines.append(
-          "  " + row.name.padded(9) + "\(row.theirShape)".padded(12) + verdict(.fail)
-            + "  shape \(row.theirShape), rnnstep's is \(row.shape)")
+          "  " + row.name.padded(9) + shape(row.theirShape).padded(12) + verdict(.fail)
+            + "  shape \(shape(row.theirShape)), rnnstep's is \(shape(row.shape))")
         continue
       }
       lines.append(
-        "  " + row.name.padded(9) + row.shape.map(String.init).joined(separator: "×").padded(12)
+        "  " + row.name.padded(9) + (row.shape.isEmpty ? "" : shape(row.shape)).padded(12)
           + style.scientific(row.maxAbsolute, digits: 2).padded(13)
           + style.scientific(row.maxRelative, digits: 2).padded(14)
           + (row.maxAbsolute > 0 ? position(row.name, row.shape, row.worstIndex) : "").padded(16)
-          + verdict(row.passed ? .pass : .fail))
+          + verdict(row.verdict))
     }
     if !report.skipped.isEmpty { lines.append(style.dim("  (not compared: \(report.skipped.joined(separator: " ")))")) }
-    let failed = report.rows.count { !$0.passed }
+    // Where rounding widened a tolerance: by how much, so that a PASS or an INCONCLUSIVE says why.
+    let amplified = report.rows.filter { row in
+      row.shape == row.theirShape && row.sensitivity > 0
+        && row.tolerance == ComparisonReport.roundingAmplification * row.sensitivity
+    }
+    if !amplified.isEmpty {
+      let moved = amplified.map { "\($0.name) \(e($0.sensitivity))" }.joined(separator: ", ")
+      lines.append(
+        style.dim(
+          "  (this pass amplifies rounding: a one-ulp change of every weight moves \(moved); differences up to "
+            + "\(Int(ComparisonReport.roundingAmplification)) times that count as rounding)"))
+    }
+    let failed = report.rows.count { $0.verdict == .fail }
+    let unjudged = report.rows.count { $0.verdict == .inconclusive }
     let bptt =
-      "(bptt \(report.variant.rawValue); tolerance \(e(ComparisonReport.relativeTolerance, 1)) of each array's largest element)"
-    lines.append(
-      failed == 0
-        ? verdict(.pass)
-          + ": \(report.rows.count == 1 ? "the array agrees" : "\(report.rows.count) arrays agree") with rnnstep's \(bptt)"
-        : verdict(.fail)
+      "(bptt \(report.variant.rawValue); tolerance \(e(ComparisonReport.relativeTolerance, 1)) of each array's largest element"
+      + (amplified.isEmpty ? ")" : ", or the rounding above)")
+    if failed > 0 {
+      lines.append(
+        verdict(.fail)
           + ": \(failed) of \(counted(report.rows.count, "array")) \(failed == 1 ? "differs" : "differ") from rnnstep's \(bptt)"
-    )
+      )
+    } else if unjudged > 0 {
+      lines.append(
+        verdict(.inconclusive)
+          + ": none differs beyond rounding, but \(unjudged) of \(counted(report.rows.count, "array")) \(unjudged == 1 ? "is" : "are") "
+          + "too sensitive to rounding in this pass to tell (bptt \(report.variant.rawValue)); gradcheck --exact can")
+    } else {
+      lines.append(
+        verdict(.pass)
+          + ": \(report.rows.count == 1 ? "the array agrees" : "\(report.rows.count) arrays agree") with rnnstep's \(bptt)"
+      )
+    }
     if let d = report.firstDivergence {
       let stepName = ["dy": "dy", "dh": "dh", "dh_raw": "dh_raw", "dh_next": "dh_next"][d.array] ?? d.array
       lines.append("first divergence in backward order: \(stepName)[\(d.t)][\(d.index)]")

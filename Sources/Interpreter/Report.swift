@@ -162,6 +162,12 @@ public struct ComparisonReport: Sendable {
   /// Two analytic results agree when they differ by at most this fraction of the array's
   /// largest element: rounding apart, not an approximation apart.
   public static let relativeTolerance = 1e-10
+  /// Where rounding is amplified (exploding, chaotic passes), two correct implementations differ
+  /// by up to this many times what a one-ulp change of every weight moves an array by.
+  public static let roundingAmplification = 1000.0
+  /// An array that rounding alone may move by more than this fraction of its largest element
+  /// cannot be judged by comparing two implementations.
+  public static let resolution = 1e-3
 
   public struct Row: Sendable {
     public let name: String
@@ -173,9 +179,13 @@ public struct ComparisonReport: Sendable {
     public let maxRelative: Double
     /// The flat index of the largest absolute difference.
     public let worstIndex: Int
-    /// The largest difference allowed: ``relativeTolerance`` × the array's largest element.
+    /// The largest difference allowed: ``relativeTolerance`` × the array's largest element, or
+    /// ``roundingAmplification`` × `sensitivity` where that is more.
     public let tolerance: Double
-    public let passed: Bool
+    /// How far the array moves when every weight and h0 moves by one ulp.
+    public let sensitivity: Double
+    public let verdict: Verdict
+    public var passed: Bool { verdict == .pass }
   }
 
   /// Where the learner's BPTT first goes wrong, in backward order: `dh_raw` of step 3, element 1.
@@ -191,5 +201,5 @@ public struct ComparisonReport: Sendable {
   public let variant: BPTTVariant
   public let firstDivergence: Divergence?
 
-  public var failed: Bool { rows.contains { !$0.passed } }
+  public var failed: Bool { rows.contains { $0.verdict == .fail } }
 }

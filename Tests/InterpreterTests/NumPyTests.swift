@@ -185,6 +185,60 @@ struct NumPyTests {
     #expect(outcome.lines.last == "first divergence in backward order: dh_raw[3][1]")
   }
 
+  @Test("compare where the pass amplifies rounding: NumPy's correct BPTT is not failed, a wrong one is not passed")
+  func compareAmplified() throws {
+    let model = temporary("amplified-model.npz")
+    let theirs = temporary("amplified-numpy.npz")
+    let wrong = temporary("amplified-wrong.npz")
+    defer { for path in [model, theirs, wrong] { try? FileManager.default.removeItem(atPath: path) } }
+    // H = 20, weights randn × 2, 40 steps: gradients near 1e5, and a one-ulp change of the
+    // weights moves them by 1e-10 of that, beyond compare's plain 1e-10 tolerance.
+    let i = Interpreter()
+    let inputs = "0 0 1 1 1 1 1 0 0 1 1 1 1 1 1 1 0 1 1 0 0 1 0 1 1 1 0 1 0 1 0 1 1 1 1 0 1 0 1 0"
+    let targets = "1 0 1 1 0 0 0 1 1 1 1 0 1 1 1 0 1 0 1 0 1 0 1 0 1 0 0 0 0 1 1 1 0 0 0 1 1 0 0 1"
+    i.execute("new 20 input 2 output 2 seed 706650 scale 2; inputs \(inputs); targets \(targets)")
+    #expect(i.execute("save \(model)").error == nil)
+    // min-char-rnn's lossFun in NumPy, on the saved model: an independent correct BPTT.
+    let script = """
+      import numpy as np, sys
+      m = np.load(sys.argv[1]); ins = [int(x) for x in sys.argv[4].split()]; ts = [int(x) for x in sys.argv[5].split()]
+      Wxh, Whh, Why, bh, by = (m[k] for k in ('Wxh', 'Whh', 'Why', 'bh', 'by'))
+      bh = bh.reshape(-1, 1); by = by.reshape(-1, 1); V = Wxh.shape[1]
+      xs, hs, ps = {}, {-1: m['h0'].reshape(-1, 1)}, {}
+      for t in range(len(ins)):
+          xs[t] = np.zeros((V, 1)); xs[t][ins[t]] = 1
+          hs[t] = np.tanh(Wxh @ xs[t] + Whh @ hs[t - 1] + bh)
+          y = Why @ hs[t] + by; ps[t] = np.exp(y) / np.sum(np.exp(y))
+      g = {k: np.zeros_like(v) for k, v in (('dWxh', Wxh), ('dWhh', Whh), ('dWhy', Why), ('dbh', bh), ('dby', by))}
+      dhnext = np.zeros_like(hs[0])
+      for t in reversed(range(len(ins))):
+          dy = np.copy(ps[t]); dy[ts[t]] -= 1
+          g['dWhy'] += dy @ hs[t].T; g['dby'] += dy
+          dh = Why.T @ dy + dhnext; dhraw = (1 - hs[t] * hs[t]) * dh
+          g['dbh'] += dhraw; g['dWxh'] += dhraw @ xs[t].T; g['dWhh'] += dhraw @ hs[t - 1].T
+          dhnext = Whh.T @ dhraw
+      np.savez(sys.argv[2], **g)
+      g['dWhh'] = g['dWhh'] * 1.001
+      np.savez(sys.argv[3], **g)
+      """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    let python = ProcessInfo.processInfo.environment["RNNSTEP_PYTHON"] ?? "python3"
+    process.arguments = [python, "-c", script, model, theirs, wrong, inputs, targets]
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    let good = i.execute("compare \(theirs)")
+    guard case .comparison(let report) = good.reports.last else { return #expect(Bool(false)) }
+    // The regime: NumPy and rnnstep differ by more than the plain tolerance, within the rounding.
+    let dWhh = report.rows.first { $0.name == "dWhh" }!
+    #expect(dWhh.maxAbsolute > ComparisonReport.relativeTolerance * 1e5 && dWhh.sensitivity > 0)
+    #expect(!good.failedCheck && report.rows.allSatisfy { $0.verdict != .fail }, "\(good.lines)")
+    let bad = i.execute("compare \(wrong)")
+    guard case .comparison(let badReport) = bad.reports.last else { return #expect(Bool(false)) }
+    #expect(bad.failedCheck && badReport.rows.first { $0.name == "dWhh" }!.verdict == .fail)
+  }
+
   @Test("a save removes the leftovers of saves whose process was killed, and only those")
   func leftovers() throws {
     let dir = temporary("leftovers")

@@ -101,14 +101,16 @@ struct RendererSnapshotTests {
       rows: [
         .init(
           name: "dWhh", shape: [3, 3], theirShape: [3, 3], maxAbsolute: 2.5e-9, maxRelative: 1.5e-5, worstIndex: 4,
-          tolerance: 4e-11, passed: false),
+          tolerance: 4e-11, sensitivity: 1e-17, verdict: .fail),
         .init(
           name: "dby", shape: [4, 1], theirShape: [4, 1], maxAbsolute: 0, maxRelative: 0, worstIndex: 0,
-          tolerance: 1e-10,
-          passed: true),
+          tolerance: 1e-10, sensitivity: 0, verdict: .pass),
         .init(
           name: "hs", shape: [5, 3], theirShape: [4, 4], maxAbsolute: .nan, maxRelative: .nan, worstIndex: 0,
-          tolerance: 0, passed: false),
+          tolerance: 0, sensitivity: 0, verdict: .fail),
+        .init(
+          name: "dh", shape: [4, 3], theirShape: [4, 3], maxAbsolute: 2e-4, maxRelative: 1e-3, worstIndex: 5,
+          tolerance: 3e-3, sensitivity: 3e-6, verdict: .inconclusive),
       ], skipped: ["extra"], variant: .correct, firstDivergence: .init(array: "dh_raw", t: 3, index: 1))
     var lines = renderer.lines(.training(training)) + [renderer.progressLine(progress)]
     lines += files.flatMap(renderer.lines) + renderer.lines(.comparison(comparison))
