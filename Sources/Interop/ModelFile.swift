@@ -181,8 +181,11 @@ public enum JSONModelFormat {
     }
     var vocabulary: [Character]?
     if let list = dictionary["vocabulary"] {
-      guard let strings = list as? [String], strings.allSatisfy({ $0.count == 1 }) else {
-        throw DecodeError(message: "\"vocabulary\" must be a list of single characters")
+      // One code point each, as corpus counts characters (and Python's set(data)): "\r\n" or an
+      // e with a combining accent are two.
+      guard let strings = list as? [String], strings.allSatisfy({ $0.unicodeScalars.count == 1 }) else {
+        throw DecodeError(
+          message: "\"vocabulary\" must be a list of single characters (one code point each, as corpus counts them)")
       }
       vocabulary = strings.map { $0.first! }
       guard Set(vocabulary!).count == strings.count else {

@@ -83,6 +83,10 @@ extension CommandTable {
         let expression = try ExpressionParser.parse(args.raw)
         // A value not computed yet is what a watch waits for; any other error never goes away.
         let last = try i.evaluateUnlessWaiting(expression)
+        // The same expression twice would stop once and say it twice.
+        if let same = i.session.watches.first(where: { $0.expression == expression }) {
+          throw CommandError("watch \(same.number) already watches \(same.text)")
+        }
         let number = i.session.breakpoints.reserveNumber()
         i.session.watches.append(Watch(number: number, text: args.raw, expression: expression, last: last))
         i.say("watch \(number): \(args.raw)")

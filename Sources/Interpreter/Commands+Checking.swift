@@ -130,8 +130,17 @@ extension CommandTable {
           rest = rest.dropFirst()
         }
         if !rest.isEmpty {
-          guard rest.count == 2, rest.first == "clip", let c = Double(rest.last!), c > 0 else {
-            throw args.usageError()
+          guard rest.first == "clip" else {
+            throw CommandError("update takes a learning rate, then clip C: '\(rest.first!)' is neither")
+          }
+          guard rest.count == 2 else {
+            throw CommandError(
+              rest.count < 2
+                ? "clip needs C, the bound on each gradient element, as in update 0.1 clip 5"
+                : "update takes nothing after clip C, not '\(rest.dropFirst(2).joined(separator: " "))'")
+          }
+          guard let c = Double(rest.last!), c > 0, c.isFinite else {
+            throw CommandError("clip needs a positive number, not '\(rest.last!)'")
           }
           clipping = .value(c)
         }
@@ -182,11 +191,13 @@ extension Interpreter {
       return x
     }
     if let e = try value("--eps") {
-      guard e >= 1e-15 && e <= 1 else { throw CommandError("--eps must be from 1e-15 to 1, not \(e)") }
+      guard e >= 1e-15 && e <= 1 else { throw CommandError("--eps must be from 1e-15 to 1, not \(style.number(e))") }
       settings.epsilon = e
     }
     if let t = try value("--tol") {
-      guard t < 1 else { throw CommandError("--tol must be below 1 (a relative error is at most 1), not \(t)") }
+      guard t < 1 else {
+        throw CommandError("--tol must be below 1 (a relative error is at most 1), not \(style.number(t))")
+      }
       settings.relativeTolerance = t
     }
     if flag("--exact") { settings.exact = true }
@@ -221,7 +232,12 @@ extension Interpreter {
         "direction v: seeded unit vector over all \(session.model.parameters.elementCount) parameters (seed \(d.seed))")
       emitCheck(.element(d.check, analyticName: "∇L·v"), settings)
     case "sweep":
-      guard words.count == 2 else { throw args.usageError() }
+      guard words.count == 2 else {
+        throw CommandError(
+          words.count < 2
+            ? "gradcheck sweep needs one element, as in gradcheck sweep Whh[0,1]"
+            : "gradcheck sweep takes one element, not '\(words.dropFirst().joined(separator: " "))'")
+      }
       let (parameter, index) = try parameterElement(words[1])
       emitCheck(.sweep(try checker.sweep(parameter, index: index, cancellation: cancellation)), settings)
     default:
@@ -244,6 +260,11 @@ extension Interpreter {
       } else if words.count == 1 && first.contains("[") {
         let (parameter, index) = try parameterElement(first)
         emitCheck(.element(checker.checkElement(parameter, index: index), analyticName: "analytic (BPTT)"), settings)
+      } else if words.count == 1 {
+        // One word gradcheck does not know: say so, and what it knows.
+        throw CommandError(
+          "gradcheck knows no '\(first)': a parameter (Wxh Whh Why bh by), an element (Whh[0,1]), dWhh_t[t], "
+            + "sample K, direction, dy|dh|dh_raw|dh_next [t] or sweep ELEMENT")
       } else {
         throw args.usageError()
       }

@@ -38,7 +38,11 @@ extension CommandTable {
         """,
       examples: ["compare mine.npz"], completion: .file,
       run: { i, args in
-        guard args.raw.lowercased().hasSuffix(".npz") else { throw args.usageError() }
+        guard !args.raw.isEmpty else { throw args.usageError() }
+        guard args.raw.lowercased().hasSuffix(".npz") else {
+          throw CommandError(
+            "compare reads arrays from a .npz file (np.savez(\"mine.npz\", dWhh=…)), not '\(args.raw)'")
+        }
         let (trace, _) = try i.requireTrace()
         let theirs = try NPZ.read(path: i.expandPath(args.raw))
         try i.compare(theirs, with: i.exportArrays(trace), trace: trace, file: args.raw)

@@ -358,10 +358,11 @@ extension Interpreter {
     var seed: UInt64?
     var given: Set<String> = []
     while !words.isEmpty {
-      guard words.count >= 2 else { throw CommandError("'\(words[0])' needs a value") }
-      if ["from", "at", "temperature", "seed"].contains(words[0]) {
-        guard given.insert(words[0]).inserted else { throw CommandError("\(words[0]) is given twice: give it once") }
+      guard ["from", "at", "temperature", "seed"].contains(words[0]) else {
+        throw CommandError("'\(words[0])' is not an option of sample (from, at, temperature, seed)")
       }
+      guard words.count >= 2 else { throw CommandError("\(words[0]) needs a value") }
+      guard given.insert(words[0]).inserted else { throw CommandError("\(words[0]) is given twice: give it once") }
       switch words[0] {
       case "from": prime = words[1]
       case "at":
@@ -394,12 +395,13 @@ extension Interpreter {
       state = next.state
     } else if let prime {
       guard !prime.isEmpty else { throw CommandError("from needs at least one character") }
-      start = try prime.map { typed in
+      start = try prime.enumerated().map { position, typed in
         // ␣ is how the vocabulary shows a space, unless ␣ is itself in it.
         let c: Character = typed == "␣" && !vocabulary.contains("␣") ? " " : typed
         guard let k = vocabulary.firstIndex(of: c) else {
           throw CommandError(
-            "'\(printable(c))' of \(prime.map(printable).joined()) is not in the vocabulary (info model lists it)")
+            "'\(printable(c))', character \(position + 1) of '\(prime.map(printable).joined())', is not in the "
+              + "vocabulary (info model lists it)")
         }
         return k
       }

@@ -9,7 +9,14 @@ extension Interpreter {
     guard !text.isEmpty else { throw args.usageError() }
     let (trace, cursor) = try requireTrace()
     let snapshot = Snapshot(trace: trace, cursor: cursor)
-    let expression = try ExpressionParser.parse(text)
+    // Errors count their column in the command as typed, as print's do.
+    func located<T>(_ body: () throws -> T) throws -> T {
+      do { return try body() } catch var error as ExpressionError {
+        error.text = text
+        throw error
+      }
+    }
+    let expression = try located { try ExpressionParser.parse(text) }
     func whole(_ e: Expression) throws -> Int {
       guard case .number(let x) = e, x == x.rounded(), x >= 0, x < 1e9 else {
         throw CommandError("explain needs whole-number indices, as in h[1][0]")
@@ -17,7 +24,7 @@ extension Interpreter {
       return Int(x)
     }
     // Make sure the value exists at the cursor (the evaluator says where it is computed if not).
-    let value = try evaluate(expression)
+    let value = try located { try evaluate(expression) }
     guard value.count == 1 else {
       throw CommandError("explain takes one element, e.g. \(text)[0]; \(text) is \(value.shapeDescription)")
     }
@@ -25,6 +32,12 @@ extension Interpreter {
     switch expression {
     case .index(.index(.name(let name, _), let tIndex, _), let iIndex, _) where tIndex.count == 1 && iIndex.count == 1:
       guard let quantity = StepQuantity(rawValue: name) else {
+        // A matrix's element written as two indexings: say how to write it.
+        if case .number(let r) = tIndex[0], case .number(let c) = iIndex[0],
+          Parameter.allCases.contains(where: { $0.gradientName == name || $0.name == name })
+        {
+          throw CommandError("\(name) is a matrix: write its element as \(name)[\(Int(r)),\(Int(c))]")
+        }
         throw CommandError("explain knows a x h y p loss dy dh dh_raw dh_next and the gradients")
       }
       try explainStep(quantity, t: whole(tIndex[0]), i: whole(iIndex[0]), snapshot)

@@ -144,7 +144,8 @@ struct ExpressionParser {
 
   private func describe(_ token: Token) -> String {
     switch token {
-    case .number(let x): "number \(x)"
+    // As typed when it is whole: 0, not 0.0.
+    case .number(let x): "number \(x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)")"
     case .name(let n): "'\(n)'"
     case .symbol(let s): "'\(s)'"
     case .end: "end of expression"

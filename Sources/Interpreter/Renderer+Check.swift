@@ -200,7 +200,11 @@ extension Renderer {
         "  \(style.scientific(row.epsilon, digits: 1).padded(8)) \(style.scientific(row.numeric).padded(16)) "
           + "\(style.scientific(row.relativeError, digits: 2).padded(10)) \(row.verdict.rawValue.padded(13)) \(bar)")
     }
-    if rows.contains(where: { $0.verdict != .inconclusive }) {
+    if !rows.contains(where: { $0.verdict == .pass }) && rows.contains(where: { $0.verdict == .fail }) {
+      // No ε agrees: the V of truncation and rounding does not explain that.
+      lines.append(
+        "no ε agrees: the analytic value is wrong, or the loss is not smooth enough here for differences (try --exact)")
+    } else if rows.contains(where: { $0.verdict != .inconclusive }) {
       lines.append(
         "smallest error at ε = \(style.scientific(best.epsilon, digits: 1)): truncation error grows above it (∝ ε²), rounding below it (∝ 1/ε)"
       )
@@ -239,7 +243,11 @@ extension Renderer {
       (passedBefore.map {
         "; \(name($0.quantity)) \(unjudged.isEmpty || steps.dropLast().last?.check.verdict == .pass ? "just " : "")before it is right"
       } ?? "")
-      + (unjudged.isEmpty ? "" : " (not judged: \(unjudged.joined(separator: ", ")))")
+      + (unjudged.isEmpty
+        ? ""
+        : unjudged.count <= 6
+          ? " (not judged: \(unjudged.joined(separator: ", ")))"
+          : " (\(unjudged.count) not judged, \(unjudged.prefix(3).joined(separator: ", ")) … \(unjudged.suffix(2).joined(separator: ", ")))")
     lines.append(verdictLine(last.check))
     lines.append(
       style.bad("first wrong: \(name(last.quantity))") + before)

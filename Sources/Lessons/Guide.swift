@@ -260,6 +260,11 @@ public final class Guide: LessonHost {
         return ["right."] + moveOn(interpreter)
       }
       // A number, or an expression that gives one (12+9+12+3+4, norm(dWhh)): judged by value.
+      // "t = 4" answers "Answer that t." as 4 does.
+      var trimmed = trimmed
+      if let named = Guide.assignment(trimmed), !named.expression.hasPrefix("="), named.name.first?.isLetter == true {
+        trimmed = named.expression
+      }
       let value: Double
       if let number = Double(trimmed) {
         value = number

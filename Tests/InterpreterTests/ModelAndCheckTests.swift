@@ -63,7 +63,9 @@ struct ModelAndCheckTests {
     #expect(sweep.count == 2 + 10 + 1)
     #expect(run("gradcheck Whh[0,1] --eps 1e-3").lines[0] == "Whh[0,1]   ε = 0.001, bptt correct")
     #expect(run("gradcheck --frobnicate").error?.hasPrefix("'--frobnicate' is not an option of gradcheck") == true)
-    #expect(run("gradcheck Qxx").error?.hasPrefix("usage: gradcheck") == true)
+    #expect(run("gradcheck Qxx").error?.hasPrefix("gradcheck knows no 'Qxx': a parameter (Wxh Whh Why bh by)") == true)
+    #expect(run("gradcheck sweep").error == "gradcheck sweep needs one element, as in gradcheck sweep Whh[0,1]")
+    #expect(run("gradcheck Whh[0,1] --eps 2").error == "--eps must be from 1e-15 to 1, not 2")
     #expect(run("gradcheck Whh[9,9]").error == "Whh[9,9] is outside Whh, which is 3×3")
   }
 
@@ -128,6 +130,11 @@ struct ModelAndCheckTests {
       (
         "{\"Wxh\": [[1]], \"Whh\": [[1]], \"Why\": [[1]], \"bh\": [\"x\"], \"by\": [0]}",
         "\"bh\" element 0 is not a number"
+      ),
+      // "\r\n" is one Character in Swift but two characters to corpus and Python.
+      (
+        "{\"vocabulary\": [\"\\r\\n\"], \"Wxh\": [[1]], \"Whh\": [[1]], \"Why\": [[1]], \"bh\": [0], \"by\": [0]}",
+        "\"vocabulary\" must be a list of single characters (one code point each"
       ),
     ]
     for (text, problem) in cases {

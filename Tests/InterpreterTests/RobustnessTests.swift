@@ -425,4 +425,25 @@ struct RobustnessTests {
     // Sampled text and series names show control characters; newlines stay newlines.
     #expect(Renderer.visible("a\u{7}b\nc\td\r", keepingLines: true) == "a\\u{7}b\nc\td\\u{d}")
   }
+
+  @Test("after two newcomers of the last session: errors that say what was wrong, not only the usage")
+  func newcomerMessages() {
+    #expect(run("update 0.1 clp 5").error == "update takes a learning rate, then clip C: 'clp' is neither")
+    #expect(run("update 0.1 clip -5").error == "clip needs a positive number, not '-5'")
+    #expect(run("update 0.1 clip").error == "clip needs C, the bound on each gradient element, as in update 0.1 clip 5")
+    #expect(
+      run("compare hello.json").error
+        == "compare reads arrays from a .npz file (np.savez(\"mine.npz\", dWhh=…)), not 'hello.json'")
+    // A matrix's element written as two indexings, and columns counted in the line as typed.
+    #expect(run("explain dWhy[3][0]", after: ["last"]).error == "dWhy is a matrix: write its element as dWhy[3,0]")
+    #expect(run("explain dWhy[4,0]").error == "row index 4 is outside 0 to 3 (shape 4×3) (column 13)")
+    #expect(run("print dWhy[4,0]").error == "row index 4 is outside 0 to 3 (shape 4×3) (column 11)")
+    #expect(run("print h[1] 0").error?.hasPrefix("unexpected number 0 ") == true)
+    #expect(run("watch dWhh[0,1]; watch dWhh[ 0, 1 ]").error == "watch 1 already watches dWhh[0,1]")
+    // No ε agrees with the tutorial's dWhh: the footer says so rather than explain a V.
+    #expect(
+      run("bptt seed; gradcheck sweep Whh[0,1]").lines.last
+        == "no ε agrees: the analytic value is wrong, or the loss is not smooth enough here for differences (try --exact)"
+    )
+  }
 }

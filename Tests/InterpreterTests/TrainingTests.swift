@@ -259,7 +259,8 @@ struct TrainingTests {
     #expect(a != run("sample 30 from he seed 5").lines[0])
     #expect(a.hasPrefix("he") && a.count == 32)
     #expect(a.allSatisfy { "helo".contains($0) })
-    #expect(run("sample 5 from hx").error == "'x' of hx is not in the vocabulary (info model lists it)")
+    #expect(run("sample 5 from hx").error == "'x', character 2 of 'hx', is not in the vocabulary (info model lists it)")
+    #expect(run("sample 5 foo").error == "'foo' is not an option of sample (from, at, temperature, seed)")
     #expect(run("example sine; sample 5").error?.hasPrefix("sample draws characters") == true)
     // Without a seed: seed 1, then 2, … so each sample is new text and a session replays the same.
     let (_, out) = session("sample 30", "sample 30", "sample 30 seed 9", "sample 30")

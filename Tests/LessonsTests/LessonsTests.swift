@@ -287,6 +287,8 @@ struct LessonRunTests {
     #expect(i.execute("7").lines == ["not quite: try again, or type hint or solution"])
     // An expression's value is shown beside the verdict.
     #expect(i.execute("3 + 4").lines == ["not quite: 3 + 4 = 7; try again, or type hint or solution"])
+    // "k = 7" answers as 7 does.
+    #expect(i.execute("k = 7").lines == ["not quite: try again, or type hint or solution"])
     // An answer that does not evaluate says why.
     #expect(
       i.execute("h0[9]").lines == [
