@@ -51,14 +51,27 @@ struct BackwardEquations: Equatable {
     let name: String
     let t: Int
     let problem: String
+    /// Under a mystery the equation is not named: that would give the mistake away.
+    var hidden = false
 
-    var description: String { "your \(name) equation fails at t=\(t): \(problem)" }
+    var description: String {
+      hidden
+        ? "the mystery's backward pass fails at t=\(t): \(problem) (which equation stays hidden; bptt reveal tells)"
+        : "your \(name) equation fails at t=\(t): \(problem)"
+    }
   }
 
   /// The backward pass these equations compute over `forward`'s forward pass.
   /// - Throws: ``Failure`` naming the equation and the step where it does not evaluate or gives
   ///   a value of the wrong shape.
   func record(over forward: Trace, variant: BPTTVariant) throws -> Trace {
+    do { return try recordNamingFailures(over: forward, variant: variant) } catch var failure as Failure {
+      failure.hidden = variant == .mystery
+      throw failure
+    }
+  }
+
+  private func recordNamingFailures(over forward: Trace, variant: BPTTVariant) throws -> Trace {
     let (steps, nh, nIn, nOut) = (
       forward.steps, forward.model.hiddenSize, forward.model.inputSize, forward.model.outputSize
     )

@@ -23,7 +23,7 @@ extension CommandTable {
         both sides + 2 Σ |dh| and |a·dh_raw| of the correct backward) / 2ε, truncation is measured \
         at 2ε and ε/2 when the first difference is beyond the rounding. PASS: |a−n| within the \
         bar (or relative error within the tolerance 1e-6, --tol); FAIL: beyond both; \
-        INCONCLUSIVE: the bar is over 1% of the values, or the loss is too bent over ±ε, or θ±ε \
+        INCONCLUSIVE: the bar is over 1e-4 of the values, or the loss is too bent over ±ε, or θ±ε \
         rounds back to θ (try --exact). --exact also computes the exact derivative forward in time (dual \
         numbers: no ε, no cancellation) and judges by it. A whole parameter also compares the \
         norm of a − n with its bar, which catches an error spread thinly. A FAIL makes a script \

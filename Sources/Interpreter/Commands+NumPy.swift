@@ -31,7 +31,9 @@ extension CommandTable {
         (dh[2][0], dWhh[0,1]). Two analytic results differ only by rounding, so an array agrees \
         when every difference is at most 1e-10 of its largest element; where the pass amplifies \
         rounding (exploding gradients), up to 1000 times what a one-ulp change of every weight \
-        moves it by, and an array rounding may move by over 1e-3 of its size is INCONCLUSIVE. \
+        moves it by, and an array rounding may move by over 1e-3 of its size is INCONCLUSIVE, as \
+        is every array that differs where that change moves even the loss by over 1e-8 of itself \
+        (a chaotic pass). \
         The first divergence in \
         backward order (dy, dh, dh_raw, dh_next from t = T down) names where your BPTT first \
         goes wrong. A FAIL makes a script exit non-zero.
@@ -97,6 +99,9 @@ extension Interpreter {
     var rows: [ComparisonReport.Row] = []
     var matched: [String: [Double]] = [:]
     let sensitivity = roundingSensitivity(of: trace, ours)
+    // A chaotic pass: its float64 values depend on every rounding; nothing can be told apart.
+    let lossMoved = sensitivity["loss"] ?? 0
+    let chaotic = !(lossMoved <= ComparisonReport.chaotic * abs(trace.loss))
     for (name, mine) in known {
       var their = theirs[name]!
       // Biases as (n,), hs without h0: the same numbers in another shape.
@@ -144,9 +149,9 @@ extension Interpreter {
       // Agreement within a tolerance that rounding has widened past the resolution says nothing.
       let verdict: Verdict =
         !passed
-        ? .fail
+        ? (chaotic ? .inconclusive : .fail)
         : worstAbs > ComparisonReport.relativeTolerance * scale
-          && tolerance > ComparisonReport.resolution * scale ? .inconclusive : .pass
+          && (chaotic || tolerance > ComparisonReport.resolution * scale) ? .inconclusive : .pass
       rows.append(
         .init(
           name: name, shape: mine.shape, theirShape: their.shape, maxAbsolute: worstAbs, maxRelative: worstRel,
@@ -171,8 +176,9 @@ extension Interpreter {
       }
     }
     let skipped = theirs.keys.filter { key in !ours.contains { $0.0 == key } }.sorted()
-    emit(
-      .comparison(ComparisonReport(rows: rows, skipped: skipped, variant: session.variant, firstDivergence: first)))
+    var report = ComparisonReport(rows: rows, skipped: skipped, variant: session.variant, firstDivergence: first)
+    if chaotic { report.chaos = (lossMoved, trace.loss) }
+    emit(.comparison(report))
   }
 }
 

@@ -71,7 +71,7 @@ extension Renderer {
       return "\(v): both are within the rounding noise (error bar \(e(c.errorBar)) against |a| = "
         + "\(e(abs(c.analytic)))): try --exact, or a larger ε"
     case .truncationTooLarge:
-      return "\(v): at ε = \(eps(c.epsilon)) the truncation error \(e(c.truncation)) is over 1% of the values: "
+      return "\(v): at ε = \(eps(c.epsilon)) the truncation error \(e(c.truncation)) is over 1e-4 of the values: "
         + "try a smaller ε (--eps \(eps(c.epsilon / 100))) or --exact"
     case .tooNonlinear:
       return
@@ -149,7 +149,14 @@ extension Renderer {
       let w = r.worst
       var notes: [String] = []
       if r.failed > 0 { notes.append("\(r.failed) failed") }
-      if r.inconclusive > 0 { notes.append("\(r.inconclusive) inconclusive") }
+      // Elements below the rounding noise alone are judged together by the norm; say so.
+      let together = r.elements.count { $0.verdict == .inconclusive && $0.reason == .belowRoundingNoise }
+      if r.inconclusive > together { notes.append("\(r.inconclusive - together) inconclusive") }
+      if together > 0 {
+        notes.append(
+          r.verdict == .pass
+            ? "\(together) too small to judge alone, judged together" : "\(together) too small to judge alone")
+      }
       if r.failedByNorm {
         notes.append(
           "‖a−n‖ = \(e(r.differenceNorm)) exceeds its bar \(e(r.differenceBar)): an error spread over many elements")
@@ -280,7 +287,12 @@ extension Renderer {
       row.shape == row.theirShape && row.sensitivity > 0
         && row.tolerance == ComparisonReport.roundingAmplification * row.sensitivity
     }
-    if !amplified.isEmpty {
+    if let chaos = report.chaos {
+      lines.append(
+        style.dim(
+          "  (this pass is chaotic: a one-ulp change of every weight moves the loss by \(e(chaos.moved)), of "
+            + "\(style.number(chaos.loss)); two correct implementations need not agree on any of it)"))
+    } else if !amplified.isEmpty {
       let moved = amplified.map { "\($0.name) \(e($0.sensitivity))" }.joined(separator: ", ")
       lines.append(
         style.dim(
@@ -300,8 +312,8 @@ extension Renderer {
     } else if unjudged > 0 {
       lines.append(
         verdict(.inconclusive)
-          + ": none differs beyond rounding, but \(unjudged) of \(counted(report.rows.count, "array")) \(unjudged == 1 ? "is" : "are") "
-          + "too sensitive to rounding in this pass to tell (bptt \(report.variant.rawValue)); gradcheck --exact can")
+          + ": \(unjudged) of \(counted(report.rows.count, "array")) cannot be told apart from rounding in this pass "
+          + "(bptt \(report.variant.rawValue)): compare on a tamer one (smaller weights, fewer steps) to judge yours")
     } else {
       lines.append(
         verdict(.pass)

@@ -168,6 +168,9 @@ public struct ComparisonReport: Sendable {
   /// An array that rounding alone may move by more than this fraction of its largest element
   /// cannot be judged by comparing two implementations.
   public static let resolution = 1e-3
+  /// A pass whose loss a one-ulp change of the weights moves by more than this fraction is
+  /// chaotic: two correct implementations need not agree on any of it.
+  public static let chaotic = 1e-8
 
   public struct Row: Sendable {
     public let name: String
@@ -200,6 +203,9 @@ public struct ComparisonReport: Sendable {
   public let skipped: [String]
   public let variant: BPTTVariant
   public let firstDivergence: Divergence?
+  /// What a one-ulp change of every weight moves the loss by, and the loss, when that makes the
+  /// pass chaotic (``chaotic``).
+  public var chaos: (moved: Double, loss: Double)?
 
   public var failed: Bool { rows.contains { $0.verdict == .fail } }
 }

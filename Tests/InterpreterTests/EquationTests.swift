@@ -151,4 +151,13 @@ struct EquationTests {
       }
     }
   }
+
+  @Test("a mystery whose backward pass cannot be computed does not name its equation")
+  func mysteryFailureHidden() {
+    // (1 − a²) · dh grows without bound where a is large: mystery 0's tanh derivative of a.
+    let text = String(repeating: "hello", count: 30)
+    let error = run("new 6 scale 30; text \(text); bptt mystery 0; gradcheck").error ?? ""
+    #expect(error.hasPrefix("the mystery's backward pass fails at t="), "\(error)")
+    #expect(!error.contains("dh_raw") && !error.contains("your"), "\(error)")
+  }
 }
