@@ -84,27 +84,40 @@ struct ExpressionParser {
     }
   }
 
+  /// Characters of printed formulas read as what they mean: − (minus sign) as -, × and · as *,
+  /// ² and ³ as ** 2 and ** 3.
+  static let typographic: [Character: [Token]] = [
+    "−": [.symbol("-")], "×": [.symbol("*")], "·": [.symbol("*")], "²": [.symbol("**"), .number(2)],
+    "³": [.symbol("**"), .number(3)],
+  ]
+
   static func tokenize(_ text: String) throws -> [(token: Token, column: Int)] {
     var result: [(Token, Int)] = []
     let characters = Array(text)
     var i = 0
+    // Digits 0–9 only: ² is a number to Unicode, an operator here.
+    func digit(_ c: Character) -> Bool { c.isASCII && c.isNumber }
     while i < characters.count {
       let c = characters[i]
       let column = i + 1
       if c.isWhitespace {
         i += 1
-      } else if c.isNumber || (c == "." && i + 1 < characters.count && characters[i + 1].isNumber) {
+      } else if let symbols = ExpressionParser.typographic[c] {
+        // As the lessons print formulas: 1 − h², Why × h.
+        result += symbols.map { ($0, column) }
+        i += 1
+      } else if digit(c) || (c == "." && i + 1 < characters.count && digit(characters[i + 1])) {
         var j = i
-        while j < characters.count && (characters[j].isNumber || characters[j] == ".") { j += 1 }
+        while j < characters.count && (digit(characters[j]) || characters[j] == ".") { j += 1 }
         if j < characters.count && (characters[j] == "e" || characters[j] == "E") {
           var k = j + 1
-          if k < characters.count && (characters[k] == "-" || characters[k] == "+") { k += 1 }
-          if k < characters.count && characters[k].isNumber {
+          if k < characters.count && (characters[k] == "-" || characters[k] == "+" || characters[k] == "−") { k += 1 }
+          if k < characters.count && digit(characters[k]) {
             j = k
-            while j < characters.count && characters[j].isNumber { j += 1 }
+            while j < characters.count && digit(characters[j]) { j += 1 }
           }
         }
-        let literal = String(characters[i..<j])
+        let literal = String(characters[i..<j]).replacingOccurrences(of: "−", with: "-")
         guard let value = Double(literal) else {
           throw ExpressionError(message: "bad number '\(literal)'", column: column)
         }
@@ -112,7 +125,7 @@ struct ExpressionParser {
         i = j
       } else if c.isLetter || c == "_" {
         var j = i
-        while j < characters.count && (characters[j].isLetter || characters[j].isNumber || characters[j] == "_") {
+        while j < characters.count && (characters[j].isLetter || digit(characters[j]) || characters[j] == "_") {
           j += 1
         }
         result.append((.name(String(characters[i..<j])), column))

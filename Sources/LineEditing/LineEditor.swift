@@ -130,6 +130,10 @@ public final class LineEditor: LineReader {
     self.historyPath = historyPath
     self.completer = completer
     self.continuesWord = continuesWord
+    // libedit reads multibyte characters only in a locale that has them: in the C locale every
+    // non-ASCII character typed (−, ², ±, é) was dropped without a word. The environment's
+    // locale, or C.UTF-8 where that is not UTF-8.
+    LineEditor.useUTF8Locale()
     editLine = rnnstep_el_init(program)
     historyHandle = history_init()
     rnnstep_history_setsize(historyHandle, Int32(LineEditor.historyLimit))
@@ -154,6 +158,13 @@ public final class LineEditor: LineReader {
     rnnstep_el_bind(editLine, "^R", "em-inc-search-prev")
     // ~/.editrc, as every libedit program reads it.
     rnnstep_el_source_defaults(editLine)
+  }
+
+  /// Sets LC_CTYPE from the environment, or to C.UTF-8 when that gives no UTF-8.
+  static func useUTF8Locale() {
+    func isUTF8() -> Bool { String(cString: nl_langinfo(nl_item(CODESET))) == "UTF-8" }
+    if setlocale(LC_CTYPE, "") != nil && isUTF8() { return }
+    if setlocale(LC_CTYPE, "C.UTF-8") == nil { _ = setlocale(LC_CTYPE, "en_US.UTF-8") }
   }
 
   deinit {

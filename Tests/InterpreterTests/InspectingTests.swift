@@ -166,6 +166,9 @@ struct InspectingTests {
     #expect(i.execute("print h[4]^2").values == [h4.map { $0 * $0 }])
     #expect(i.execute("print h[4]**2 - h[4]^2").values == [Matrix(column: [0, 0, 0])])
     #expect(i.execute("print -h[4]**2").values == [h4.map { -($0 * $0) }])
+    // As the lessons print formulas: − for minus, ² for a square, × for a product.
+    #expect(i.execute("print 1 − h[4]² − (1 - h[4]**2)").values == [Matrix(column: [0, 0, 0])])
+    #expect(i.execute("print 2 × 3 − 1e−1").number == 5.9)
     #expect(i.execute("print 2^3^2").number == 512)  // right to left, as Python's **
     #expect(i.execute("print h[-1]").values == [h4])
     #expect(i.execute("print h[4][-1]").number == h4.storage[2])

@@ -48,6 +48,11 @@ keys "print h" Enter
 wait_for "h = ["
 check "print shows h at the cursor"
 
+# Whatever the locale, characters beyond ASCII typed at the prompt arrive as typed.
+keys "print 1 − h[1]²" Enter
+wait_for "1 − h[1]² = ["
+check "− and ² typed at the prompt arrive, and read as minus and square"
+
 keys "half-typed text" C-c
 keys "echo line-survived-ctrl-c" Enter
 wait_for "line-survived-ctrl-c"
