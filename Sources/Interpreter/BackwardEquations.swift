@@ -128,6 +128,8 @@ struct BackwardEquations: Equatable {
           // Alone: this step's once computed, else the one step t+1 passed down (zeros at T).
           guard let k else { return current["dh_next"] ?? (t < steps ? row(dhNext, t + 1) : Matrix(rows: nh, cols: 1)) }
           if k == t, let own = current["dh_next"] { return own }
+          // What step T + 1 sends back, as lesson 6 writes it: nothing, there being no such step.
+          if k == steps + 1 { return Matrix(rows: nh, cols: 1) }
           guard k >= 1 && k <= steps else {
             throw ExpressionError(message: "dh_next[\(k)] does not exist: t runs from 1 to \(steps)", column: nil)
           }
@@ -140,6 +142,15 @@ struct BackwardEquations: Equatable {
       // Forward quantities alone mean step t's.
       for quantity in [StepQuantity.x, .a, .h, .y, .p, .loss] {
         bindings[quantity.rawValue] = { k in try snapshot.value(quantity, t: k ?? t) }
+      }
+      // A gradient's running total has no place in an equation: it gives what step t adds.
+      for parameter in Parameter.allCases {
+        let g = parameter.gradientName
+        bindings[g] = { _ in
+          throw ExpressionError(
+            message: "\(g) cannot be on the right: an equation gives what step t adds to \(g), and rnnstep sums "
+              + "the steps (write the step's part alone)", column: nil)
+        }
       }
       for name in BackwardEquations.names {
         let value: Matrix

@@ -133,8 +133,11 @@ extension CommandTable {
           throw CommandError("this model has no vocabulary: use inputs and targets (or load a character model)")
         }
         var text = args.raw
+        guard !text.isEmpty else { throw args.usageError() }
         if text.count >= 2, let q = text.first, q == "\"" || q == "'", text.last == q {
           text = String(text.dropFirst().dropLast())
+        } else if let q = text.first, q == "\"" || q == "'", !text.dropFirst().contains(q) {
+          throw CommandError("the quote \(q) is not closed: text \(q)hello\(q), or text hello")
         }
         guard text.unicodeScalars.count >= 2 else {
           throw CommandError("text needs at least 2 characters: one to read, one to predict")

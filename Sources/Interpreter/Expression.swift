@@ -605,9 +605,12 @@ struct Evaluator {
     }
     if n == "t" { return .matrix(Matrix(column: [Double(try currentStep("t", column: column))])) }
     // min-char-rnn's own names for what rnnstep calls otherwise.
-    let theirs = ["hprev": "h0", "dhnext": "dh_next", "dhraw": "dh_raw", "xs": "x"]
+    let theirs = [
+      "hprev": "h0 here (the state before the first step; the one before step t is h[t-1])",
+      "dhnext": "dh_next here", "dhraw": "dh_raw here", "xs": "x here",
+    ]
     let suggestion =
-      theirs[n].map { "; min-char-rnn's \(n) is \($0) here" }
+      theirs[n].map { "; min-char-rnn's \(n) is \($0)" }
       ?? closest(n, among: ExpressionNames.all + ExpressionNames.functions).map { "; did you mean '\($0)'?" } ?? ""
     let shown = n.count > 40 ? n.prefix(40) + "…" : n
     throw ExpressionError(message: "unknown name '\(shown)'\(suggestion)", column: column)

@@ -162,7 +162,15 @@ public final class Guide: LessonHost {
       replay = next
     }
     place = start
-    return show(interpreter, introducing: true)
+    var lines = show(interpreter, introducing: true)
+    if start != Place(lesson: number) {
+      // The session was rebuilt from the lesson's own commands: say so, since what the learner
+      // ran besides them (an extra update, a let) is not in it.
+      lines.insert(
+        "(resumed: the lesson's own commands up to here ran again; commands of your own from before are not in this session)",
+        at: min(1, lines.count))
+    }
+    return lines
   }
 
   public func hint() throws -> [String] {
@@ -250,12 +258,13 @@ public final class Guide: LessonHost {
       // A line that starts with a command's name is an answer when it reads as one (loss is both
       // a command and the total loss; Whh @ h names the answer); otherwise it runs.
       let readsAsAnswer =
-        exercise.answerWords.map { Guide.namesMatch(trimmed, expected: $0) }
+        exercise.answerWords.map { Guide.namesMatch(trimmed, expected: $0, question: exercise.question) }
         ?? ((try? interpreter.number(trimmed)) != nil)
       if !readsAsAnswer && interpreter.isCommand(String(trimmed.prefix { !$0.isWhitespace })) { return nil }
       if let words = exercise.answerWords {
-        guard Guide.namesMatch(trimmed, expected: words) else {
-          return ["not quite: try again, or type hint or solution"]
+        guard Guide.namesMatch(trimmed, expected: words, question: exercise.question) else {
+          let isNumber = Double(trimmed) != nil || (try? interpreter.number(trimmed)) != nil
+          return [Guide.wordsFeedback(trimmed, expected: words, question: exercise.question, isNumber: isNumber)]
         }
         return ["right."] + moveOn(interpreter)
       }
@@ -288,7 +297,9 @@ public final class Guide: LessonHost {
       guard close else {
         // What the learner's expression gave (a number typed as such needs no echo).
         let gave = Double(trimmed) == nil ? "\(trimmed) = \(interpreter.style.number(value)); " : ""
-        return ["not quite: \(gave)try again, or type hint or solution"]
+        // Within a few percent: the digits, not the idea, are what is missing.
+        let near = abs(value - expected) <= 0.05 * abs(expected)
+        return ["not quite: \(gave)\(near ? "close, but give more digits; " : "")try again, or type hint or solution"]
       }
       // "right: 0", not "right: 0 = 0", when the answer is a number rather than a computation.
       let expression = exercise.answerExpression!
@@ -316,21 +327,64 @@ public final class Guide: LessonHost {
   /// whatever the punctuation or case, must include every expected one and no other name of
   /// the same kind (parameters and gradients). So "Whh @ h[t-1]" answers "Whh", and
   /// "Wxh, Whh, Why and bh." answers "Wxh Whh Why bh".
-  static func namesMatch(_ answer: String, expected: [String]) -> Bool {
-    let pattern = try! NSRegularExpression(pattern: "[A-Za-z_][A-Za-z0-9_]*")
-    let range = NSRange(answer.startIndex..., in: answer)
-    let given = Set(
-      pattern.matches(in: answer, range: range).compactMap {
-        Range($0.range, in: answer).map { name -> String in
-          // dWhh_t (step t's part of dWhh) names dWhh.
-          let word = answer[name].lowercased()
-          return word.hasSuffix("_t") && word.count > 2 ? String(word.dropLast(2)) : word
-        }
-      })
+  static func namesMatch(_ answer: String, expected: [String], question: String = "") -> Bool {
+    let (given, competing) = words(of: answer, expected: expected, question: question)
     let wanted = Set(expected.map { $0.lowercased() })
-    let parameters = Set(Parameter.allCases.flatMap { [$0.name.lowercased(), $0.gradientName.lowercased()] })
-    let competing = parameters.union(wanted)
     return wanted.isSubset(of: given) && given.intersection(competing).isSubset(of: wanted)
+  }
+
+  /// The names and words an answer gives (a word after "not" or "no" is not given; "decreases"
+  /// gives down), and the ones that compete with the expected: parameter names and the choices
+  /// the question offers ("up or down").
+  private static func words(of answer: String, expected: [String], question: String) -> (
+    given: Set<String>, competing: Set<String>
+  ) {
+    let pattern = try! NSRegularExpression(pattern: "[A-Za-z_][A-Za-z0-9_]*")
+    func names(_ text: String) -> [String] {
+      pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap {
+        Range($0.range, in: text).map { String(text[$0]).lowercased() }
+      }
+    }
+    let synonyms: [String: String] = [
+      "decrease": "down", "decreases": "down", "decreasing": "down", "lower": "down", "falls": "down",
+      "increase": "up", "increases": "up", "increasing": "up", "higher": "up", "rises": "up",
+    ]
+    var given: Set<String> = []
+    var negated = false
+    for word in names(answer) {
+      if word == "not" || word == "no" {
+        negated = true
+        continue
+      }
+      // dWhh_t (step t's part of dWhh) names dWhh.
+      let name = word.hasSuffix("_t") && word.count > 2 ? String(word.dropLast(2)) : word
+      if !negated { given.insert(synonyms[name] ?? name) }
+      negated = false
+    }
+    let parameters = Set(Parameter.allCases.flatMap { [$0.name.lowercased(), $0.gradientName.lowercased()] })
+    // "up or down": both words are choices.
+    let question = names(question)
+    let choices = question.indices.filter { question[$0] == "or" }.flatMap { k in
+      [k > 0 ? question[k - 1] : nil, k + 1 < question.count ? question[k + 1] : nil].compactMap { $0 }
+    }
+    return (given, parameters.union(expected.map { $0.lowercased() }).union(choices))
+  }
+
+  /// Why a word answer is not right, as far as that can be said without giving it away.
+  static func wordsFeedback(_ answer: String, expected: [String], question: String, isNumber: Bool) -> String {
+    if isNumber { return "not quite: this one asks for a name or a word, not a number (try again, hint or solution)" }
+    let (given, competing) = words(of: answer, expected: expected, question: question)
+    let wanted = Set(expected.map { $0.lowercased() })
+    // As the learner wrote them: Whh, not whh.
+    let typed = answer.split { !($0.isLetter || $0.isNumber || $0 == "_") }.map(String.init)
+    let others = given.intersection(competing).subtracting(wanted).sorted().map { o in
+      typed.first { $0.lowercased() == o } ?? o
+    }
+    if wanted.isSubset(of: given) && !others.isEmpty {
+      return
+        "not quite: name only what is asked (yours also names \(others.joined(separator: ", "))); try again, hint or solution"
+    }
+    return "not quite: try again, or type hint or solution"
   }
 
   // MARK: Moving through a lesson

@@ -160,4 +160,16 @@ struct EquationTests {
     #expect(error.hasPrefix("the mystery's backward pass fails at t="), "\(error)")
     #expect(!error.contains("dh_raw") && !error.contains("your"), "\(error)")
   }
+
+  @Test("equations: a gradient's total on the right is refused; dh_next[T+1] is what nothing sends back, zeros")
+  func equationNames() throws {
+    #expect(
+      run("let dby = dby + dy").error
+        == "your dby equation fails at t=4: dby cannot be on the right: an equation gives what step t adds to dby, "
+        + "and rnnstep sums the steps (write the step's part alone)")
+    // Lesson 6's notation: dh_next[t+1] is what step t+1 sent back; past the last step, nothing.
+    let i = Interpreter()
+    #expect(try i.equationAgrees("dh", "Why.T @ dy + dh_next[t+1]", reference: "Why.T @ dy + dh_next"))
+    #expect(run("let dWhh = dh_raw @ hprev.T").error?.contains("the one before step t is h[t-1]") == true)
+  }
 }

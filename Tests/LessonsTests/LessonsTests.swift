@@ -306,6 +306,7 @@ struct LessonRunTests {
     again.lessonHost = try Guide(directory: dir, statePath: state)
     let resumed = again.execute("lesson").lines
     #expect(resumed.contains("Exercise: Which parameter is H×H?"))
+    #expect(resumed[1].hasPrefix("(resumed: the lesson's own commands up to here ran again"))
     // The lesson's commands were replayed: the cursor is past a[1] again, and commands still
     // run during an exercise.
     #expect(again.execute("print a[1]").lines.first?.hasPrefix("a[1] = [") == true)
@@ -325,6 +326,18 @@ struct LessonRunTests {
     #expect(!Guide.namesMatch("Whh and Wxh", expected: ["Whh"]))
     #expect(!Guide.namesMatch("Wxh Whh Why", expected: ["Wxh", "Whh", "Why", "bh"]))
     #expect(Guide.namesMatch("down.", expected: ["down"]))
+    // The question's choices compete, "not" takes a word back, and a verb for the direction names it.
+    let question = "Which way does SGD move a parameter whose gradient is positive: up or down?"
+    #expect(!Guide.namesMatch("not down, up", expected: ["down"], question: question))
+    #expect(Guide.namesMatch("not up, down", expected: ["down"], question: question))
+    #expect(Guide.namesMatch("it decreases", expected: ["down"], question: question))
+    #expect(!Guide.namesMatch("up and down", expected: ["down"], question: question))
+    #expect(
+      Guide.wordsFeedback("dh_next uses Whh", expected: ["dh_next"], question: "Which equation?", isNumber: false)
+        == "not quite: name only what is asked (yours also names Whh); try again, hint or solution")
+    #expect(
+      Guide.wordsFeedback("3", expected: ["down"], question: question, isNumber: true)
+        == "not quite: this one asks for a name or a word, not a number (try again, hint or solution)")
   }
 
   @Test("an equation answer is right when it gives the same values over the pass, however it is written")
