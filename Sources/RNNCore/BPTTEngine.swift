@@ -93,7 +93,7 @@ public final class BPTTEngine {
     if let perturbation { try validate(perturbation, model: model, steps: data.count) }
     let ws = prepare(model, data)
     _ = ws.forward(model, data, kind, perturbation, backwardInput: false)
-    return stepLossesAndScales(ws, data)
+    return stepLossesAndScales(ws, data, kind)
   }
 
   /// What ``stepLosses(of:on:loss:perturbing:)`` gives for `trace`'s model with one element of a
@@ -112,38 +112,35 @@ public final class BPTTEngine {
     case (.why, _), (.by, _):
       ws.lossesChangingOutput(
         row: index / cols, column: parameter == .why ? index % cols : nil, to: value, of: trace, data, trace.lossKind)
-      return stepLossesAndScales(ws, data)
+      return stepLossesAndScales(ws, data, trace.lossKind)
     case (.wxh, .indices(let indices)):
       guard let first = indices.firstIndex(of: index % cols) else {
         ws.resume(from: trace, startingAt: data.count + 1)
-        return stepLossesAndScales(ws, data)
+        return stepLossesAndScales(ws, data, trace.lossKind)
       }
       var changed = model
       changed.parameters[parameter, index] = value
       ws.resume(from: trace, startingAt: first + 1)
       _ = ws.forward(changed, data, trace.lossKind, nil, backwardInput: false, from: first + 1)
-      return stepLossesAndScales(ws, data)
+      return stepLossesAndScales(ws, data, trace.lossKind)
     default:
       var changed = model
       changed.parameters[parameter, index] = value
       _ = ws.forward(changed, data, trace.lossKind, nil, backwardInput: false)
-      return stepLossesAndScales(ws, data)
+      return stepLossesAndScales(ws, data, trace.lossKind)
     }
   }
 
-  /// L_t of the workspace's last pass, with |L_t| + max_k |y_t[k]| (+ max |target_t|) beside each.
-  private func stepLossesAndScales(_ ws: Workspace, _ data: SequenceData) -> (losses: [Double], scales: [Double]) {
+  /// L_t of the workspace's last pass, with the size it is computed to (``lossScale``) beside each.
+  private func stepLossesAndScales(_ ws: Workspace, _ data: SequenceData, _ kind: LossKind) -> (
+    losses: [Double], scales: [Double]
+  ) {
     let (steps, nOut) = (ws.shape.steps, ws.shape.output)
     var losses = [Double](repeating: 0, count: steps)
     var scales = [Double](repeating: 0, count: steps)
     for r in 0..<steps {
       losses[r] = ws.losses[r]
-      var largest = 0.0
-      for k in 0..<nOut { largest = Swift.max(largest, Swift.abs(ws.ys[r &* nOut &+ k])) }
-      if case .vectors(let m) = data.targets {
-        for k in 0..<nOut { largest = Swift.max(largest, Swift.abs(m[r, k])) }
-      }
-      scales[r] = Swift.abs(losses[r]) + largest
+      scales[r] = lossScale(kind, data, step: r, loss: losses[r], y: ws.ys + r &* nOut, count: nOut)
     }
     return (losses, scales)
   }

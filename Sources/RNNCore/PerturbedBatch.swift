@@ -112,13 +112,8 @@ final class PerturbedBatch {
       for b in 0..<count {
         let yb = y + b &* nOut
         let loss = lossAndGradientInput(trace.lossKind, trace.data, step: r, y: yb, p: p, dy: dy, count: nOut)
-        var largest = 0.0
-        for k in 0..<nOut { largest = Swift.max(largest, Swift.abs(yb[k])) }
-        if case .vectors(let m) = trace.data.targets {
-          for k in 0..<nOut { largest = Swift.max(largest, Swift.abs(m[r, k])) }
-        }
         results[b].losses[r] = loss
-        results[b].scales[r] = Swift.abs(loss) + largest
+        results[b].scales[r] = lossScale(trace.lossKind, trace.data, step: r, loss: loss, y: yb, count: nOut)
       }
       previous.update(from: current, count: count &* nh)
     }

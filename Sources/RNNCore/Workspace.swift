@@ -637,6 +637,32 @@ func lossAndGradientInput(
   }
 }
 
+/// The size L_t is computed to a few ulp of: |L_t| + max_k |y_t[k]| (and |target_t[k]|). Under
+/// squared error also Σ_k |dy_t[k]| · max(|y_t[k]|, |target_t[k]|): a rounding of y_t[k] moves
+/// L_t by dy_t[k] per unit, and dy = y − target is not bounded by 1 as softmax's is (with y and
+/// targets near 1e6, L_t's rounding is a thousand times |L_t|'s ulp).
+@inline(__always)
+func lossScale(
+  _ kind: LossKind, _ data: SequenceData, step r: Int, loss: Double, y: UnsafePointer<Double>, count nOut: Int
+) -> Double {
+  var largest = 0.0
+  var weighted = 0.0
+  for k in 0..<nOut {
+    var size = Swift.abs(y[k])
+    var target = 0.0
+    switch data.targets {
+    case .vectors(let m): target = m[r, k]
+    case .indices(let targets): target = targets[r] == k ? 1 : 0
+    }
+    // (Softmax reads an index target, not a value: it adds nothing to the size.)
+    if kind == .squared { size = Swift.max(size, Swift.abs(target)) }
+    largest = Swift.max(largest, size)
+    // dy = y − target, as lossAndGradientInput computes it.
+    if kind == .squared { weighted += Swift.abs(y[k] - target) * size }
+  }
+  return Swift.abs(loss) + largest + weighted
+}
+
 /// What softmax computed in each step of a recorded pass: max y, where it is and the largest of
 /// the others, the shift, and e^(y_k − shift) of every k. When a pass changes one y_t[k] and max y
 /// stays, L_t needs that one exponential again, not V of them, and the sum over k in the same

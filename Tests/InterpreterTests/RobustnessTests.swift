@@ -446,4 +446,31 @@ struct RobustnessTests {
         == "no ε agrees: the analytic value is wrong, or the loss is not smooth enough here for differences (try --exact)"
     )
   }
+
+  @Test("a third adversarial round: squared error near 1e6 never fails correct BPTT; 0 on both sides is judged")
+  func thirdAdversarialRound() {
+    // y near ±1e6 against targets 1414 away: rounding y moves each L_t by 1414 per ulp of y, so
+    // the bar must hold |dy|·|y|, not only |L_t| + max |y_t| (it failed correct BPTT 8.6e-3 off).
+    let targets = String(repeating: " [998586,-998586]", count: 12)
+    let big = [
+      "new 3 input 2 output 2 seed 18 scale 0.5", "inputs 0 1 1 0 1 0 0 1 1 1 0 0", "loss squared",
+      "set by[0] 1000000", "set by[1] -1000000", "targets" + targets,
+    ]
+    #expect(!run("gradcheck", after: big).failedCheck)
+    #expect(!run("blame", after: big).failedCheck)
+    // Whh changes reach the loss (h ≠ 0 from step 1 on), only below its rounding: an analytic 0
+    // from a wrong equation is not "both exactly 0".
+    let zero = run(
+      "gradcheck Whh --tol 1e-12",
+      after: [
+        "new 2 input 2 output 2 seed 4 scale 1e-9", "set Why[0,0] 1", "set Why[0,1] -0.7", "set Why[1,0] 0.5",
+        "set Why[1,1] 1.2", "loss squared", "inputs 0 1 0 0 1 1",
+        "targets" + String(repeating: " [1e5,-1e5]", count: 6),
+        "let dWhh = dh_raw @ h[t-1].T * 0",
+      ])
+    #expect(zero.lines.last?.hasPrefix("INCONCLUSIVE") == true, "\(zero.lines)")
+    // A character that never occurs: its Wxh column is exactly 0 on both sides, and that is the truth.
+    let absent = run("gradcheck Wxh[0,3]", after: ["text hell"])
+    #expect(absent.lines.last?.hasPrefix("PASS") == true, "\(absent.lines)")
+  }
 }
