@@ -155,7 +155,9 @@ struct BackwardEquations: Equatable {
       for name in BackwardEquations.names {
         let value: Matrix
         do {
-          value = try Evaluator(model: forward.model, snapshot: snapshot, bindings: bindings).evaluate(parsed[name]!)
+          var evaluator = Evaluator(model: forward.model, snapshot: snapshot, bindings: bindings)
+          evaluator.indicesFromTheEnd = false
+          value = try evaluator.evaluate(parsed[name]!)
         } catch {
           throw Failure(name: name, t: t, problem: "\(error)")
         }

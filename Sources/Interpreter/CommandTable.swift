@@ -61,27 +61,32 @@ struct Arguments {
     var word: String?
     var quote: Character?
     var escaped = false
+    // Appended in place: rebuilding the word for every character took seconds on a long line.
+    func add(_ text: String) {
+      if word == nil { word = "" }
+      word!.append(contentsOf: text)
+    }
     for c in raw {
       if escaped {
         escaped = false
         switch c {
-        case "n": word = (word ?? "") + "\n"
-        case "t": word = (word ?? "") + "\t"
-        case "\\", "\"", "'": word = (word ?? "") + String(c)
-        default: word = (word ?? "") + "\\" + String(c)
+        case "n": add("\n")
+        case "t": add("\t")
+        case "\\", "\"", "'": add(String(c))
+        default: add("\\" + String(c))
         }
       } else if c == "\\" {
         escaped = true
       } else if let q = quote {
-        if c == q { quote = nil } else { word = (word ?? "") + String(c) }
+        if c == q { quote = nil } else { add(String(c)) }
       } else if c == "\"" || c == "'" {
         quote = c
-        word = word ?? ""
+        add("")
       } else if c.isWhitespace {
         if let w = word { words.append(w) }
         word = nil
       } else {
-        word = (word ?? "") + String(c)
+        add(String(c))
       }
     }
     if escaped { word = (word ?? "") + "\\" }

@@ -163,6 +163,8 @@ extension CommandTable {
 
 extension Interpreter {
   func gradcheck(_ args: Arguments) throws {
+    // A long check: what the commands before it on the line printed shows first.
+    showEarlierLines()
     let (trace, cursor) = try requireTrace()
     var settings = session.check
     var words = args.words

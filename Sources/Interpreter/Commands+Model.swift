@@ -139,6 +139,8 @@ extension CommandTable {
         } else if let q = text.first, q == "\"" || q == "'", !text.dropFirst().contains(q) {
           throw CommandError("the quote \(q) is not closed: text \(q)hello\(q), or text hello")
         }
+        // ␣ is how the vocabulary shows a space (info model), unless ␣ is itself in it.
+        if !vocabulary.contains("␣") { text = text.replacingOccurrences(of: "␣", with: " ") }
         guard text.unicodeScalars.count >= 2 else {
           throw CommandError("text needs at least 2 characters: one to read, one to predict")
         }

@@ -344,6 +344,9 @@ extension Interpreter {
         "sample feeds each drawn character back in: the model's input and output sizes (\(session.model.inputSize), "
           + "\(session.model.outputSize)) must both be the vocabulary's \(vocabulary.count) (new H sizes one)")
     }
+    guard session.model.parameters.isFinite else {
+      throw CommandError("the model has NaN or infinite parameters: its samples mean nothing (new or load a model)")
+    }
     var words = try args.quotedWords()
     guard let first = words.first, let n = Int(first) else {
       if let x = words.first.flatMap(Double.init) {
@@ -395,6 +398,11 @@ extension Interpreter {
       state = next.state
     } else if let prime {
       guard !prime.isEmpty else { throw CommandError("from needs at least one character") }
+      // As long as a text may be: beyond, reading it would take seconds with nothing to stop it.
+      guard prime.unicodeScalars.count <= SequenceData.maximumLength + 1 else {
+        throw CommandError(
+          "from takes up to \(SequenceData.maximumLength + 1) characters, not \(prime.unicodeScalars.count)")
+      }
       start = try prime.enumerated().map { position, typed in
         // ␣ is how the vocabulary shows a space, unless ␣ is itself in it.
         let c: Character = typed == "␣" && !vocabulary.contains("␣") ? " " : typed

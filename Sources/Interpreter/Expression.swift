@@ -84,11 +84,11 @@ struct ExpressionParser {
     }
   }
 
-  /// Characters of printed formulas read as what they mean: − (minus sign) as -, × and · as *,
-  /// ² and ³ as ** 2 and ** 3.
-  static let typographic: [Character: [Token]] = [
-    "−": [.symbol("-")], "×": [.symbol("*")], "·": [.symbol("*")], "²": [.symbol("**"), .number(2)],
-    "³": [.symbol("**"), .number(3)],
+  /// Characters of printed formulas read as what they mean: − (minus sign) as -, × and · as *.
+  static let typographic: [Character: [Token]] = ["−": [.symbol("-")], "×": [.symbol("*")], "·": [.symbol("*")]]
+  /// Superscript digits: a run of them is a power, h² as h ** 2 and 2²² as 2 ** 22.
+  static let superscripts: [Character: Double] = [
+    "⁰": 0, "¹": 1, "²": 2, "³": 3, "⁴": 4, "⁵": 5, "⁶": 6, "⁷": 7, "⁸": 8, "⁹": 9,
   ]
 
   static func tokenize(_ text: String) throws -> [(token: Token, column: Int)] {
@@ -106,6 +106,13 @@ struct ExpressionParser {
         // As the lessons print formulas: 1 − h², Why × h.
         result += symbols.map { ($0, column) }
         i += 1
+      } else if ExpressionParser.superscripts[c] != nil {
+        var exponent = 0.0
+        while i < characters.count, let d = ExpressionParser.superscripts[characters[i]] {
+          exponent = exponent * 10 + d
+          i += 1
+        }
+        result += [(.symbol("**"), column), (.number(exponent), column)]
       } else if digit(c) || (c == "." && i + 1 < characters.count && digit(characters[i + 1])) {
         var j = i
         while j < characters.count && (digit(characters[j]) || characters[j] == ".") { j += 1 }
@@ -349,6 +356,9 @@ struct Evaluator {
   /// Names bound by whoever evaluates (a backward equation's dy, dh_next, t…): the value at a step
   /// (nil: the name alone). They come before the usual meanings.
   var bindings: [String: (Int?) throws -> Matrix] = [:]
+  /// Whether h[-1] counts from the end (print: NumPy's way). A backward equation says no: there
+  /// h[t-5] at t = 4 is a mistake, not h[T].
+  var indicesFromTheEnd = true
   /// Why there is no recorded pass, when there is none (the data do not fit the model…).
   var noPass = "give inputs and targets first"
   /// The multiply-adds one expression may take, a few seconds' worth: a larger one is refused
@@ -488,6 +498,11 @@ struct Evaluator {
           throw ExpressionError(
             message: "a quantity over time takes one time index first, as in h[3][0]", column: column)
         }
+        guard numbers[0] >= 0 || indicesFromTheEnd else {
+          throw ExpressionError(
+            message: "\(name(of: base))[\(numbers[0])] does not exist: in an equation a step counts from 0 (h0) up, "
+              + "never from the end", column: column)
+        }
         // h[-1] is the last step, h[T]; x[-2] the one before it.
         let steps = numbers[0] < 0 ? try needSnapshot(name(of: base), column).trace.steps : 0
         let t = numbers[0] < 0 ? steps + 1 + numbers[0] : numbers[0]
@@ -609,6 +624,9 @@ struct Evaluator {
       "hprev": "h0 here (the state before the first step; the one before step t is h[t-1])",
       "dhnext": "dh_next here", "dhraw": "dh_raw here", "xs": "x here",
     ]
+    if ExpressionNames.functions.contains(n) {
+      throw ExpressionError(message: "\(n) is a function: write \(n)(…)", column: column)
+    }
     let suggestion =
       theirs[n].map { "; min-char-rnn's \(n) is \($0)" }
       ?? closest(n, among: ExpressionNames.all + ExpressionNames.functions).map { "; did you mean '\($0)'?" } ?? ""

@@ -102,6 +102,9 @@ public final class Interpreter {
   /// Runs one line (which may hold several commands separated by `;`).
   @discardableResult
   public func execute(_ line: String) -> Outcome {
+    // A byte-order mark (a script saved by some Windows editors starts with one) is not text.
+    var line = line
+    if line.unicodeScalars.first == "\u{FEFF}" { line = String(line.unicodeScalars.dropFirst()) }
     // However the line came (a file, -c, the terminal), one over 1 MiB is refused unread.
     guard line.utf8.count <= Interpreter.maximumLineBytes else {
       var outcome = Outcome()
@@ -178,7 +181,12 @@ public final class Interpreter {
         // One line a person can read, whatever was typed: a message that echoes a huge input is cut.
         var message = Renderer.visible(describeError(error))
         if message.count > 400 { message = message.prefix(400) + "…" }
-        errorLine = style.bad("error: ") + message
+        // On the screen, say what of the line did not run (a script's error names the command).
+        let skipped = commands.count - k - 1
+        errorLine =
+          style.bad("error: ") + message
+          + (skipped > 0
+            ? " (the \(skipped == 1 ? "command" : "\(skipped) commands") after it on the line did not run)" : "")
         outcome.error = message
         renderNewReports()
         break

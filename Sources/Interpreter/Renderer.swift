@@ -121,5 +121,9 @@ public struct Renderer: Sendable {
     return out
   }
 
-  private static func isControl(_ s: Unicode.Scalar) -> Bool { s.value < 0x20 || (0x7F...0x9F).contains(s.value) }
+  /// Control characters, and the invisible format characters (zero-width spaces and joiners,
+  /// direction overrides that reorder the rest of a terminal line, byte-order marks).
+  private static func isControl(_ s: Unicode.Scalar) -> Bool {
+    s.value < 0x20 || (0x7F...0x9F).contains(s.value) || s.properties.generalCategory == .format
+  }
 }

@@ -226,7 +226,15 @@ public final class Guide: LessonHost {
         if written == nil && interpreter.isCommand(String(trimmed.prefix { !$0.isWhitespace })) { return nil }
         // "dh_raw = …", "dWhh += …" or just the right-hand side; right when it gives the same values.
         var text = trimmed
-        if let split = Guide.assignment(written ?? trimmed), split.name == equation.name { text = split.expression }
+        if let split = Guide.assignment(written ?? trimmed) {
+          // An equation for another quantity answers another question.
+          guard split.name == equation.name else {
+            return [
+              "not quite: this one asks for \(equation.name), and yours gives \(split.name) (try again, hint or solution)"
+            ]
+          }
+          text = split.expression
+        }
         do {
           if let t = try interpreter.firstDisagreement(equation.name, text, reference: equation.expression) {
             let steps = interpreter.session.data?.count ?? t
@@ -361,7 +369,10 @@ public final class Guide: LessonHost {
       if !negated { given.insert(synonyms[name] ?? name) }
       negated = false
     }
+    // Parameters, their gradients and the backward quantities compete: naming every equation is
+    // no answer to which one.
     let parameters = Set(Parameter.allCases.flatMap { [$0.name.lowercased(), $0.gradientName.lowercased()] })
+      .union(["dy", "dh", "dh_raw", "dh_next"])
     // "up or down": both words are choices.
     let question = names(question)
     let choices = question.indices.filter { question[$0] == "or" }.flatMap { k in

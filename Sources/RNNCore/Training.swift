@@ -179,6 +179,10 @@ public enum Sampler {
       let m = y.max()!
       y = y.map { LaneMath.exp($0 - m) }
       let total = y.reduce(0, +)
+      // NaN or infinite outputs (a model pushed far by updates) give no distribution to draw from.
+      guard total.isFinite && total > 0 else {
+        throw RNNError.notFinite("the model's outputs are NaN or infinite: there is nothing to draw from")
+      }
       var u = rng.nextUniform() * total
       var choice = y.count - 1
       for (k, w) in y.enumerated() {

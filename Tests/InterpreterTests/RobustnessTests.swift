@@ -473,4 +473,28 @@ struct RobustnessTests {
     let absent = run("gradcheck Wxh[0,3]", after: ["text hell"])
     #expect(absent.lines.last?.hasPrefix("PASS") == true, "\(absent.lines)")
   }
+
+  @Test("a breaker's round: a long from, steps from the end in equations, superscripts, invisible characters")
+  func breakerRound() {
+    // 1,000,000 characters after from: refused at once (reading them once took 16 s, unstoppable).
+    let long = String(repeating: "hello", count: 200_000)
+    #expect(run("sample 5 from \(long)").error == "from takes up to 100001 characters, not 1000000")
+    #expect(
+      run("let dWhh = dh_raw @ h[t-5].T").error
+        == "your dWhh equation fails at t=4: h[-1] does not exist: in an equation a step counts from 0 (h0) up, "
+        + "never from the end (column 11)")
+    #expect(run("print 2²²").number == 4_194_304)
+    #expect(run("print tanh").error == "tanh is a function: write tanh(…) (column 7)")
+    // A byte-order mark starts no command; a direction override is shown, not obeyed.
+    #expect(Interpreter().execute("\u{FEFF}print 1").lines == ["1 = 1"])
+    #expect(run("print 1 \u{202E}+ 2").error == "unexpected character '\\u{202e}' (column 9)")
+    // On the screen, an error says what of the line did not run.
+    #expect(
+      Interpreter().execute("print h[1]; last; print h[1]").lines.last?.hasSuffix(
+        "(the 2 commands after it on the line did not run)") == true)
+    // A model whose outputs are NaN has nothing to sample.
+    #expect(
+      run("sample 5", after: ["update 1e308", "update 1e308"]).error
+        == "the model's outputs are NaN or infinite: there is nothing to draw from")
+  }
 }

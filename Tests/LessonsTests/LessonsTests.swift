@@ -326,6 +326,8 @@ struct LessonRunTests {
     #expect(!Guide.namesMatch("Whh and Wxh", expected: ["Whh"]))
     #expect(!Guide.namesMatch("Wxh Whh Why", expected: ["Wxh", "Whh", "Why", "bh"]))
     #expect(Guide.namesMatch("down.", expected: ["down"]))
+    // Naming every equation is no answer to which one.
+    #expect(!Guide.namesMatch("dy dh dh_raw dh_next", expected: ["dh_next"]))
     // The question's choices compete, "not" takes a word back, and a verb for the direction names it.
     let question = "Which way does SGD move a parameter whose gradient is positive: up or down?"
     #expect(!Guide.namesMatch("not down, up", expected: ["down"], question: question))
@@ -388,6 +390,13 @@ struct LessonRunTests {
     let wrong = i.execute("let dWhh += dh_raw @ h[t].T").lines
     #expect(wrong.last?.hasSuffix("; yours was not installed") == true, "\(wrong)")
     #expect(i.session.variant == .correct && i.session.equations.isEmpty)
+    // Written without let, an equation for another quantity is told it answers another question.
+    #expect(
+      i.execute("dy = p - target").lines == [
+        "not quite: this one asks for dWhh, and yours gives dy (try again, hint or solution)"
+      ])
+    // A step counted from the end is a mistake in an equation, not h[T].
+    #expect(i.execute("dh_raw @ h[t-5].T").lines.first?.contains("h[-1] does not exist") == true)
     // Another equation than the one asked about is a command as usual.
     #expect(i.execute("let dy = p - target").error == nil)
     #expect(i.session.equations == ["dy": "p - target"])
