@@ -38,6 +38,18 @@ struct ModelAndCheckTests {
     }
   }
 
+  @Test("a gradient 1e-4 wrong never passes at an extreme ε, where the bar is wider than that")
+  func extremeEpsilon() {
+    // With bars of half the value (then 1%), these passed: 0.01% is below what ε = 1e-11 and
+    // ε = 0.1 can resolve, so the check must say it cannot tell.
+    for eps in ["1e-11", "0.1"] {
+      let outcome = run("let dh_raw = (1 - h*h) * dh * 1.0001; gradcheck --eps \(eps)")
+      #expect(outcome.lines.last?.hasPrefix("PASS") == false, "ε \(eps): \(outcome.lines.last ?? "")")
+    }
+    // At the default ε the same mistake fails.
+    #expect(run("let dh_raw = (1 - h*h) * dh * 1.0001; gradcheck").failedCheck)
+  }
+
   @Test("gradcheck forms: element, parameter, sample, direction, intermediates, sweep, options")
   func forms() {
     let outcome = run("gradcheck Whh[0,1]")
