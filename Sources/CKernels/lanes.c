@@ -6,6 +6,7 @@
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 // The Swift code rounds each product and sum on its own except where it asks for a fused
@@ -41,15 +42,44 @@ TARGET static inline __m256d power_of_two(__m256d n) {
   return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(bits, _mm256_set1_epi64x(1023)), 52));
 }
 
+// e^x as the C library computes it (glibc 2.28 and later, its build for CPUs with FMA), so the
+// same bits: x = (k/128)·ln2 + r with k an integer and |r| ≤ ln2/256, e^x = 2^(k/128) · e^r
+// with 2^(k/128) = H·(1 + T) from rnnstep_exp_table, and
+//   e^x ≈ H + H·(T + r + r²·(C2 + r·C3) + r⁴·(C4 + r·C5)),
+// each fused multiply-add where the C library's has one. Lanes with |x| ≥ 512 (where the C
+// library scales in two steps) or NaN are handed to the C library's exp itself.
 TARGET static inline __m256d exp4(__m256d x) {
-  const __m256d low = _mm256_set1_pd(-1080), high = _mm256_set1_pd(1080);
-  x = _mm256_blendv_pd(x, low, _mm256_cmp_pd(x, low, _CMP_LT_OQ));
-  x = _mm256_blendv_pd(x, high, _mm256_cmp_pd(x, high, _CMP_GT_OQ));
-  __m256d n;
-  const __m256d e = reduce(x, &n);
-  const __m256d half = _mm256_round_pd(_mm256_mul_pd(n, _mm256_set1_pd(0.5)), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-  return _mm256_mul_pd(_mm256_mul_pd(_mm256_add_pd(e, _mm256_set1_pd(1)), power_of_two(half)),
-                       power_of_two(_mm256_sub_pd(n, half)));
+  const __m256d shift = _mm256_set1_pd(0x1.8p52);
+  // k = round(x·128/ln2), in the low bits of kd's significand.
+  __m256d kd = _mm256_fmadd_pd(_mm256_set1_pd(0x1.71547652b82fep7), x, shift);
+  const __m256i ki = _mm256_castpd_si256(kd);
+  kd = _mm256_sub_pd(kd, shift);
+  // r = x − k·ln2/128, ln2/128 in two parts.
+  __m256d r = _mm256_fmadd_pd(kd, _mm256_set1_pd(-0x1.62e42fefa0000p-8), x);
+  r = _mm256_fmadd_pd(kd, _mm256_set1_pd(-0x1.cf79abc9e3b3ap-47), r);
+  // T and H's bits for k mod 128; k's whole 128ths go into H's exponent.
+  const __m256i index = _mm256_slli_epi64(_mm256_and_si256(ki, _mm256_set1_epi64x(127)), 1);
+  const __m256d tail = _mm256_i64gather_pd((const double *)rnnstep_exp_table, index, 8);
+  const __m256i bits = _mm256_i64gather_epi64((const long long *)rnnstep_exp_table + 1, index, 8);
+  const __m256d scale = _mm256_castsi256_pd(_mm256_add_epi64(bits, _mm256_slli_epi64(ki, 45)));
+  const __m256d r2 = _mm256_mul_pd(r, r);
+  const __m256d c23 = _mm256_fmadd_pd(r, _mm256_set1_pd(0x1.555555555543cp-3), _mm256_set1_pd(0x1.ffffffffffdbdp-2));
+  const __m256d c45 = _mm256_fmadd_pd(r, _mm256_set1_pd(0x1.1111167a4d017p-7), _mm256_set1_pd(0x1.55555cf172b91p-5));
+  __m256d tmp = _mm256_fmadd_pd(r2, c23, _mm256_add_pd(tail, r));
+  tmp = _mm256_fmadd_pd(_mm256_mul_pd(r2, r2), c45, tmp);
+  __m256d e = _mm256_fmadd_pd(scale, tmp, scale);
+  const __m256d magnitude = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
+  const int special = _mm256_movemask_pd(_mm256_cmp_pd(magnitude, _mm256_set1_pd(512), _CMP_NLT_UQ));
+  if (special) {
+    double in[4], out[4];
+    _mm256_storeu_pd(in, x);
+    _mm256_storeu_pd(out, e);
+    for (int lane = 0; lane < 4; lane++) {
+      if (special & (1 << lane)) out[lane] = exp(in[lane]);
+    }
+    e = _mm256_loadu_pd(out);
+  }
+  return e;
 }
 
 TARGET static inline __m256d tanh4(__m256d x) {

@@ -4,9 +4,11 @@ import Foundation
 // exp and tanh four lanes at a time, from arithmetic alone.
 //
 // The forward pass calls tanh H·T times and exp V·T times; libm's scalar calls cost more than all
-// of the pass's multiply-adds together at min-char-rnn size. These agree with libm within a few
-// ulp (Tests/RNNCoreTests/MathTests.swift measures it) and give the same bits on every
-// machine with IEEE-754 doubles and fused multiply-add.
+// of the pass's multiply-adds together at min-char-rnn size. exp gives the C library's bits
+// (glibc's, whose exp NumPy's np.exp calls on CPUs without AVX-512), which is what makes p, and
+// Adagrad's first step from it, agree with min-char-rnn's; tanh agrees with libm within a few ulp
+// (Tests/RNNCoreTests/MathTests.swift measures both). Both give the same bits on every machine
+// with IEEE-754 doubles and fused multiply-add.
 
 typealias Double4 = SIMD4<Double>
 
@@ -50,15 +52,47 @@ private func powerOfTwo(_ n: Double4) -> Double4 {
   return unsafeBitCast((bits &+ 1023) &<< 52, to: Double4.self)
 }
 
-/// e^x in each lane; NaN stays NaN, e^x underflows to 0 below about −745 and overflows to ∞ above 709.8.
+/// The table e^x reads 2^(k/128) from (``exp(_:)``): a constant C array, read by any thread.
+nonisolated(unsafe) private let expTable: UnsafePointer<UInt64> = rnnstep_exp_table_address()
+
+/// e^x in each lane, with the C library's bits (glibc's exp, built for CPUs with FMA): x =
+/// (k/128)·ln2 + r with k an integer and |r| ≤ ln2/256, e^x = 2^(k/128)·e^r with 2^(k/128) =
+/// H·(1 + T) from the table, and e^x ≈ H + H·(T + r + r²·(C2 + r·C3) + r⁴·(C4 + r·C5)), each fused
+/// multiply-add where the C library has one (Sources/CKernels/lanes.c does the same four lanes at
+/// a time). Lanes with |x| ≥ 512, where the C library scales in two steps, and NaN are the C
+/// library's exp itself. e^x underflows to 0 below about −745 and overflows to ∞ above 709.8.
 @inline(__always)
 func exp(_ x: Double4) -> Double4 {
-  // Keep n within the exponent range; the clamped values still under- or overflow correctly.
-  let clamped = x.replacing(with: -1080, where: x .< -1080).replacing(with: 1080, where: x .> 1080)
-  let (n, expm1r) = reduce(clamped)
-  // 2^n as two factors, each a normal number, so that n up to ±1080 scales correctly.
-  let half = (n * 0.5).rounded(.towardZero)
-  return (expm1r + 1) * powerOfTwo(half) * powerOfTwo(n - half)
+  let shift = Double4(repeating: 0x1.8p52)
+  // k = round(x·128/ln2), in the low bits of kd's significand.
+  var kd = shift
+  kd.addProduct(Double4(repeating: 0x1.71547652b82fep7), x)
+  let ki = unsafeBitCast(kd, to: SIMD4<UInt64>.self)
+  kd -= shift
+  // r = x − k·ln2/128, ln2/128 in two parts.
+  var r = x
+  r.addProduct(kd, Double4(repeating: -0x1.62e42fefa0000p-8))
+  r.addProduct(kd, Double4(repeating: -0x1.cf79abc9e3b3ap-47))
+  var tail = Double4()
+  var bits = SIMD4<UInt64>()
+  for lane in 0..<4 {
+    let index = Int(truncatingIfNeeded: ki[lane] & 127) &* 2
+    tail[lane] = Double(bitPattern: expTable[index])
+    bits[lane] = expTable[index &+ 1] &+ (ki[lane] &<< 45)
+  }
+  let scale = unsafeBitCast(bits, to: Double4.self)
+  let r2 = r * r
+  var c23 = Double4(repeating: 0x1.ffffffffffdbdp-2)
+  c23.addProduct(r, Double4(repeating: 0x1.555555555543cp-3))
+  var c45 = Double4(repeating: 0x1.55555cf172b91p-5)
+  c45.addProduct(r, Double4(repeating: 0x1.1111167a4d017p-7))
+  var tmp = tail + r
+  tmp.addProduct(r2, c23)
+  tmp.addProduct(r2 * r2, c45)
+  var e = scale
+  e.addProduct(scale, tmp)
+  for lane in 0..<4 where !(Swift.abs(x[lane]) < 512) { e[lane] = Foundation.exp(x[lane]) }
+  return e
 }
 
 /// tanh(x) in each lane: sign(x) · u / (u + 2) with u = e^{2|x|} − 1, accurate near 0 as well.

@@ -33,6 +33,12 @@ void rnnstep_weighted_row_sum_columns(double *out, long lo, long hi, long n, lon
 void rnnstep_weighted_row_sums(long outputs, double *out, long out_stride, long n, long count, const double *c,
                                long c_stride, long c_output_stride, const double *v, long v_stride, int accumulate);
 
+/// 2^(k/128) = H·(1 + T) for k < 128, as { T's bits, H's bits − k·2^45 } pairs: the C library's
+/// exp table (written by scripts/exp_table.py), from which e^x gets the C library's bits.
+extern const unsigned long long rnnstep_exp_table[256];
+/// rnnstep_exp_table, for Swift (which sees a C array as a tuple value).
+const unsigned long long *rnnstep_exp_table_address(void);
+
 /// out[i] = e^x[i] (function 0) or tanh(x[i]) (function 1) for i < n, bit for bit as Swift's
 /// four-lane exp and tanh (Sources/RNNCore/VectorMath.swift). Only where rnnstep_has_fma() says so.
 void rnnstep_lanes(int function, const double *x, double *out, long n);
