@@ -152,6 +152,28 @@ struct LessonRunTests {
     #expect(try String(contentsOfFile: dir + "/02-bad.md", encoding: .utf8).contains("(rnnstep) echo first\nfirst\n"))
   }
 
+  @Test("lessons are read when first needed: a file that cannot be parsed is named by the lesson commands alone")
+  func lessonsReadOnFirstUse() throws {
+    let dir = try folder()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try lesson.write(toFile: dir + "/01-tiny.md", atomically: true, encoding: .utf8)
+    let broken = "# Broken\n\n```rnnstep\n(rnnstep) echo x\nx\n"
+    try broken.write(toFile: dir + "/02-broken.md", atomically: true, encoding: .utf8)
+    let i = Interpreter()
+    i.lessonHost = try Guide(directory: dir, statePath: dir + "/state.json")
+    // Commands that are not about lessons never read them.
+    #expect(i.execute("echo hello").lines == ["hello"])
+    let reason = "a lesson could not be read: \(dir)/02-broken.md:3: the block is not closed with ```"
+    #expect(i.execute("lessons").lines == [reason])
+    #expect(i.execute("lesson 1").error == reason)
+    #expect(i.execute("print 1 + 1").lines == ["1 + 1 = 2"])
+    // Once the file is mended, a new guide reads both.
+    try "# Mended\n\nNothing to run.\n".write(toFile: dir + "/02-broken.md", atomically: true, encoding: .utf8)
+    let mended = Interpreter()
+    mended.lessonHost = try Guide(directory: dir, statePath: dir + "/state.json")
+    #expect(mended.execute("lessons").lines.count == 3)
+  }
+
   @Test("a lesson works on a session of its own: lesson stop gives the learner's back, whatever the lesson changed")
   func sessionAroundLesson() throws {
     let dir = try folder()
