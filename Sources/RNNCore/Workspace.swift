@@ -215,27 +215,30 @@ final class Workspace: @unchecked Sendable {
       ownerProgress.value.store(0, ordering: .relaxed)
       helperProgress.value.store(0, ordering: .relaxed)
       // Each thread makes what it reads: its columns of Whh^T (four more, for the rows that split
-      // 4 columns away), Why^T, and (step by step) its elements of the input parts.
+      // 4 columns away), Why^T, and its elements of the input parts, all before the recurrence:
+      // the input parts read a column of Wxh a step, a cache line for each element, which in the
+      // recurrence pushed Whh^T out of L1.
       helper.concurrently(
         { [self] in
           let first = Swift.max(0, split &- 4)
           transpose(p.whh + first &* nh, rows: nh &- first, cols: nh, into: helperOwn.whhT + first, outputStride: nh)
           transpose(p.why, rows: shape.output, cols: nh, into: helperOwn.whyT)
+          for t in 1...steps { inputPart(row: t &- 1, columns: self.split(split, forRow: t)..<nh, p, data) }
           for t in 1...steps {
             var backoff = Backoff()
             while ownerProgress.value.load(ordering: .acquiring) < t &- 1 { backoff.pause() }
-            recurrenceStep(
-              t, columns: self.split(split, forRow: t)..<nh, p, data, whhT: helperOwn.whhT, reversed: t & 1 == 0)
+            recurrenceStep(t, columns: self.split(split, forRow: t)..<nh, whhT: helperOwn.whhT, reversed: t & 1 == 0)
             helperProgress.value.store(t, ordering: .releasing)
           }
         },
         {
           transpose(p.whh, rows: Swift.min(nh, split &+ 4), cols: nh, into: whhT, outputStride: nh)
           transpose(p.why, rows: shape.output, cols: nh, into: whyT)
+          for t in 1...steps { inputPart(row: t &- 1, columns: 0..<self.split(split, forRow: t), p, data) }
           for t in 1...steps {
             var backoff = Backoff()
             while helperProgress.value.load(ordering: .acquiring) < t &- 1 { backoff.pause() }
-            recurrenceStep(t, columns: 0..<self.split(split, forRow: t), p, data, whhT: whhT, reversed: t & 1 == 0)
+            recurrenceStep(t, columns: 0..<self.split(split, forRow: t), whhT: whhT, reversed: t & 1 == 0)
             ownerProgress.value.store(t, ordering: .releasing)
           }
         })
@@ -248,16 +251,12 @@ final class Workspace: @unchecked Sendable {
     }
   }
 
-  /// Columns `columns` of a_t and h_t: a_t = Wxh x_t + bh + Whh h_{t−1}, then tanh.
+  /// Columns `columns` of a_t and h_t: a_t = (Wxh x_t + bh, already there) + Whh h_{t−1}, then tanh.
   @inline(__always)
-  private func recurrenceStep(
-    _ t: Int, columns: Range<Int>, _ p: ParameterPointers, _ data: SequenceData, whhT: UnsafeMutablePointer<Double>,
-    reversed: Bool
-  ) {
+  private func recurrenceStep(_ t: Int, columns: Range<Int>, whhT: UnsafeMutablePointer<Double>, reversed: Bool) {
     let nh = shape.hidden
     let r = t &- 1
     let a = preactivations + r &* nh
-    inputPart(row: r, columns: columns, p, data)
     weightedRowSum(
       columns: columns, of: nh, into: a, terms: nh, coefficients: hs + r &* nh, 1, rows: whhT, nh, accumulate: true,
       reversed: reversed)
