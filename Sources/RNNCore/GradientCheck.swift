@@ -381,6 +381,19 @@ public struct GradientChecker: Sendable {
     return d
   }
 
+  /// Whether the difference at ε leaves the verdict to the truncation estimate, which needs the
+  /// differences at 2ε and ε/2: where it does not pass on rounding alone, and also where it is
+  /// beyond the rounding estimate (even if within the bar or the tolerance), so that the bar
+  /// shown is the whole of what the difference may be off by, and the norm test, which pools
+  /// rounding without the margin, sees the truncation.
+  private func needsTruncationEstimate(analytic: Double, _ d: Difference) -> Bool {
+    let (verdict, _) = ErrorBar.judge(
+      analytic: analytic, numeric: d.numeric, rounding: d.rounding, truncation: 0,
+      tolerance: settings.relativeTolerance)
+    let beyondRounding = Swift.abs(analytic - d.numeric) > d.rounding
+    return (verdict != .pass || beyondRounding) && d.numeric.isFinite && analytic.isFinite
+  }
+
   /// Checks one derivative: the difference at ε, and when that does not settle the verdict,
   /// again at 2ε and ε/2 to estimate the truncation error; the exact derivative when asked.
   private func check(
@@ -395,11 +408,7 @@ public struct GradientChecker: Sendable {
     var (verdict, reason) = ErrorBar.judge(
       analytic: analytic, numeric: d.numeric, rounding: d.rounding, truncation: 0,
       tolerance: settings.relativeTolerance)
-    // Beyond the rounding estimate (even if within the bar or the tolerance), measure the
-    // truncation too, so that the bar shown is the whole of what the difference may be off by,
-    // and the norm test, which pools rounding without the margin, sees the truncation.
-    let beyondRounding = Swift.abs(analytic - d.numeric) > d.rounding
-    if (verdict != .pass || beyondRounding) && d.numeric.isFinite && analytic.isFinite {
+    if needsTruncationEstimate(analytic: analytic, d) {
       // D(h) = D + c h² + …: D(2ε) − D(ε) = 3cε², D(ε) − D(ε/2) = ¾cε², and D(ε)'s error is cε².
       let wide = difference(2 * epsilon, losses)
       let narrow = difference(epsilon / 2, losses)
@@ -513,11 +522,11 @@ public struct GradientChecker: Sendable {
     return checkElement(parameter, index: index, epsilon: epsilon ?? settings.epsilon, engine: BPTTEngine())
   }
 
-  /// - Parameter precomputed: the step losses (and sizes) at θ + ε and θ − ε, when a batch
-  ///   already ran those passes.
+  /// - Parameter precomputed: the step losses (and sizes) at θ + h for the changes h whose passes
+  ///   a batch already ran (±ε, and ±2ε and ±ε/2 where the truncation estimate needs them).
   private func checkElement(
     _ parameter: Parameter, index: Int, epsilon: Double, engine: BPTTEngine,
-    precomputed: (plus: (losses: [Double], scales: [Double]), minus: (losses: [Double], scales: [Double]))? = nil
+    precomputed: [Double: (losses: [Double], scales: [Double])] = [:]
   ) -> ElementCheck {
     let original = model.parameters[parameter, index]
     let cols = model.parameters[parameter].cols
@@ -529,9 +538,7 @@ public struct GradientChecker: Sendable {
           .parameter(parameter, row: index / cols, column: index % cols, onlyAtStep: nil))
       },
       losses: { h in
-        if let precomputed, h == epsilon { return precomputed.plus }
-        if let precomputed, h == -epsilon { return precomputed.minus }
-        return engine.stepLosses(of: trace, changing: parameter, index: index, to: original + h)
+        precomputed[h] ?? engine.stepLosses(of: trace, changing: parameter, index: index, to: original + h)
       })
   }
 
@@ -591,21 +598,37 @@ public struct GradientChecker: Sendable {
       // Whh's elements wait in `pending` until a batch of their passes can run together.
       var batch: PerturbedBatch?
       var pending: [Int] = []
-      func runPending() {
-        guard !pending.isEmpty else { return }
+      // The passes at θ ± h of each element, `PerturbedBatch.width` at a time, as tables h → losses.
+      func batched(_ indices: [Int], _ hs: [Double]) -> [[Double: (losses: [Double], scales: [Double])]] {
         let whh = model.parameters.whh.storage
         if batch == nil { batch = PerturbedBatch(trace: trace) }
-        let changes = pending.flatMap { i in
-          [
-            (index: elements[i].1, value: whh[elements[i].1] + epsilon),
-            (index: elements[i].1, value: whh[elements[i].1] - epsilon),
-          ]
+        var tables = [[Double: (losses: [Double], scales: [Double])]](repeating: [:], count: indices.count)
+        let perBatch = PerturbedBatch.width / hs.count
+        for first in stride(from: 0, to: indices.count, by: perBatch) {
+          let part = first..<Swift.min(indices.count, first + perBatch)
+          let changes = part.flatMap { k in hs.map { h in (index: indices[k], value: whh[indices[k]] + h) } }
+          let losses = batch!.stepLosses(changes)
+          for (n, k) in part.enumerated() {
+            for (m, h) in hs.enumerated() { tables[k][h] = losses[n * hs.count + m] }
+          }
         }
-        let losses = batch!.stepLosses(changes)
+        return tables
+      }
+      func runPending() {
+        guard !pending.isEmpty else { return }
+        let indices = pending.map { elements[$0].1 }
+        var tables = batched(indices, [epsilon, -epsilon])
+        // The elements whose verdict needs the truncation estimate get their passes at ±2ε and
+        // ±ε/2 batched too (one at a time, they took a third of Whh's check).
+        let further = indices.indices.filter { k in
+          let d = difference(epsilon) { tables[k][$0]! }
+          return needsTruncationEstimate(analytic: trace.gradients[.whh, indices[k]], d)
+        }
+        let more = batched(further.map { indices[$0] }, [2 * epsilon, -2 * epsilon, epsilon / 2, -epsilon / 2])
+        for (n, k) in further.enumerated() { tables[k].merge(more[n]) { $1 } }
         for (k, i) in pending.enumerated() {
           slots.buffer[i] = checkElement(
-            .whh, index: elements[i].1, epsilon: epsilon, engine: engine,
-            precomputed: (losses[2 * k], losses[2 * k + 1]))
+            .whh, index: indices[k], epsilon: epsilon, engine: engine, precomputed: tables[k])
         }
         pending.removeAll(keepingCapacity: true)
       }

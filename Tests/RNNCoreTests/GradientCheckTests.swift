@@ -16,6 +16,25 @@ struct GradientCheckTests {
     (8, 2, 1, 1, 3, .squared, true),
   ]
 
+  @Test("Whh's batched check, ±2ε and ±ε/2 included, is element for element the check of each element alone")
+  func batchedWhhIsEachElementAlone() throws {
+    // H = 38 puts columns past the block of 32; ε = 1e-2 and the seed variant make many elements
+    // need the truncation estimate (and fail), correct BPTT at ε = 1e-5 none.
+    let (model, data) = try randomProblem(
+      seed: 11, hidden: 38, input: 6, output: 5, steps: 6, loss: .softmax, vectorInputs: false)
+    for (epsilon, variant) in [(1e-2, BPTTVariant.seed), (1e-5, .correct), (1e-2, .correct)] {
+      let checker = try GradientChecker(
+        model: model, data: data, lossKind: .softmax, variant: variant, settings: CheckSettings(epsilon: epsilon))
+      let whole = try checker.checkAll([.whh])[0].elements
+      #expect(whole.count == 38 * 38)
+      let truncated = whole.filter { $0.truncation > 0 }.count
+      if epsilon > 1e-3 { #expect(truncated > 100, "ε \(epsilon) \(variant): \(truncated) needed truncation") }
+      for (index, element) in whole.enumerated() where index % 5 == 0 || element.truncation > 0 {
+        #expect(element == checker.checkElement(.whh, index: index), "ε \(epsilon) \(variant): Whh element \(index)")
+      }
+    }
+  }
+
   @Test("every element of every parameter: analytic equals numeric", arguments: problems.indices)
   func everyElement(_ i: Int) throws {
     let p = Self.problems[i]
