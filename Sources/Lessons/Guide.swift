@@ -10,7 +10,7 @@ public final class Guide: LessonHost {
   /// read: the lesson commands say why).
   public var lessons: [Lesson] { (try? loadedLessons()) ?? [] }
   private let directory: String
-  private var loaded: Result<[Lesson], any Error>?
+  private var loaded: [Lesson]?
   private var statePath: String?
   private var progress: Progress
 
@@ -81,15 +81,33 @@ public final class Guide: LessonHost {
 
   /// The lesson files, parsed on first use rather than when rnnstep starts: parsing all twelve
   /// took 7 of the 18 ms that every start took, `rnnstep -c 'print Whh'` as much as a lesson.
+  /// A folder that cannot be read is read again at the next lesson command (the learner may
+  /// have mended the file meanwhile).
   private func loadedLessons() throws -> [Lesson] {
-    if let loaded { return try loaded.get() }
-    let result = Result {
-      let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-      return try names.filter { $0.hasSuffix(".md") && $0.first?.isNumber == true }.sorted()
-        .map { try Lesson.load(path: directory + "/" + $0) }
+    if let loaded { return loaded }
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    let read = try names.filter { $0.hasSuffix(".md") && $0.first?.isNumber == true }.sorted()
+      .map { try Lesson.load(path: directory + "/" + $0) }
+    loaded = read
+    forgetPlaces(outside: read)
+    return read
+  }
+
+  /// Forgets the places of the progress file that the lessons do not have (a lesson renumbered,
+  /// shortened or removed since, a file edited by hand): resuming one indexed past the lesson
+  /// and stopped rnnstep. Such a lesson starts from its beginning.
+  private func forgetPlaces(outside lessons: [Lesson]) {
+    func valid(_ p: Place) -> Bool {
+      guard let l = lessons.first(where: { $0.number == p.lesson }), p.section >= 0, p.section < l.sections.count,
+        p.item >= 0, p.item < l.sections[p.section].items.count, p.step >= 0
+      else { return false }
+      if case .transcript(let t) = l.sections[p.section].items[p.item] { return p.step < t.steps.count }
+      return p.step == 0
     }
-    loaded = result
-    return try result.get()
+    if let current = progress.current, !valid(current) {
+      progress.current = lessons.contains { $0.number == current.lesson } ? Place(lesson: current.lesson) : nil
+    }
+    progress.reached = progress.reached.filter { key, place in key == String(place.lesson) && valid(place) }
   }
 
   // MARK: Commands

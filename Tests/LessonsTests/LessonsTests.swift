@@ -167,11 +167,41 @@ struct LessonRunTests {
     #expect(i.execute("lessons").lines == [reason])
     #expect(i.execute("lesson 1").error == reason)
     #expect(i.execute("print 1 + 1").lines == ["1 + 1 = 2"])
-    // Once the file is mended, a new guide reads both.
+    // Once the file is mended, the next lesson command reads both.
     try "# Mended\n\nNothing to run.\n".write(toFile: dir + "/02-broken.md", atomically: true, encoding: .utf8)
-    let mended = Interpreter()
-    mended.lessonHost = try Guide(directory: dir, statePath: dir + "/state.json")
-    #expect(mended.execute("lessons").lines.count == 3)
+    #expect(i.execute("lessons").lines.count == 3)
+  }
+
+  @Test("a progress file naming places the lessons do not have resumes at a lesson's start, never past its end")
+  func progressOutsideTheLessons() throws {
+    let dir = try folder()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try lesson.write(toFile: dir + "/01-tiny.md", atomically: true, encoding: .utf8)
+    let state = dir + "/state.json"
+    // A lesson that is gone (99), a section past the lesson's end, a step past a transcript's, a
+    // negative item, a place filed under another lesson's number: each stopped rnnstep.
+    let saved = [
+      #"{"current":{"lesson":99,"section":0,"item":0,"step":0},"done":[],"#
+        + #""reached":{"99":{"lesson":99,"section":0,"item":0,"step":0}}}"#,
+      #"{"current":{"lesson":1,"section":40,"item":7,"step":3},"done":[],"#
+        + #""reached":{"1":{"lesson":1,"section":40,"item":7,"step":3}}}"#,
+      #"{"current":{"lesson":1,"section":0,"item":1,"step":50},"done":[],"#
+        + #""reached":{"1":{"lesson":1,"section":0,"item":1,"step":50}}}"#,
+      #"{"current":{"lesson":1,"section":0,"item":-1,"step":0},"done":[],"#
+        + #""reached":{"1":{"lesson":1,"section":0,"item":-1,"step":0}}}"#,
+      #"{"current":{"lesson":1,"section":0,"item":0,"step":0},"done":[],"#
+        + #""reached":{"1":{"lesson":7,"section":1,"item":0,"step":0}}}"#,
+    ]
+    for text in saved {
+      try text.write(toFile: state, atomically: true, encoding: .utf8)
+      let i = Interpreter()
+      i.lessonHost = try Guide(directory: dir, statePath: state)
+      let start = i.execute("lesson").lines
+      #expect(start.first == "Lesson 1: Tiny  (Enter runs the offered command; lesson stop leaves)", "\(text)")
+      #expect(start.last == "› echo first   (Enter runs it)", "\(text)")
+      #expect(i.execute("lesson stop; lesson 1").lines.last == "› echo first   (Enter runs it)", "\(text)")
+      #expect(i.execute("lessons").lines.first!.hasPrefix("1   Tiny"), "\(text)")
+    }
   }
 
   @Test("a lesson works on a session of its own: lesson stop gives the learner's back, whatever the lesson changed")
