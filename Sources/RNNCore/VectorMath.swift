@@ -1,14 +1,17 @@
 import CKernels
 import Foundation
 
-// exp and tanh four lanes at a time, from arithmetic alone.
+// exp and tanh four lanes at a time, from arithmetic (and a table of 2^(k/128) for exp).
 //
 // The forward pass calls tanh H·T times and exp V·T times; libm's scalar calls cost more than all
-// of the pass's multiply-adds together at min-char-rnn size. exp gives the C library's bits
-// (glibc's, whose exp NumPy's np.exp calls on CPUs without AVX-512), which is what makes p, and
-// Adagrad's first step from it, agree with min-char-rnn's; tanh agrees with libm within a few ulp
-// (Tests/RNNCoreTests/MathTests.swift measures both). Both give the same bits on every machine
-// with IEEE-754 doubles and fused multiply-add.
+// of the pass's multiply-adds together at min-char-rnn size. exp does what glibc's exp (2.28 and
+// later) does on an x86-64 CPU with FMA, so there it gives the C library's bits, which np.exp
+// calls on such a CPU without AVX-512: that is what makes p, and Adagrad's first step from it,
+// agree with min-char-rnn's. Elsewhere (no FMA, arm64, another C library) the C library's exp
+// may round a few values the other way; rnnstep's stays the same. tanh agrees with libm within a
+// few ulp (Tests/RNNCoreTests/MathTests.swift measures both). Both give the same bits on every
+// machine with IEEE-754 doubles and fused multiply-add, except exp where |x| ≥ 512 or x is NaN,
+// which is the platform's own exp.
 
 typealias Double4 = SIMD4<Double>
 

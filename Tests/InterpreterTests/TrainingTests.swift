@@ -347,6 +347,10 @@ struct TrainingTests {
       // swift-format-ignore: AlwaysUseLowerCamelCase
       let smooth_losses: [Double]
       let drift: [String: Double]
+      // swift-format-ignore: AlwaysUseLowerCamelCase
+      let loss_drift_per_update: [Double]
+      // swift-format-ignore: AlwaysUseLowerCamelCase
+      let drift_per_update: [Double]
     }
     let corpus: String
     let cases: [Case]
@@ -377,8 +381,15 @@ struct TrainingTests {
         optimizer: optimizer, clipping: clipping)
       for update in 1...120 {
         let loss = try trainer.step()
-        // The loss of the first update comes before any parameter moved: to rounding.
-        if update == 1 { #expect(abs(loss - c.losses[0]) <= 1e-13 * c.losses[0], "\(c.name)") }
+        // Every update's loss as NumPy's, to 1e-14 of it (or 30× what the NumPy loop's own loss
+        // moves by under the one-ulp jitter, if more), as long as that loop's parameters move by
+        // less than 1e-6 under the jitter: past that the two runs are chaos apart.
+        if update == 1 || c.drift_per_update[update - 2] < 1e-6 {
+          let lossAllowed = max(1e-14, 30 * c.loss_drift_per_update[update - 1]) * c.losses[update - 1]
+          #expect(
+            abs(loss - c.losses[update - 1]) <= lossAllowed,
+            "\(c.name) update \(update): loss \(loss), NumPy's \(c.losses[update - 1])")
+        }
         guard let expected = c.checkpoints[String(update)] else { continue }
         var difference = 0.0
         for p in Parameter.allCases {
@@ -394,7 +405,11 @@ struct TrainingTests {
         // the fixture's loop and np.exp on a CPU without AVX-512): 1.6e-14 after one update with
         // Adagrad and clip 5 (a dby element near 6e-5, which Adagrad's first step g/sqrt(g² + 1e-8)
         // is most sensitive to), 4.0e-15 with global norm 1, 3.2e-16 or less with SGD; later at
-        // most 10× the drift (Adagrad, clip 5, after 5 updates), 3.6× with global norm 1.
+        // most 10× the drift (Adagrad, clip 5, after 5 updates), 3.6× with global norm 1. Where
+        // the NumPy loop's own drift has grown to the parameters' size (Adagrad with clip 5 from
+        // about 20 updates, SGD with clip 5 by 120) the bound says only that rnnstep's run stayed
+        // as close as chaos allows; the other two cases stay within 1e-15 to the end, and so must
+        // rnnstep's.
         let allowed = update == 1 ? 1e-13 : 30 * c.drift[String(update)]!
         #expect(
           difference <= allowed,

@@ -53,11 +53,12 @@ as drift_per_update, and |loss_jittered - loss| / |loss| of every update as loss
 import json
 import math
 import os
+import platform
 
 import numpy as np
 
 SEQ_LENGTH = 25
-CHECKPOINTS = (1, 5, 40, 120)
+CHECKPOINTS = (1, 5, 10, 40, 120)
 NAMES = ("Wxh", "Whh", "Why", "bh", "by")
 JITTER_SEED = 12345
 
@@ -85,10 +86,14 @@ CASES = [
 
 
 def libm_exp(a):
-    """e^x of each element by the C library's exp (math.exp). On a CPU without AVX-512 np.exp is
-    exactly this (0 of 200,000 normal values differ on an AMD EPYC Zen 3 with NumPy 2.4.6); with
-    AVX-512 NumPy has an exp of its own, which rounds some values the other way. The loop below
-    uses this one, so that the reference is the same on either kind of CPU."""
+    """e^x of each element by the C library's exp (math.exp). On an x86-64 CPU with AVX2 and FMA
+    but no AVX-512 np.exp is exactly this (0 of 200,000 normal values differ on an AMD EPYC Zen 3
+    with NumPy 2.4.6); with AVX-512 NumPy has an exp of its own, which rounds some values the
+    other way. The loop below uses this one, so that the reference does not depend on AVX-512.
+    It does depend on the C library: glibc 2.28 or later on x86-64 with FMA, where it was written
+    (training.json records the platform), is the exp rnnstep computes; without FMA, on arm64 or
+    with another C library, a few values round the other way (NumPy's AVX-512 exp, which does so,
+    moved by after one Adagrad update by 2e-13 of its size)."""
     return np.array([math.exp(x) for x in a.ravel()]).reshape(a.shape)
 
 
@@ -249,6 +254,7 @@ def main():
 
     doc = {
         "numpy": np.__version__,
+        "platform": f"{platform.machine()}, {' '.join(platform.libc_ver())}, Python {platform.python_version()}",
         "corpus": "training-corpus.txt",
         "vocabulary": "".join(chars),
         "seq_length": SEQ_LENGTH,
