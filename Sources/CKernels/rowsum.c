@@ -5,6 +5,7 @@
 #include "CKernels.h"
 
 #include <math.h>
+#include <stdint.h>
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -113,11 +114,12 @@ __attribute__((target("avx2,fma"))) static void row_sum_columns_fma(double *out,
   const long narrow = narrow_stop > narrow_start ? (narrow_stop - narrow_start) / 4 : 0;
   const long singles_start = lo > narrow_end ? lo : narrow_end;
   const long singles = hi > singles_start ? hi - singles_start : 0;
-  // The coefficients are a vector the other thread has just written half of (a recurrence's
-  // h_{t−1} or dh_raw_t): ask for all its lines at once, so that their transfers from the other
-  // core overlap, rather than one at a time as the sum reaches them.
-  if (cs == 1) {
-    for (long m = 0; m < count; m += 8) _mm_prefetch((const char *)(c + m), _MM_HINT_T0);
+  // Where the coefficients are one vector (in a recurrence on two threads, h_{t−1} or dh_raw_t,
+  // half of it just written by the other core), ask for all its lines at once, so that their
+  // transfers overlap rather than come one at a time as the sum reaches them.
+  if (cs == 1 && count > 0) {
+    const char *line = (const char *)((uintptr_t)c & ~(uintptr_t)63), *end = (const char *)(c + count);
+    for (; line < end; line += 64) _mm_prefetch(line, _MM_HINT_T0);
   }
   // The chains of 4 (fewer than 8) go together, as one block.
   const long grouped = chains_count > 0 ? 1 : 0;
