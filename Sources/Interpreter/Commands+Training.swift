@@ -153,9 +153,11 @@ extension CommandTable {
         write ␣ for a space, as info model shows it. at training starts where min-char-rnn's \
         loop samples, from where train would go on: the state it carries into its next chunk \
         (hprev; zeros before the first update and at a reset) and that chunk's first character. \
-        Lower temperatures pick likelier characters. The seed fixes the draws: without one, a \
-        session's first sample draws with seed 1, the next with seed 2, and so on, so each \
-        sample is new text and a session replays the same.
+        Lower temperatures pick likelier characters. Each draw is np.random.choice's, with \
+        NumPy's random numbers: seed S draws what min-char-rnn's sample draws after \
+        np.random.seed(S) (a seed of 2^32 or more as np.random.seed([S mod 2^32, S div 2^32])). \
+        Without a seed, a session's first sample draws with seed 1, the next with seed 2, and \
+        so on, so each sample is new text and a session replays the same.
         """,
       examples: ["sample 200", "sample 100 from \"the \" temperature 0.5 seed 3", "sample 200 at training"],
       completion: .words(["from", "at", "training", "temperature", "seed"]),

@@ -108,3 +108,80 @@ public enum PortableMath {
     return e * ln2High + (2 * sum + e * ln2Low)
   }
 }
+
+/// NumPy's legacy random numbers, `np.random.seed(S)` then `np.random.random_sample()`: the
+/// Mersenne Twister MT19937, seeded as NumPy seeds it (`init_genrand(S)` for S below 2³², and
+/// for a larger S as `np.random.seed([S mod 2³², S div 2³²])` would, by `init_by_array`), and
+/// doubles made of 53 of its bits (`genrand_res53`). What min-char-rnn's `np.random.choice`
+/// draws with (``Sampler``).
+public struct NumPyRandomState: Sendable {
+  private var state = [UInt32](repeating: 0, count: 624)
+  private var index = 624
+
+  public init(seed: UInt64) {
+    if seed <= UInt64(UInt32.max) {
+      fill(UInt32(seed))
+    } else {
+      seedByArray([UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32)])
+    }
+  }
+
+  /// init_genrand.
+  private mutating func fill(_ seed: UInt32) {
+    state[0] = seed
+    for i in 1..<624 {
+      state[i] = 1_812_433_253 &* (state[i - 1] ^ (state[i - 1] >> 30)) &+ UInt32(i)
+    }
+    index = 624
+  }
+
+  /// init_by_array.
+  private mutating func seedByArray(_ key: [UInt32]) {
+    fill(19_650_218)
+    var (i, j) = (1, 0)
+    for _ in 0..<Swift.max(624, key.count) {
+      state[i] = (state[i] ^ ((state[i - 1] ^ (state[i - 1] >> 30)) &* 1_664_525)) &+ key[j] &+ UInt32(j)
+      i += 1
+      j += 1
+      if i >= 624 {
+        state[0] = state[623]
+        i = 1
+      }
+      if j >= key.count { j = 0 }
+    }
+    for _ in 0..<623 {
+      state[i] = (state[i] ^ ((state[i - 1] ^ (state[i - 1] >> 30)) &* 1_566_083_941)) &- UInt32(i)
+      i += 1
+      if i >= 624 {
+        state[0] = state[623]
+        i = 1
+      }
+    }
+    state[0] = 0x8000_0000
+  }
+
+  /// The next 32 bits (genrand_int32).
+  public mutating func nextUInt32() -> UInt32 {
+    if index >= 624 {
+      for k in 0..<624 {
+        let y = (state[k] & 0x8000_0000) | (state[(k + 1) % 624] & 0x7fff_ffff)
+        state[k] = state[(k + 397) % 624] ^ (y >> 1) ^ (y & 1 == 0 ? 0 : 0x9908_b0df)
+      }
+      index = 0
+    }
+    var y = state[index]
+    index += 1
+    y ^= y >> 11
+    y ^= (y << 7) & 0x9d2c_5680
+    y ^= (y << 15) & 0xefc6_0000
+    y ^= y >> 18
+    return y
+  }
+
+  /// A double in [0, 1), as `np.random.random_sample()` (genrand_res53).
+  public mutating func randomSample() -> Double {
+    let a = Double(nextUInt32() >> 5)
+    let b = Double(nextUInt32() >> 6)
+    return (a * 67_108_864 + b) / 9_007_199_254_740_992
+  }
+}

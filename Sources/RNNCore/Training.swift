@@ -148,50 +148,62 @@ public final class Trainer {
   }
 }
 
-/// Draws characters from the model, as min-char-rnn's `sample`.
+/// Draws characters from the model, as min-char-rnn's `sample` does.
 public enum Sampler {
   /// `count` indices: the state reads `prime` from `state` (h0 by default; the draws follow its
-  /// last index), then each draw is fed back in. p = softmax(y / temperature), drawn with `seed`.
+  /// last index), then each draw is fed back in. Each step is min-char-rnn's:
+  ///
+  ///     h = np.tanh(np.dot(Wxh, x) + np.dot(Whh, h) + bh)
+  ///     y = np.dot(Why, h) + by                       (÷ temperature, which min-char-rnn lacks)
+  ///     p = np.exp(y) / np.sum(np.exp(y))             (the forward pass's softmax, its bits)
+  ///     ix = np.random.choice(range(vocab_size), p=p.ravel())
+  ///
+  /// and the choice is NumPy's: the running sum of p divided by its last element, and the index
+  /// of the first that exceeds `np.random.random_sample()`, drawn after `np.random.seed(seed)`
+  /// (``NumPyRandomState``). So min-char-rnn's sample after np.random.seed(S) draws the same
+  /// characters, save where a draw falls within rounding of a boundary between two of them.
   public static func sample(
     model: RNN, state: [Double]? = nil, prime: [Int], count: Int, temperature: Double, seed: UInt64,
     cancellation: CancellationFlag? = nil
   ) throws -> [Int] {
     precondition(!prime.isEmpty && temperature > 0)
-    var rng = SeededGenerator(seed: seed)
+    var rng = NumPyRandomState(seed: seed)
     let p = model.parameters
+    let (nh, nOut) = (model.hiddenSize, model.outputSize)
     var h = state ?? model.h0
     func advance(_ x: Int) {
-      var a = [Double](repeating: 0, count: model.hiddenSize)
-      for i in 0..<model.hiddenSize {
-        var sum = p.wxh[i, x] + p.bh.storage[i]
-        for j in 0..<model.hiddenSize { sum += p.whh[i, j] * h[j] }
-        a[i] = LaneMath.tanh(sum)
+      var a = [Double](repeating: 0, count: nh)
+      for i in 0..<nh {
+        var sum = 0.0
+        for j in 0..<nh { sum += p.whh[i, j] * h[j] }
+        a[i] = LaneMath.tanh((p.wxh[i, x] + sum) + p.bh.storage[i])
       }
       h = a
     }
     for x in prime { advance(x) }
     var out: [Int] = []
+    var y = [Double](repeating: 0, count: nOut)
+    var cdf = [Double](repeating: 0, count: nOut)
     for drawn in 0..<count {
       if cancellation?.isCancelled == true { throw Cancelled(done: drawn, total: count, unit: .characters) }
-      var y = (0..<model.outputSize).map { k in
-        (0..<model.hiddenSize).reduce(p.by.storage[k]) { $0 + p.why[k, $1] * h[$1] } / temperature
+      for k in 0..<nOut {
+        var sum = 0.0
+        for j in 0..<nh { sum += p.why[k, j] * h[j] }
+        y[k] = (sum + p.by.storage[k]) / temperature
       }
-      let m = y.max()!
-      y = y.map { LaneMath.exp($0 - m) }
-      let total = y.reduce(0, +)
+      let total = y.withUnsafeBufferPointer { yb in
+        cdf.withUnsafeMutableBufferPointer { softmax(yb.baseAddress!, into: $0.baseAddress!, count: nOut).sum }
+      }
       // NaN or infinite outputs (a model pushed far by updates) give no distribution to draw from.
-      guard total.isFinite && total > 0 else {
+      guard total.isFinite && total > 0 && cdf.allSatisfy(\.isFinite) else {
         throw RNNError.notFinite("the model's outputs are NaN or infinite: there is nothing to draw from")
       }
-      var u = rng.nextUniform() * total
-      var choice = y.count - 1
-      for (k, w) in y.enumerated() {
-        if u < w {
-          choice = k
-          break
-        }
-        u -= w
-      }
+      // np.random.choice: cdf = p.cumsum(); cdf /= cdf[-1]; cdf.searchsorted(u, side='right').
+      for k in 1..<nOut { cdf[k] += cdf[k - 1] }
+      let last = cdf[nOut - 1]
+      for k in 0..<nOut { cdf[k] /= last }
+      let u = rng.randomSample()
+      let choice = Swift.min(cdf.firstIndex { $0 > u } ?? nOut - 1, nOut - 1)
       out.append(choice)
       if choice < model.inputSize { advance(choice) }
     }

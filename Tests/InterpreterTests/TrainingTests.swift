@@ -351,6 +351,13 @@ struct TrainingTests {
       let loss_drift_per_update: [Double]
       // swift-format-ignore: AlwaysUseLowerCamelCase
       let drift_per_update: [Double]
+      let samples: [Sample]
+    }
+    struct Sample: Decodable {
+      let model: String
+      let seed: UInt64
+      let from: Int
+      let drawn: [Int]
     }
     let corpus: String
     let cases: [Case]
@@ -414,6 +421,21 @@ struct TrainingTests {
         #expect(
           difference <= allowed,
           "\(c.name) after \(update) updates: \(difference), NumPy drifts \(c.drift[String(update)]!)")
+      }
+      // min-char-rnn's sample after np.random.seed(S): the same characters, from NumPy's model
+      // before training and after its 120 updates.
+      for sample in c.samples {
+        var sampled = model
+        if sample.model != "initial" {
+          let trained = c.checkpoints["120"]!
+          for p in Parameter.allCases {
+            let m = sampled.parameters[p]
+            sampled.parameters[p] = Matrix(rows: m.rows, cols: m.cols, trained[p])
+          }
+        }
+        let drawn = try Sampler.sample(
+          model: sampled, prime: [sample.from], count: sample.drawn.count, temperature: 1, seed: sample.seed)
+        #expect(drawn == sample.drawn, "\(c.name), \(sample.model), seed \(sample.seed)")
       }
       // min-char-rnn's smoothed loss, update by update, while the runs agree.
       #expect(abs(trainer.smoothLosses[0] - c.smooth_losses[0]) <= 1e-12 * c.smooth_losses[0])

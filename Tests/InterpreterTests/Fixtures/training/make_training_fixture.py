@@ -10,8 +10,9 @@ exp(ys) / sum(exp(ys)) without subtracting the maximum, with the C library's exp
 is on a CPU without AVX-512; BPTT over seq_length steps), the same data pointer and reset rule,
 the same smooth_loss and the same Adagrad update. The Swift tests train rnnstep from the same
 initial models on the same corpus and compare with these numbers; nothing here comes from
-rnnstep's output. The gist's sampling every 100 iterations is left out: it draws random numbers
-but changes neither the parameters nor the loss.
+rnnstep's output. The gist's sampling every 100 iterations is left out of the loop (it draws
+random numbers but changes neither the parameters nor the loss); its sample function is run on
+its own after np.random.seed(S), and what it draws is stored as "samples".
 
 Loop (n counts updates, starting at 0; p starts at 0):
 
@@ -201,6 +202,28 @@ def train(case, model, data, char_to_ix, updates, jitter_rng=None, exp=np.exp):
     return losses, smooth_losses, snapshots, trajectory
 
 
+def sample(params, h, seed_ix, n, vocab_size, exp=np.exp):
+    """min-char-rnn's sample, as the gist writes it (np.exp given, as lossFun's)."""
+    Wxh, Whh, Why, bh, by = params
+    x = np.zeros((vocab_size, 1))
+    x[seed_ix] = 1
+    ixes = []
+    for t in range(n):
+        h = np.tanh(np.dot(Wxh, x) + np.dot(Whh, h) + bh)
+        y = np.dot(Why, h) + by
+        p = exp(y) / np.sum(exp(y))
+        ix = np.random.choice(range(vocab_size), p=p.ravel())
+        x = np.zeros((vocab_size, 1))
+        x[ix] = 1
+        ixes.append(int(ix))
+    return ixes
+
+
+def numpy_seed(seed):
+    """np.random.seed(seed), a seed of 2^32 or more as the two 32-bit halves."""
+    np.random.seed(seed if seed < 2**32 else [seed & 0xFFFFFFFF, seed >> 32])
+
+
 def drift_of(params, jparams):
     """max over the arrays of max|jittered - plain| / max|plain|."""
     rel = []
@@ -250,6 +273,15 @@ def main():
                     "drift": drift, "exp_drift": exp_drift,
                     "drift_per_update": [drift_of(a, b) for a, b in zip(traj, jtraj)],
                     "loss_drift_per_update": [abs(b - a) / abs(a) for a, b in zip(losses, jlosses)]})
+        # min-char-rnn's sample from h = 0 after np.random.seed(S), from the initial model and
+        # from the one after 120 updates (sharper), 400 characters from the corpus's first.
+        samples = []
+        for label, params in (("initial", model), ("after 120 updates", snaps[120][0])):
+            for seed in (1, 42, 2**32 + 7):
+                numpy_seed(seed)
+                drawn = sample(params, np.zeros((case["hidden"], 1)), char_to_ix[DATA[0]], 400, V, libm_exp)
+                samples.append({"model": label, "seed": seed, "from": char_to_ix[DATA[0]], "drawn": drawn})
+        out["samples"] = samples
         out_cases.append(out)
 
     doc = {
