@@ -23,7 +23,10 @@ extension CommandTable {
       details: """
         .json is rnnstep's readable format (docs/files.md). .npz holds min-char-rnn's arrays Wxh \
         Whh Why bh by (biases (n,) or (n, 1)), as np.savez or np.savez_compressed write them, \
-        and optionally h0 and vocabulary. A file that cannot be used changes nothing.
+        and optionally h0 and vocabulary. A file that cannot be used changes nothing. After \
+        corpus, the model's vocabulary numbers the corpus from then on (a corpus with characters \
+        the model lacks is set aside, and so said); a file without a vocabulary, sized for the \
+        corpus, takes the corpus's.
         """,
       examples: ["load hello.json", "load min-char-rnn.npz"], completion: .file,
       run: { i, args in
@@ -37,8 +40,9 @@ extension CommandTable {
         } else {
           throw CommandError("\(args.raw): rnnstep reads .json and .npz model files")
         }
+        let notes = try i.fitCorpus(to: file)
         i.session.model = file.model
-        i.session.vocabulary = file.vocabulary
+        i.session.vocabulary = file.vocabulary ?? notes.vocabulary
         if path.lowercased().hasSuffix(".json") { i.session.loss = file.loss }
         if let data = file.data {
           i.session.inputs = data.inputs
@@ -51,6 +55,7 @@ extension CommandTable {
         i.say(
           "loaded \(args.raw): H = \(i.session.model.hiddenSize), input \(i.session.model.inputSize), output \(i.session.model.outputSize), loss \(i.session.loss.rawValue)"
         )
+        if let note = notes.say { i.say(note) }
         i.announcePass(" for the loaded model")
       }),
     CommandSpec(
@@ -209,6 +214,59 @@ extension CommandTable {
         i.announcePass(" with loss \(kind.rawValue)")
       }),
   ]
+}
+
+extension Interpreter {
+  /// What becomes of a corpus (a stream of characters numbered by the session's vocabulary) when
+  /// a model file is loaded: the model's vocabulary numbers the characters from then on, so the
+  /// stream is numbered again by it (and the pass's data with it); where the model lacks some of
+  /// its characters, the corpus is set aside. A file without a vocabulary whose sizes are the
+  /// corpus's takes the corpus's (sorted, as min-char-rnn's). Before, the stream kept the old
+  /// numbers under the new vocabulary: training on one text, showing and sampling another.
+  /// - Returns: the vocabulary for a file that has none, and a line to say.
+  func fitCorpus(to file: ModelFile) throws -> (vocabulary: [Character]?, say: String?) {
+    guard let stream = session.stream, case .indices(let inputs) = stream.inputs,
+      case .indices(let targets) = stream.targets, let old = session.vocabulary
+    else { return (nil, nil) }
+    guard let new = file.vocabulary else {
+      guard file.model.inputSize == old.count && file.model.outputSize == old.count else { return (nil, nil) }
+      return (old, "the file has no vocabulary: the corpus's \(old.count) characters, sorted, are the model's")
+    }
+    guard new != old else { return (nil, nil) }
+    var renumber = [Int](repeating: -1, count: old.count)
+    var missing: [Character] = []
+    for (k, c) in old.enumerated() {
+      if let n = new.firstIndex(of: c) { renumber[k] = n } else { missing.append(c) }
+    }
+    // Characters of the vocabulary that the text does not hold (after text, say) do not matter.
+    var used = [Bool](repeating: false, count: old.count)
+    for k in inputs { used[k] = true }
+    if let last = targets.last { used[last] = true }
+    missing = missing.filter { used[old.firstIndex(of: $0)!] }
+    guard missing.isEmpty else {
+      session.stream = nil
+      if file.data == nil {
+        session.inputs = nil
+        session.targets = nil
+      }
+      let shown = missing.prefix(5).map { "'\(printable($0))'" }.joined(separator: ", ")
+      let more = missing.count > 5 ? " and \(missing.count - 5) more" : ""
+      return (
+        nil,
+        "the corpus is set aside: \(shown)\(more) of its characters are not in the model's vocabulary "
+          + "(corpus FILE again for a text the model can read, or new H for this one)"
+      )
+    }
+    let renumbered = try TrainingStream(
+      inputs: .indices(inputs.map { renumber[$0] }), targets: .indices(targets.map { renumber[$0] }))
+    session.stream = renumbered
+    if file.data == nil {
+      let chunk = try renumbered.chunk(from: 0, length: session.training.sequenceLength)
+      session.inputs = chunk.inputs
+      session.targets = chunk.targets
+    }
+    return (nil, "the corpus is numbered by the model's vocabulary now (\(new.count) characters, in its order)")
+  }
 }
 
 extension Interpreter {

@@ -203,10 +203,21 @@ extension Interpreter {
       throw CommandError("\(args.raw): \(distinct.count) distinct characters is more than \(RNN.maximumSize)")
     }
     let vocabulary = distinct.map { Character(Unicode.Scalar($0)!) }
+    // A model whose vocabulary holds the same characters in another order (a file from a NumPy
+    // script with its own order) means other characters by its rows than the corpus's numbers.
+    let reordered =
+      session.vocabulary.map { $0 != vocabulary && Set($0) == Set(vocabulary) } == true
+      && session.model.inputSize == vocabulary.count && session.model.outputSize == vocabulary.count
     session.stream = try TrainingStream(characters: values.map { Int(slot[Int($0)]) })
     self.session.vocabulary = vocabulary
     session.loss = .softmax
     say("corpus \(args.raw): \(values.count) characters, vocabulary of \(vocabulary.count)")
+    if reordered {
+      say(
+        "the model's vocabulary has these characters in another order; the corpus numbers them sorted, as "
+          + "min-char-rnn does, so the model's rows now stand for other characters (load the model after "
+          + "corpus to keep its order)")
+    }
     if session.model.inputSize != vocabulary.count || session.model.outputSize != vocabulary.count {
       say(
         "the model has input \(session.model.inputSize) and output \(session.model.outputSize): new H sizes one for this vocabulary (e.g. new 100)"

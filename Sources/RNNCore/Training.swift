@@ -169,16 +169,20 @@ public enum Sampler {
     precondition(!prime.isEmpty && temperature > 0)
     var rng = NumPyRandomState(seed: seed)
     let p = model.parameters
-    let (nh, nOut) = (model.hiddenSize, model.outputSize)
+    let (nh, nIn, nOut) = (model.hiddenSize, model.inputSize, model.outputSize)
+    let (wxh, whh, why, bh, by) = (p.wxh.storage, p.whh.storage, p.why.storage, p.bh.storage, p.by.storage)
     var h = state ?? model.h0
+    var a = [Double](repeating: 0, count: nh)
+    // Each row's product with h as the engine's dot product (the order of its sum, like BLAS's,
+    // differs from NumPy's only in rounding).
     func advance(_ x: Int) {
-      var a = [Double](repeating: 0, count: nh)
-      for i in 0..<nh {
-        var sum = 0.0
-        for j in 0..<nh { sum += p.whh[i, j] * h[j] }
-        a[i] = LaneMath.tanh((p.wxh[i, x] + sum) + p.bh.storage[i])
+      whh.withUnsafeBufferPointer { w in
+        h.withUnsafeBufferPointer { hb in
+          for i in 0..<nh { a[i] = (wxh[i * nIn + x] + dot(w.baseAddress! + i * nh, hb.baseAddress!, nh)) + bh[i] }
+        }
       }
-      h = a
+      a.withUnsafeMutableBufferPointer { applyLanewise(.tanh, $0.baseAddress!, $0.baseAddress!, nh) }
+      swap(&h, &a)
     }
     for x in prime { advance(x) }
     var out: [Int] = []
@@ -186,10 +190,10 @@ public enum Sampler {
     var cdf = [Double](repeating: 0, count: nOut)
     for drawn in 0..<count {
       if cancellation?.isCancelled == true { throw Cancelled(done: drawn, total: count, unit: .characters) }
-      for k in 0..<nOut {
-        var sum = 0.0
-        for j in 0..<nh { sum += p.why[k, j] * h[j] }
-        y[k] = (sum + p.by.storage[k]) / temperature
+      why.withUnsafeBufferPointer { w in
+        h.withUnsafeBufferPointer { hb in
+          for k in 0..<nOut { y[k] = (dot(w.baseAddress! + k * nh, hb.baseAddress!, nh) + by[k]) / temperature }
+        }
       }
       let total = y.withUnsafeBufferPointer { yb in
         cdf.withUnsafeMutableBufferPointer { softmax(yb.baseAddress!, into: $0.baseAddress!, count: nOut).sum }

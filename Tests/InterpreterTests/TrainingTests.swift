@@ -37,6 +37,48 @@ struct TrainingTests {
     #expect(i.session.stream == nil)
   }
 
+  @Test("a model loaded after corpus numbers the corpus by its vocabulary, lends it the corpus's, or sets it aside")
+  func loadAfterCorpus() throws {
+    let (textPath, modelPath) = (temporary("corpus.txt"), temporary("model.npz"))
+    defer { for p in [textPath, modelPath] { try? FileManager.default.removeItem(atPath: p) } }
+    let text = String(repeating: "abcab dcba ", count: 30)
+    try text.write(toFile: textPath, atomically: true, encoding: .utf8)
+    let sorted = Array(" abcd")
+    let model = try RNN(inputSize: 5, hiddenSize: 6, outputSize: 5, seed: 4)
+    func indices(_ vocabulary: [Character]) -> [Int] { text.map { vocabulary.firstIndex(of: $0)! } }
+    // The same characters in another order: the corpus is numbered again, the pass's data too.
+    let reversed = Array(sorted.reversed())
+    try NumPyModelFormat.write(ModelFile(model: model, vocabulary: reversed), to: modelPath)
+    let (i, out) = session("corpus \(textPath)", "load \(modelPath)")
+    #expect(out[1].lines.contains("the corpus is numbered by the model's vocabulary now (5 characters, in its order)"))
+    #expect(i.session.vocabulary == reversed)
+    let expected = indices(reversed)
+    let renumbered = try TrainingStream(characters: expected)
+    #expect(i.session.stream == renumbered)
+    guard case .indices(let shown) = i.session.inputs else { throw CommandError("no inputs") }
+    #expect(shown == Array(expected.prefix(shown.count)))
+    #expect(i.execute("train 3").error == nil)
+    // No vocabulary in the file, the corpus's sizes: the corpus's vocabulary is the model's.
+    try NumPyModelFormat.write(ModelFile(model: model), to: modelPath)
+    let (j, again) = session("corpus \(textPath)", "load \(modelPath)", "sample 5 seed 1")
+    #expect(again[1].lines.contains("the file has no vocabulary: the corpus's 5 characters, sorted, are the model's"))
+    let asRead = try TrainingStream(characters: indices(sorted))
+    #expect(j.session.vocabulary == sorted && j.session.stream == asRead)
+    #expect(again[2].error == nil && again[2].lines[0].count == 6)
+    // A vocabulary without some of the corpus's characters: the corpus is set aside, and so said.
+    try NumPyModelFormat.write(ModelFile(model: model, vocabulary: Array("abcxy")), to: modelPath)
+    let (k, aside) = session("corpus \(textPath)", "load \(modelPath)")
+    #expect(
+      aside[1].lines.contains(
+        "the corpus is set aside: '␣', 'd' of its characters are not in the model's vocabulary (corpus FILE again "
+          + "for a text the model can read, or new H for this one)"))
+    #expect(k.session.stream == nil && k.session.inputs == nil && k.session.vocabulary == Array("abcxy"))
+    // The model first, then a corpus of the same characters: the corpus's order, and a note.
+    try NumPyModelFormat.write(ModelFile(model: model, vocabulary: reversed), to: modelPath)
+    let (_, first) = session("load \(modelPath)", "corpus \(textPath)")
+    #expect(first[1].lines.contains { $0.hasPrefix("the model's vocabulary has these characters in another order") })
+  }
+
   @Test("corpus counts characters as Python's set(data) does: code points, a combining accent one of its own")
   func corpusCodePoints() throws {
     let path = temporary("accents.txt")
