@@ -23,7 +23,9 @@ extension CommandTable {
         (tanh, exp, log and softmax are the engine's own, so print recomputes what the pass \
         computed exactly), clip(x, c), and for gradients through time dL_dh(t, k) (∂L_t/∂h_k), \
         jacobian(t, k) (∂h_t/∂h_k) and svd(M) (its singular values). A value the cursor has not \
-        reached yet is an error that says where it will be computed.
+        reached yet is an error that says where it will be computed. A vector of more than 16 \
+        numbers, or a matrix of more than 12 rows or columns, prints as its shape, min, max, mean \
+        and norm: slice it to see its numbers (p[4][0:16], Whh[0:12, 0:12]), or export it.
         """,
       examples: [
         "print h[1]", "print Whh[0,1]", "print (1 - h[3]*h[3]) * dh[3] - dh_raw[3]", "print dWhh_t[2] + dWhh_t[1]",
