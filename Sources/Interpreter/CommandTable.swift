@@ -139,13 +139,24 @@ struct Arguments {
     let w = words
     guard w.count <= 1 else { throw usageError() }
     guard let first = w.first else { return 1 }
-    guard let n = Int(first), n >= 1, n <= maximum else {
-      if let n = Int(first), n > maximum {
-        throw CommandError("\(n) is more than the \(maximum) \(command) takes")
+    guard let n = Arguments.wholeNumber(first), n >= 1, n <= maximum else {
+      if let n = Arguments.wholeNumber(first), n > maximum {
+        throw CommandError("\(first) is more than the \(maximum) \(command) takes")
       }
       throw CommandError("'\(first)' is not a count: give a whole number from 1 to \(maximum)")
     }
     return n
+  }
+
+  /// A whole number as typed: digits, or a decimal number that is whole (1e3, 1000.0) as a
+  /// count reads in Python's int(1e3); Int.max beyond Int's range. Nil for anything else
+  /// (2.5, words, hexadecimal, inf).
+  static func wholeNumber(_ text: String) -> Int? {
+    if let n = Int(text) { return n }
+    guard !text.lowercased().contains("x"), let x = Double(text), x.isFinite, x == x.rounded(.towardZero) else {
+      return nil
+    }
+    return x >= 9.2e18 ? Int.max : x <= -9.2e18 ? Int.min : Int(x)
   }
 }
 

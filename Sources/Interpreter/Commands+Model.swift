@@ -61,7 +61,13 @@ extension CommandTable {
     CommandSpec(
       name: "save", aliases: [], group: .model, usage: "save FILE",
       summary: "save the model to .json (with vocabulary and data) or .npz (NumPy's np.load reads it)",
-      details: "The file is written whole or not at all: a temporary file is renamed over the target.",
+      details: """
+        The file is written whole or not at all: a temporary file is renamed over the target. It \
+        holds the model (weights, h0, vocabulary), not the state of training: Adagrad's memory, \
+        the iteration count, the smoothed loss, hprev and the place in the data are not saved, \
+        so training after load starts over from the saved weights, as min-char-rnn's loop \
+        started on them would.
+        """,
       examples: ["save hello.json", "save hello.npz"], completion: .file,
       run: { i, args in
         guard !args.raw.isEmpty else { throw args.usageError() }
@@ -217,55 +223,80 @@ extension CommandTable {
 }
 
 extension Interpreter {
-  /// What becomes of a corpus (a stream of characters numbered by the session's vocabulary) when
-  /// a model file is loaded: the model's vocabulary numbers the characters from then on, so the
-  /// stream is numbered again by it (and the pass's data with it); where the model lacks some of
-  /// its characters, the corpus is set aside. A file without a vocabulary whose sizes are the
-  /// corpus's takes the corpus's (sorted, as min-char-rnn's). Before, the stream kept the old
-  /// numbers under the new vocabulary: training on one text, showing and sampling another.
+  /// What becomes of the session's characters (a corpus, or data given as text: indices into the
+  /// session's vocabulary) when a model file is loaded: the model's vocabulary numbers them from
+  /// then on, so they are numbered again by it; where the model lacks some of them, they are set
+  /// aside. A file without a vocabulary whose sizes are the session's vocabulary's takes it (a
+  /// corpus's is sorted, as min-char-rnn's). Before, the data kept the old numbers under the new
+  /// vocabulary: training on one text while showing and sampling another, or on the built-in
+  /// "hello" read as other characters.
   /// - Returns: the vocabulary for a file that has none, and a line to say.
   func fitCorpus(to file: ModelFile) throws -> (vocabulary: [Character]?, say: String?) {
-    guard let stream = session.stream, case .indices(let inputs) = stream.inputs,
-      case .indices(let targets) = stream.targets, let old = session.vocabulary
-    else { return (nil, nil) }
+    guard let old = session.vocabulary else { return (nil, nil) }
+    let what = session.stream == nil ? "the data" : "the corpus"
     guard let new = file.vocabulary else {
       guard file.model.inputSize == old.count && file.model.outputSize == old.count else { return (nil, nil) }
-      return (old, "the file has no vocabulary: the corpus's \(old.count) characters, sorted, are the model's")
+      return (old, "the file has no vocabulary: \(what)'s \(old.count) characters are the model's")
     }
     guard new != old else { return (nil, nil) }
-    var renumber = [Int](repeating: -1, count: old.count)
-    var missing: [Character] = []
-    for (k, c) in old.enumerated() {
-      if let n = new.firstIndex(of: c) { renumber[k] = n } else { missing.append(c) }
-    }
-    // Characters of the vocabulary that the text does not hold (after text, say) do not matter.
-    var used = [Bool](repeating: false, count: old.count)
-    for k in inputs { used[k] = true }
-    if let last = targets.last { used[last] = true }
-    missing = missing.filter { used[old.firstIndex(of: $0)!] }
-    guard missing.isEmpty else {
-      session.stream = nil
-      if file.data == nil {
-        session.inputs = nil
-        session.targets = nil
+    // Each old index's character in the new vocabulary; nil where the new one lacks it.
+    let renumber = old.map { new.firstIndex(of: $0) }
+    func renumbered(_ indices: [Int]) -> [Int]? {
+      var out = [Int](repeating: 0, count: indices.count)
+      for (k, i) in indices.enumerated() {
+        guard i < renumber.count, let n = renumber[i] else { return nil }
+        out[k] = n
       }
+      return out
+    }
+    func lacking(_ indices: [Int]) -> String {
+      var seen = [Bool](repeating: false, count: old.count)
+      for i in indices where i < old.count { seen[i] = true }
+      let missing = old.indices.filter { seen[$0] && renumber[$0] == nil }.map { old[$0] }
       let shown = missing.prefix(5).map { "'\(printable($0))'" }.joined(separator: ", ")
-      let more = missing.count > 5 ? " and \(missing.count - 5) more" : ""
+      return shown + (missing.count > 5 ? " and \(missing.count - 5) more" : "")
+    }
+    if let stream = session.stream, case .indices(let inputs) = stream.inputs,
+      case .indices(let targets) = stream.targets
+    {
+      guard let i = renumbered(inputs), let t = renumbered(targets) else {
+        let shown = lacking(inputs + targets.suffix(1))
+        session.stream = nil
+        if file.data == nil {
+          session.inputs = nil
+          session.targets = nil
+        }
+        return (
+          nil,
+          "the corpus is set aside: \(shown) of its characters are not in the model's vocabulary "
+            + "(corpus FILE again for a text the model can read, or new H for this one)"
+        )
+      }
+      let stream = try TrainingStream(inputs: .indices(i), targets: .indices(t))
+      session.stream = stream
+      if file.data == nil {
+        let chunk = try stream.chunk(from: 0, length: session.training.sequenceLength)
+        session.inputs = chunk.inputs
+        session.targets = chunk.targets
+      }
+      return (nil, "the corpus is numbered by the model's vocabulary now (\(new.count) characters, in its order)")
+    }
+    // Data given as characters (text, the built-in "hello"), when the file brings none.
+    guard file.data == nil, case .indices(let inputs) = session.inputs, case .indices(let targets) = session.targets
+    else { return (nil, nil) }
+    guard let i = renumbered(inputs), let t = renumbered(targets) else {
+      let shown = lacking(inputs + targets)
+      session.inputs = nil
+      session.targets = nil
       return (
         nil,
-        "the corpus is set aside: \(shown)\(more) of its characters are not in the model's vocabulary "
-          + "(corpus FILE again for a text the model can read, or new H for this one)"
+        "the data are set aside: \(shown) of their characters are not in the model's vocabulary (text or corpus "
+          + "gives it data)"
       )
     }
-    let renumbered = try TrainingStream(
-      inputs: .indices(inputs.map { renumber[$0] }), targets: .indices(targets.map { renumber[$0] }))
-    session.stream = renumbered
-    if file.data == nil {
-      let chunk = try renumbered.chunk(from: 0, length: session.training.sequenceLength)
-      session.inputs = chunk.inputs
-      session.targets = chunk.targets
-    }
-    return (nil, "the corpus is numbered by the model's vocabulary now (\(new.count) characters, in its order)")
+    session.inputs = .indices(i)
+    session.targets = .indices(t)
+    return (nil, "the data are numbered by the model's vocabulary now: the same characters")
   }
 }
 
@@ -376,9 +407,9 @@ extension Interpreter {
 
   func newModel(_ args: Arguments) throws {
     var words = args.words
-    guard let first = words.first, let h = Int(first) else {
-      if let x = args.words.first.flatMap(Double.init) {
-        throw CommandError("H must be a whole number from 1 to \(RNN.maximumSize), not \(x)")
+    guard let first = words.first, let h = Arguments.wholeNumber(first) else {
+      if let first = args.words.first, Double(first) != nil {
+        throw CommandError("H must be a whole number from 1 to \(RNN.maximumSize), not \(first)")
       }
       throw args.usageError()
     }

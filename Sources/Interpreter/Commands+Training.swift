@@ -11,7 +11,12 @@ extension CommandTable {
       details: """
         The text becomes a stream: input t is character t, target t the character after it. \
         The pass shows its first seqlen characters. A model of another size than the \
-        vocabulary waits for new H, which sizes one for it.
+        vocabulary waits for new H, which sizes one for it (train refuses it until then). A \
+        model with a vocabulary of its own that holds every character of the text (one loaded \
+        from a file) keeps it: its order numbers the text, so that its rows stand for the \
+        characters they were made for. Characters are code points, as Python counts them; a \
+        carriage return is one of them (as min-char-rnn reads a CRLF file in Python 2, or \
+        Python 3 with newline=''; Python 3's plain open() drops those of CRLF line endings).
         """,
       examples: ["corpus input.txt", "new 100"], completion: .file,
       run: { i, args in try i.loadCorpus(args) }),
@@ -149,7 +154,9 @@ extension CommandTable {
       details: """
         As min-char-rnn's sample: the state starts at h0, reads TEXT (default: the first \
         character of the data), then each character drawn from p = softmax(y / T) is fed back \
-        in; prints TEXT, then the N characters drawn. Quote TEXT to hold spaces ("it was"), or \
+        in; prints TEXT, then the N characters drawn (newlines and tabs as they are; other \
+        control characters, a carriage return among them, as escapes, never sent to the \
+        terminal). Quote TEXT to hold spaces ("it was"), or \
         write ␣ for a space, as info model shows it. at training starts where min-char-rnn's \
         loop samples, from where train would go on: the state it carries into its next chunk \
         (hprev; zeros before the first update and at a reset) and that chunk's first character. \
@@ -202,22 +209,35 @@ extension Interpreter {
     guard distinct.count <= RNN.maximumSize else {
       throw CommandError("\(args.raw): \(distinct.count) distinct characters is more than \(RNN.maximumSize)")
     }
-    let vocabulary = distinct.map { Character(Unicode.Scalar($0)!) }
-    // A model whose vocabulary holds the same characters in another order (a file from a NumPy
-    // script with its own order) means other characters by its rows than the corpus's numbers.
-    let reordered =
-      session.vocabulary.map { $0 != vocabulary && Set($0) == Set(vocabulary) } == true
-      && session.model.inputSize == vocabulary.count && session.model.outputSize == vocabulary.count
+    let sorted = distinct.map { Character(Unicode.Scalar($0)!) }
+    var vocabulary = sorted
+    // The model's own vocabulary numbers the corpus where it holds every character of it and the
+    // model is sized for it (a model loaded from a file, perhaps a NumPy script's with its own
+    // order): its rows keep the characters they stand for. Otherwise the corpus's characters,
+    // sorted, as min-char-rnn's sorted(set(data)).
+    let model = session.model
+    let sizedFor = { (v: [Character]) in model.inputSize == v.count && model.outputSize == v.count }
+    var note: String?
+    if let own = session.vocabulary, own != sorted, sizedFor(own) {
+      let owned = Set(own)
+      if own.allSatisfy({ $0.unicodeScalars.count == 1 }) && sorted.allSatisfy({ owned.contains($0) }) {
+        for (k, c) in own.enumerated() {
+          let v = Int(c.unicodeScalars.first!.value)
+          if v < slot.count && slot[v] >= 0 { slot[v] = Int32(k) }
+        }
+        vocabulary = own
+        note = "numbered by the model's vocabulary (\(own.count) characters, in its order)"
+      } else if sizedFor(sorted) {
+        note =
+          "the model's vocabulary was another (\(own.count) characters): the corpus numbers its own, sorted, so "
+          + "the model's rows no longer stand for the characters they were made for (new H for this corpus)"
+      }
+    }
     session.stream = try TrainingStream(characters: values.map { Int(slot[Int($0)]) })
     self.session.vocabulary = vocabulary
     session.loss = .softmax
     say("corpus \(args.raw): \(values.count) characters, vocabulary of \(vocabulary.count)")
-    if reordered {
-      say(
-        "the model's vocabulary has these characters in another order; the corpus numbers them sorted, as "
-          + "min-char-rnn does, so the model's rows now stand for other characters (load the model after "
-          + "corpus to keep its order)")
-    }
+    if let note { say(note) }
     if session.model.inputSize != vocabulary.count || session.model.outputSize != vocabulary.count {
       say(
         "the model has input \(session.model.inputSize) and output \(session.model.outputSize): new H sizes one for this vocabulary (e.g. new 100)"
@@ -361,13 +381,13 @@ extension Interpreter {
       throw CommandError("the model has NaN or infinite parameters: its samples mean nothing (new or load a model)")
     }
     var words = try args.quotedWords()
-    guard let first = words.first, let n = Int(first) else {
-      if let x = words.first.flatMap(Double.init) {
-        throw CommandError("sample draws 1 to 100000 characters, not \(x)")
+    guard let first = words.first, let n = Arguments.wholeNumber(first) else {
+      if let first = words.first, Double(first) != nil {
+        throw CommandError("sample draws 1 to 100000 characters, not \(first)")
       }
       throw args.usageError()
     }
-    guard n >= 1 && n <= 100_000 else { throw CommandError("sample draws 1 to 100000 characters, not \(n)") }
+    guard n >= 1 && n <= 100_000 else { throw CommandError("sample draws 1 to 100000 characters, not \(first)") }
     words.removeFirst()
     var prime: String?
     var temperature = 1.0

@@ -15,6 +15,8 @@ public struct Outcome: Sendable {
   public var failedCheck = false
   /// True after `quit`.
   public var quit = false
+  /// Ctrl-C stopped a command of the line (the commands after it did not run).
+  public var interrupted = false
   /// Which command of a line of several failed: (its number from 1, how many, its text).
   public var failedCommand: (number: Int, of: Int, text: String)?
 
@@ -193,6 +195,16 @@ public final class Interpreter {
       }
       renderNewReports()
       if quitRequested { break }
+      // Ctrl-C stops the line, as a shell's does: what follows an interrupted command does not run.
+      if cancellation.isCancelled {
+        outcome.interrupted = true
+        let skipped = commands.count - k - 1
+        if skipped > 0 {
+          let what = skipped == 1 ? "command" : "\(skipped) commands"
+          reports.append(.message("(interrupted: the \(what) after it on the line did not run)"))
+        }
+        break
+      }
     }
     if session.predict, errorLine == nil,
       let prediction = holdForPrediction(after: heldCount, from: indexAtStart)
@@ -526,6 +538,13 @@ public final class Interpreter {
   /// The training loop for the session, kept while the model is the one it trained.
   func trainerForSession() throws -> Trainer {
     try Trace.checkSize(of: session.model, steps: session.training.sequenceLength)
+    // Characters numbered by a vocabulary the model is not sized for (corpus after another
+    // model) would train rows that stand for no character.
+    if let v = session.vocabulary, session.model.inputSize != v.count || session.model.outputSize != v.count {
+      throw CommandError(
+        "the model has input \(session.model.inputSize) and output \(session.model.outputSize), the vocabulary "
+          + "\(v.count) characters: new H sizes a model for it (e.g. new 100)")
+    }
     guard session.variant.isBuiltIn else {
       throw CommandError(
         "train runs the engine's backward (bptt correct or seed); your equations and mysteries are for checking, not training: bptt correct, then train"

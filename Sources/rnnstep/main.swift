@@ -76,6 +76,11 @@ func runScript(_ next: () throws -> String?, name: String, interpreter: Interpre
     // A pipe reading our output sees each command's answer as soon as it is done.
     fflush(nil)
     if outcome.quit { break }
+    // Ctrl-C (SIGINT) ends a script, as it ends a shell's, with the shell's status for it.
+    if outcome.interrupted {
+      writeError("\(name):\(n + 1): interrupted")
+      return 130
+    }
   }
   return failedCheck ? 1 : 0
 }

@@ -416,7 +416,7 @@ struct RobustnessTests {
       #expect(
         run(line).error?.hasPrefix("a seed is a whole number from 0 to 18446744073709551615, not ") == true, "\(line)")
     }
-    #expect(run("sample 1e300").error == "sample draws 1 to 100000 characters, not 1e+300")
+    #expect(run("sample 1e300").error == "sample draws 1 to 100000 characters, not 1e300")
     // A negative index out of range is named as typed.
     #expect(run("print h[-99]").error == "h[-99] does not exist: from the end, t runs from -1 back to -5 (column 8)")
     #expect(

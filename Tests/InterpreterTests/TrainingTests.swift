@@ -61,7 +61,7 @@ struct TrainingTests {
     // No vocabulary in the file, the corpus's sizes: the corpus's vocabulary is the model's.
     try NumPyModelFormat.write(ModelFile(model: model), to: modelPath)
     let (j, again) = session("corpus \(textPath)", "load \(modelPath)", "sample 5 seed 1")
-    #expect(again[1].lines.contains("the file has no vocabulary: the corpus's 5 characters, sorted, are the model's"))
+    #expect(again[1].lines.contains("the file has no vocabulary: the corpus's 5 characters are the model's"))
     let asRead = try TrainingStream(characters: indices(sorted))
     #expect(j.session.vocabulary == sorted && j.session.stream == asRead)
     #expect(again[2].error == nil && again[2].lines[0].count == 6)
@@ -73,10 +73,42 @@ struct TrainingTests {
         "the corpus is set aside: '␣', 'd' of its characters are not in the model's vocabulary (corpus FILE again "
           + "for a text the model can read, or new H for this one)"))
     #expect(k.session.stream == nil && k.session.inputs == nil && k.session.vocabulary == Array("abcxy"))
-    // The model first, then a corpus of the same characters: the corpus's order, and a note.
+    // The model first, then a corpus of its characters (all or some): numbered by the model's vocabulary.
     try NumPyModelFormat.write(ModelFile(model: model, vocabulary: reversed), to: modelPath)
-    let (_, first) = session("load \(modelPath)", "corpus \(textPath)")
-    #expect(first[1].lines.contains { $0.hasPrefix("the model's vocabulary has these characters in another order") })
+    let (m, first) = session("load \(modelPath)", "corpus \(textPath)")
+    #expect(first[1].lines.contains("numbered by the model's vocabulary (5 characters, in its order)"))
+    #expect(m.session.vocabulary == reversed && m.session.stream == renumbered)
+    let fewer = temporary("fewer.txt")
+    defer { try? FileManager.default.removeItem(atPath: fewer) }
+    try "abba cab".write(toFile: fewer, atomically: true, encoding: .utf8)
+    let (n, _) = session("load \(modelPath)", "corpus \(fewer)", "train 2")
+    #expect(n.session.vocabulary == reversed)
+    #expect(n.session.stream == (try? TrainingStream(characters: "abba cab".map { reversed.firstIndex(of: $0)! })))
+    // Another vocabulary of the same size: the corpus's own, and a note that the rows changed meaning.
+    try NumPyModelFormat.write(ModelFile(model: model, vocabulary: Array("vwxyz")), to: modelPath)
+    let (o, other) = session("load \(modelPath)", "corpus \(textPath)")
+    #expect(other[1].lines.contains { $0.hasPrefix("the model's vocabulary was another (5 characters)") })
+    #expect(o.session.vocabulary == sorted)
+    // A corpus the model is not sized for: train says so, as help says it waits for new H.
+    let two = temporary("two.txt")
+    defer { try? FileManager.default.removeItem(atPath: two) }
+    try "abab".write(toFile: two, atomically: true, encoding: .utf8)
+    #expect(
+      run("train 2", after: ["new 10", "corpus \(two)"]).error
+        == "the model has input 4 and output 4, the vocabulary 2 characters: new H sizes a model for it (e.g. new 100)")
+    // Data given as characters (the built-in "hello") are numbered by a loaded model's vocabulary,
+    // or set aside where it lacks them.
+    try NumPyModelFormat.write(ModelFile(model: model, vocabulary: Array("olehx")), to: modelPath)
+    let (q, hello) = session("load \(modelPath)")
+    #expect(hello[0].lines.contains("the data are numbered by the model's vocabulary now: the same characters"))
+    #expect(q.session.inputs == .indices([3, 2, 1, 1]) && q.session.targets == .indices([2, 1, 1, 0]))
+    try NumPyModelFormat.write(ModelFile(model: model, vocabulary: Array("abcde")), to: modelPath)
+    let (u, aside2) = session("load \(modelPath)")
+    #expect(
+      aside2[0].lines.contains(
+        "the data are set aside: 'h', 'l', 'o' of their characters are not in the model's vocabulary "
+          + "(text or corpus gives it data)"))
+    #expect(u.session.inputs == nil)
   }
 
   @Test("corpus counts characters as Python's set(data) does: code points, a combining accent one of its own")

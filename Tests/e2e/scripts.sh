@@ -59,9 +59,9 @@ expect "-c runs commands separated by ;" grep -q "h\[1\]\[0\] > -1 = 1" "$work/c
 "$binary" --help | grep -q "usage: rnnstep" && expect "--help" true || expect "--help" false
 "$binary" --bogus >/dev/null 2>&1
 expect "an unknown option exits with status 2" test $? -eq 2
-"$binary" -c 'echo a; seqlen 1e3; echo b' >/dev/null 2>"$work/err"
+"$binary" -c 'echo a; seqlen 2.5; echo b' >/dev/null 2>"$work/err"
 expect "an error on a line of several commands names the command" \
-  grep -q "^-c:1: error: .* (command 2 of 3: seqlen 1e3)$" "$work/err"
+  grep -q "^-c:1: error: .* (command 2 of 3: seqlen 2.5)$" "$work/err"
 # Every argument is used, or nothing runs.
 refused=0
 for args in "-c echo extra" "--version x" "lesson 1 2" "check --bogus x.md" "$work/crlf.rnn $work/crlf.rnn"; do
@@ -79,6 +79,21 @@ expect "an overlong stdin line is refused with its length and the limit" \
 mkdir -p "$work/home"
 HOME="$work/home" RNNSTEP_STATE= RNNSTEP_HISTORY= XDG_STATE_HOME= "$binary" -c 'lesson 1' > /dev/null 2>&1
 expect "lesson progress is kept under \$HOME" test -s "$work/home/.rnnstep_lessons.json"
+
+# Ctrl-C (SIGINT) ends a script, as it ends a shell's: the interrupted command stops after its
+# current update, nothing after it runs, and the status is 130.
+printf 'example hello\ntrain 1000000\necho not-reached\n' > "$work/long.rnn"
+"$binary" "$work/long.rnn" > "$work/long.out" 2> "$work/long.err" &
+pid=$!
+for _ in $(seq 50); do grep -q 'example hello' "$work/long.out" 2>/dev/null && break; sleep 0.1; done
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+status=$?
+expect "SIGINT ends a script with status 130" test "$status" -eq 130
+expect "the interrupted command says so" grep -q '^interrupted after [0-9]* of 1000000 updates' "$work/long.out"
+expect "nothing after an interrupted command runs" bash -c "! grep -q not-reached \"\$1\"" _ "$work/long.out"
+expect "the script's error names the line" grep -q 'long.rnn:2: interrupted' "$work/long.err"
 
 echo "scripts: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
