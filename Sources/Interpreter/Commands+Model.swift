@@ -38,6 +38,10 @@ extension CommandTable {
         } else if path.lowercased().hasSuffix(".npz") {
           file = try NumPyModelFormat.read(path: path)
         } else {
+          var folder: ObjCBool = false
+          if FileManager.default.fileExists(atPath: path, isDirectory: &folder), folder.boolValue {
+            throw CommandError("\(args.raw): is a folder, not a file (rnnstep reads .json and .npz model files)")
+          }
           throw CommandError("\(args.raw): rnnstep reads .json and .npz model files")
         }
         let notes = try i.fitCorpus(to: file)

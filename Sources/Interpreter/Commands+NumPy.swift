@@ -179,6 +179,25 @@ extension Interpreter {
     var report = ComparisonReport(rows: rows, skipped: skipped, variant: session.variant, firstDivergence: first)
     if chaotic { report.chaos = (lossMoved, trace.loss) }
     emit(.comparison(report))
+    // min-char-rnn's lossFun clips its gradients to ±5 before returning them: a failed gradient
+    // whose file values stop at a bound that rnnstep's go beyond is most likely that.
+    let clipped = rows.filter { row in
+      guard row.verdict == .fail, Parameter.allCases.contains(where: { $0.gradientName == row.name }),
+        let their = matched[row.name], let mine = known.first(where: { $0.0 == row.name })?.1.values
+      else { return false }
+      // Where rnnstep's go beyond the file's largest magnitude, the file's is that bound, with
+      // rnnstep's sign: np.clip's mark.
+      let bound = their.reduce(0) { max($0, abs($1)) }
+      let beyond = mine.indices.filter { abs(mine[$0]) > bound }
+      return bound > 0 && !beyond.isEmpty
+        && beyond.allSatisfy { their[$0] == (mine[$0] < 0 ? -bound : bound) }
+    }
+    if !clipped.isEmpty {
+      let names = clipped.map(\.name).joined(separator: ", ")
+      say(
+        "(\(file)'s \(names) stop at a bound that rnnstep's go beyond: clipped, as min-char-rnn's lossFun clips "
+          + "its gradients with np.clip before returning them? compare the gradients from before the clipping)")
+    }
   }
 }
 

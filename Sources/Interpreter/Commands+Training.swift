@@ -173,8 +173,9 @@ extension CommandTable {
 }
 
 extension Interpreter {
-  /// The data the pass shows: the stream's first seqlen steps.
-  func showChunk() throws {
+  /// The data the pass shows: the stream's first seqlen steps; `announcing` says what became of
+  /// the recorded pass.
+  func showChunk(announcing: Bool = true) throws {
     guard let stream = session.stream else {
       announcePass("")
       return
@@ -183,7 +184,7 @@ extension Interpreter {
     session.inputs = chunk.inputs
     session.targets = chunk.targets
     cursor = nil
-    announcePass(" for the first \(counted(chunk.count, "step"))")
+    if announcing { announcePass(" for the first \(counted(chunk.count, "step"))") }
   }
 
   func loadCorpus(_ args: Arguments) throws {
@@ -239,11 +240,15 @@ extension Interpreter {
     say("corpus \(args.raw): \(values.count) characters, vocabulary of \(vocabulary.count)")
     if let note { say(note) }
     if session.model.inputSize != vocabulary.count || session.model.outputSize != vocabulary.count {
+      // No pass until then: that is what this says (the pass's own note named the first index
+      // beyond the model, which read as an error in corpus's usual first steps).
       say(
         "the model has input \(session.model.inputSize) and output \(session.model.outputSize): new H sizes one for this vocabulary (e.g. new 100)"
       )
+      try showChunk(announcing: false)
+    } else {
+      try showChunk()
     }
-    try showChunk()
   }
 
   func loadSeries(_ args: Arguments) throws {

@@ -40,6 +40,12 @@ extension Interpreter {
         }
         throw CommandError("explain knows a x h y p loss dy dh dh_raw dh_next and the gradients")
       }
+      // h[0] is h0, the state the pass starts from: given, not computed.
+      if quantity == .h, case .number(0) = tIndex[0] {
+        let i = try whole(iIndex[0])
+        say("\(text) = h0[\(i)] = \(n(value.storage[0])): the initial state (min-char-rnn's hprev), not computed")
+        return
+      }
       try explainStep(quantity, t: whole(tIndex[0]), i: whole(iIndex[0]), snapshot)
     case .index(.name("loss", _), let tIndex, _) where tIndex.count == 1:
       try explainStep(.loss, t: whole(tIndex[0]), i: 0, snapshot)

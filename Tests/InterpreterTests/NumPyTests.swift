@@ -156,6 +156,32 @@ struct NumPyTests {
     #expect(run("load \(other)").error == "\(other): Whh is 2×2 but must be 1×1 (H×H, H = rows of Wxh)")
   }
 
+  @Test("compare of gradients clipped to ±5, as min-char-rnn's lossFun returns them, says so")
+  func compareClipped() throws {
+    let path = temporary("clipped.npz")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let i = Interpreter()
+    i.execute("new 8 scale 4 seed 2; last")
+    var arrays = i.exportArrays(i.trace!)
+    var clipped: [String] = []
+    for (k, (name, array)) in arrays.enumerated() where ["dWxh", "dWhh", "dWhy", "dbh", "dby"].contains(name) {
+      if array.values.contains(where: { abs($0) > 5 }) { clipped.append(name) }
+      arrays[k].1 = NumPyArray(shape: array.shape, values: array.values.map { min(5, max(-5, $0)) })
+    }
+    #expect(clipped.count >= 2, "the gradients of this model do not pass ±5: \(clipped)")
+    try NPZ.write(arrays.map { (name: $0.0, array: $0.1) }, to: path)
+    let outcome = i.execute("compare \(path)")
+    #expect(outcome.failedCheck)
+    #expect(
+      outcome.lines.last
+        == "(\(path)'s \(clipped.joined(separator: ", ")) stop at a bound that rnnstep's go beyond: clipped, as "
+        + "min-char-rnn's lossFun clips its gradients with np.clip before returning them? compare the gradients "
+        + "from before the clipping)")
+    // Unclipped, no such line.
+    try NPZ.write(i.exportArrays(i.trace!).map { (name: $0.0, array: $0.1) }, to: path)
+    #expect(!i.execute("compare \(path)").lines.contains { $0.contains("np.clip") })
+  }
+
   @Test("compare holds two analytic results to rounding: a 1e-5 relative error fails, and is named where it is")
   func compareTolerance() throws {
     let path = temporary("off.npz")

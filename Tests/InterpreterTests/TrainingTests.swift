@@ -111,6 +111,27 @@ struct TrainingTests {
     #expect(u.session.inputs == nil)
   }
 
+  @Test("corpus for a model of other sizes says what to do, once; explain h[0][i] is h0; load of a folder says so")
+  func newcomerMessages() throws {
+    let path = temporary("words.txt")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try "the cat sat on the mat".write(toFile: path, atomically: true, encoding: .utf8)
+    let (_, out) = session("corpus \(path)", "new 8")
+    #expect(
+      out[0].lines == [
+        "corpus \(path): 22 characters, vocabulary of 10",
+        "the model has input 4 and output 4: new H sizes one for this vocabulary (e.g. new 100)",
+      ])
+    #expect(out[1].lines.last!.hasPrefix("(recorded the pass again for the new model"))
+    #expect(
+      run("explain h[0][1]").lines == ["h[0][1] = h0[1] = 0: the initial state (min-char-rnn's hprev), not computed"])
+    let folder = temporary("folder")
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    #expect(
+      run("load \(folder)").error == "\(folder): is a folder, not a file (rnnstep reads .json and .npz model files)")
+  }
+
   @Test("corpus counts characters as Python's set(data) does: code points, a combining accent one of its own")
   func corpusCodePoints() throws {
     let path = temporary("accents.txt")
