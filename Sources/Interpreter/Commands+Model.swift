@@ -44,7 +44,7 @@ extension CommandTable {
           }
           throw CommandError("\(args.raw): rnnstep reads .json and .npz model files")
         }
-        let notes = try i.fitCorpus(to: file)
+        let notes = try i.renumberCharacters(for: file)
         i.session.model = file.model
         i.session.vocabulary = file.vocabulary ?? notes.vocabulary
         if path.lowercased().hasSuffix(".json") { i.session.loss = file.loss }
@@ -235,7 +235,7 @@ extension Interpreter {
   /// vocabulary: training on one text while showing and sampling another, or on the built-in
   /// "hello" read as other characters.
   /// - Returns: the vocabulary for a file that has none, and a line to say.
-  func fitCorpus(to file: ModelFile) throws -> (vocabulary: [Character]?, say: String?) {
+  func renumberCharacters(for file: ModelFile) throws -> (vocabulary: [Character]?, say: String?) {
     guard let old = session.vocabulary else { return (nil, nil) }
     let what = session.stream == nil ? "the data" : "the corpus"
     guard let new = file.vocabulary else {
@@ -416,6 +416,10 @@ extension Interpreter {
         throw CommandError("H must be a whole number from 1 to \(RNN.maximumSize), not \(first)")
       }
       throw args.usageError()
+    }
+    // As typed: 1e300 is no Int (its whole-number value saturates).
+    guard h >= 1 && h <= RNN.maximumSize else {
+      throw CommandError("hidden size H must be from 1 to \(RNN.maximumSize), not \(first)")
     }
     words.removeFirst()
     var input = session.vocabulary?.count ?? session.model.inputSize

@@ -86,8 +86,13 @@ public final class Guide: LessonHost {
   private func loadedLessons() throws -> [Lesson] {
     if let loaded { return loaded }
     let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-    let read = try names.filter { $0.hasSuffix(".md") && $0.first?.isNumber == true }.sorted()
-      .map { try Lesson.load(path: directory + "/" + $0) }
+    let read: [Lesson]
+    do {
+      read = try names.filter { $0.hasSuffix(".md") && $0.first?.isNumber == true }.sorted()
+        .map { try Lesson.load(path: directory + "/" + $0) }
+    } catch {
+      throw LessonError(message: "a lesson could not be read: \(error)")
+    }
     loaded = read
     forgetPlaces(outside: read)
     return read
@@ -113,11 +118,7 @@ public final class Guide: LessonHost {
   // MARK: Commands
 
   public func listLessons() -> [String] {
-    do {
-      _ = try loadedLessons()
-    } catch {
-      return ["a lesson could not be read: \(error)"]
-    }
+    do { _ = try loadedLessons() } catch { return ["\(error)"] }
     guard !lessons.isEmpty else { return ["no lessons found"] }
     // The titles padded into a column as wide as the longest: never cut, always aligned.
     let width = lessons.map(\.title.count).max() ?? 0
@@ -133,11 +134,7 @@ public final class Guide: LessonHost {
   }
 
   public func lessonCommand(_ arguments: String, interpreter: Interpreter) throws -> [String] {
-    do {
-      _ = try loadedLessons()
-    } catch {
-      throw LessonError(message: "a lesson could not be read: \(error)")
-    }
+    _ = try loadedLessons()
     let words = arguments.split(separator: " ").map(String.init)
     if words == ["stop"] {
       guard let place else { return ["no lesson is running"] }

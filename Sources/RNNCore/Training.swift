@@ -207,7 +207,7 @@ public enum Sampler {
       let last = cdf[nOut - 1]
       for k in 0..<nOut { cdf[k] /= last }
       let u = rng.randomSample()
-      let choice = Swift.min(cdf.firstIndex { $0 > u } ?? nOut - 1, nOut - 1)
+      let choice = cdf.firstIndex { $0 > u } ?? nOut - 1
       out.append(choice)
       if choice < model.inputSize { advance(choice) }
     }

@@ -125,6 +125,11 @@ struct TrainingTests {
     #expect(out[1].lines.last!.hasPrefix("(recorded the pass again for the new model"))
     #expect(
       run("explain h[0][1]").lines == ["h[0][1] = h0[1] = 0: the initial state (min-char-rnn's hprev), not computed"])
+    // Counts and sizes as typed, whole numbers in any notation.
+    #expect(run("new 1e300").error == "hidden size H must be from 1 to 4096, not 1e300")
+    #expect(run("train 1e30").error == "1e30 is more than the 1000000 train takes")
+    #expect(run("sample 2.5").error == "sample draws 1 to 100000 characters, not 2.5")
+    #expect(run("sample 1e1 seed 1").lines == run("sample 10 seed 1").lines)
     let folder = temporary("folder")
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
